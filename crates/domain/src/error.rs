@@ -1,0 +1,93 @@
+//! Errors of the domain layer: which rule was broken, with a Vietnamese message for the user.
+
+use std::collections::BTreeMap;
+
+/// A broken rule. `code()` is stable (used in the API), `Display` is the Vietnamese message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("Không được để trống.")]
+    Required,
+    #[error("Dài quá {max} ký tự.")]
+    TooLong { max: usize },
+    #[error("Ngày không hợp lệ (nhập theo dạng dd/mm/yyyy).")]
+    InvalidDate,
+    #[error("Giờ không hợp lệ (nhập theo dạng hh:mm).")]
+    InvalidTime,
+    #[error("Ngày kết thúc không được trước ngày bắt đầu.")]
+    DateRangeReversed,
+    #[error("Phải là số nguyên từ {min} đến {max}.")]
+    OutOfRange { min: i64, max: i64 },
+    #[error("Giá trị không hợp lệ.")]
+    InvalidChoice,
+    #[error("Số thẻ đảng viên chỉ gồm chữ số (6–12 chữ số).")]
+    InvalidPartyCardNumber,
+    #[error(
+        "Số phút đi muộn và về sớm cộng lại không được vượt quá thời lượng buổi học ({session_len} phút)."
+    )]
+    MissedExceedsSession { session_len: u32 },
+    #[error("Cần ghi lý do vắng mặt có lý do.")]
+    ExcuseReasonRequired,
+    #[error("Nghị quyết mật chỉ được lưu thông tin mô tả (số, tên, ngày, độ mật), không lưu nội dung hay tóm tắt.")]
+    ClassifiedContentRefused,
+    #[error("Mật khẩu phải có ít nhất 10 ký tự.")]
+    PasswordTooShort,
+}
+
+impl RuleError {
+    /// Stable machine-readable code for the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::TooLong { .. } => "too_long",
+            Self::InvalidDate => "invalid_date",
+            Self::InvalidTime => "invalid_time",
+            Self::DateRangeReversed => "date_range_reversed",
+            Self::OutOfRange { .. } => "out_of_range",
+            Self::InvalidChoice => "invalid_choice",
+            Self::InvalidPartyCardNumber => "invalid_party_card_number",
+            Self::MissedExceedsSession { .. } => "attendance_minutes_exceed_session",
+            Self::ExcuseReasonRequired => "excuse_reason_required",
+            Self::ClassifiedContentRefused => "classified_content_refused",
+            Self::PasswordTooShort => "password_too_short",
+        }
+    }
+}
+
+/// Validation errors by field name, each with its Vietnamese message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn add(&mut self, field: impl Into<String>, err: impl ToString) {
+        self.0
+            .entry(field.into())
+            .or_insert_with(|| err.to_string());
+    }
+    /// Records the error of `r` under `field` and returns the value if there was one.
+    pub fn take<T>(&mut self, field: &str, r: Result<T, RuleError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e);
+                None
+            }
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+    /// `Ok(())` when no error was recorded.
+    pub fn into_result(self) -> Result<(), FieldErrors> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+}

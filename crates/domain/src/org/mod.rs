@@ -1,0 +1,121 @@
+//! The organization tree and its people (R2.x, R5.2). The tree has any depth and its level names
+//! are data ("Tỉnh ủy", "Đảng ủy xã", "Chi bộ"…), since the district level was abolished in 2025.
+
+use crate::{choice, text, RuleError};
+
+choice!(
+    /// What kind of party organization a node is.
+    OrgKind {
+        PartyCommittee = "party_committee" / "Đảng bộ (cấp ủy)",
+        Grassroots = "grassroots" / "Tổ chức cơ sở đảng",
+        Cell = "cell" / "Chi bộ",
+        Agency = "agency" / "Cơ quan tham mưu",
+        VerticalSector = "vertical_sector" / "Ngành dọc",
+    }
+);
+
+choice!(
+    /// Gender as recorded in the member register.
+    Gender {
+        Male = "male" / "Nam",
+        Female = "female" / "Nữ",
+    }
+);
+
+choice!(
+    /// Which body manages a cadre (diện … quản lý); drives the audience rules of R2.1–R2.2.
+    /// Declared from the lowest to the highest, so `Ord` compares rank.
+    ManagementLevel {
+        None = "none" / "Đảng viên",
+        Grassroots = "grassroots" / "Diện cấp ủy cơ sở quản lý",
+        Commune = "commune" / "Diện Ban Thường vụ Đảng ủy xã quản lý",
+        Province = "province" / "Diện Ban Thường vụ Tỉnh ủy quản lý",
+    }
+);
+
+/// A party card number (số thẻ đảng viên): 6 to 12 digits, leading zeros kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartyCardNumber(String);
+
+impl PartyCardNumber {
+    /// Accepts digits with optional dots or spaces between them ("52.012345").
+    pub fn parse(s: &str) -> Result<Self, RuleError> {
+        let digits: String = s.chars().filter(|c| !matches!(c, '.' | ' ')).collect();
+        if (6..=12).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
+            Ok(Self(digits))
+        } else {
+            Err(RuleError::InvalidPartyCardNumber)
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's name in its three parts, as Vietnamese forms keep them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName {
+    pub family: String,
+    pub middle: String,
+    pub given: String,
+}
+
+impl PersonName {
+    /// From separate parts; the given name is required.
+    pub fn from_parts(family: &str, middle: &str, given: &str) -> Result<Self, RuleError> {
+        let given = text::required_text(given, 40)?;
+        Ok(Self {
+            family: text::optional_text(family, 40)?.unwrap_or_default(),
+            middle: text::optional_text(middle, 80)?.unwrap_or_default(),
+            given,
+        })
+    }
+    /// From a full name, split at the last word.
+    pub fn from_full(full: &str) -> Result<Self, RuleError> {
+        let (f, m, g) = text::split_full_name(full);
+        Self::from_parts(&f, &m, &g)
+    }
+    pub fn full(&self) -> String {
+        text::join_name(&self.family, &self.middle, &self.given)
+    }
+    pub fn sort_key(&self) -> String {
+        text::name_sort_key(&self.family, &self.middle, &self.given)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn party_card_number_keeps_leading_zeros() {
+        assert_eq!(
+            PartyCardNumber::parse("052.012345").map(|p| p.0),
+            Ok("052012345".into())
+        );
+        assert!(PartyCardNumber::parse("12345").is_err());
+        assert!(PartyCardNumber::parse("12345a78").is_err());
+    }
+
+    #[test]
+    fn management_levels_are_ranked() {
+        assert!(ManagementLevel::Province > ManagementLevel::Commune);
+        assert!(ManagementLevel::Commune > ManagementLevel::None);
+        assert_eq!(
+            ManagementLevel::parse("commune"),
+            Ok(ManagementLevel::Commune)
+        );
+        assert_eq!(
+            ManagementLevel::parse("district"),
+            Err(RuleError::InvalidChoice)
+        );
+    }
+
+    #[test]
+    fn person_name_requires_given_name() {
+        assert_eq!(PersonName::from_full("   "), Err(RuleError::Required));
+        let n = PersonName::from_full("Nguyễn Văn An").expect("valid");
+        assert_eq!(n.given, "An");
+        assert_eq!(n.full(), "Nguyễn Văn An");
+    }
+}
