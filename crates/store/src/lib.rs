@@ -1,1 +1,57 @@
+//! The storage layer of quantriet: one set of queries over SQLite (embedded default) or
+//! PostgreSQL (scale-out). Every read of organization data takes a [`Scope`], and filters by the
+//! subtree the caller may see in SQL, in one helper ([`scope::Scope::subtree_sql`]).
 
+pub mod auth;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod org;
+pub mod resolutions;
+pub mod scope;
+pub mod study;
+pub mod testing;
+
+pub use db::Db;
+pub use error::StoreError;
+pub use scope::Scope;
+
+/// One page of a list, with the total count for paging.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// Paging request: 1-based page, bounded page size.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Paging {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
+        Self {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(50).clamp(1, 500),
+        }
+    }
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// Now, in UTC, at the precision the database keeps.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

@@ -52,9 +52,12 @@ impl PartyCardNumber {
     }
 }
 
-/// A person's name in its three parts, as Vietnamese forms keep them.
+/// A person's name as written (`full`) and in its three sorting parts, as Vietnamese forms keep
+/// them. The parts decide the order; the full name is shown. They differ for Ê Đê and Gia Rai
+/// names: "Y Blô Kpă" is written so, and sorts by its given name Blô.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName {
+    pub full: String,
     pub family: String,
     pub middle: String,
     pub given: String,
@@ -64,19 +67,30 @@ impl PersonName {
     /// From separate parts; the given name is required.
     pub fn from_parts(family: &str, middle: &str, given: &str) -> Result<Self, RuleError> {
         let given = text::required_text(given, 40)?;
+        let family = text::optional_text(family, 40)?.unwrap_or_default();
+        let middle = text::optional_text(middle, 80)?.unwrap_or_default();
         Ok(Self {
-            family: text::optional_text(family, 40)?.unwrap_or_default(),
-            middle: text::optional_text(middle, 80)?.unwrap_or_default(),
+            full: text::join_name(&family, &middle, &given),
+            family,
+            middle,
             given,
         })
+    }
+    /// A name written one way and sorted by parts given by hand ("Y Blô Kpă": Kpă, Y, Blô).
+    pub fn written_as(
+        full: &str,
+        family: &str,
+        middle: &str,
+        given: &str,
+    ) -> Result<Self, RuleError> {
+        let mut n = Self::from_parts(family, middle, given)?;
+        n.full = text::required_text(full, 160)?;
+        Ok(n)
     }
     /// From a full name, split at the last word.
     pub fn from_full(full: &str) -> Result<Self, RuleError> {
         let (f, m, g) = text::split_full_name(full);
         Self::from_parts(&f, &m, &g)
-    }
-    pub fn full(&self) -> String {
-        text::join_name(&self.family, &self.middle, &self.given)
     }
     pub fn sort_key(&self) -> String {
         text::name_sort_key(&self.family, &self.middle, &self.given)
@@ -116,6 +130,11 @@ mod tests {
         assert_eq!(PersonName::from_full("   "), Err(RuleError::Required));
         let n = PersonName::from_full("Nguyễn Văn An").expect("valid");
         assert_eq!(n.given, "An");
-        assert_eq!(n.full(), "Nguyễn Văn An");
+        assert_eq!(n.full, "Nguyễn Văn An");
+        let ede = PersonName::written_as("Y Blô Kpă", "Kpă", "Y", "Blô").expect("valid");
+        assert_eq!(
+            (ede.full.as_str(), ede.given.as_str()),
+            ("Y Blô Kpă", "Blô")
+        );
     }
 }

@@ -1,0 +1,139 @@
+//! The database handle: SQLite or PostgreSQL, chosen by the URL.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::error::Result;
+
+/// One handle over either engine. Queries are written once, in portable SQL (`$1` parameters,
+/// `RETURNING`, `ON CONFLICT`), and run on whichever pool this holds through [`db_run!`].
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same code on whichever pool `db` holds: `db_run!(db, pool => query.fetch_all(pool).await)`.
+/// The body is compiled once per engine, so each gets its own statically typed sqlx calls.
+#[macro_export]
+macro_rules! db_run {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like [`db_run!`] for a statement run with `execute`: yields `Result<u64>` rows affected, since
+/// the two engines' query results are different types.
+#[macro_export]
+macro_rules! db_exec {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body.map(|r| r.rows_affected()),
+            $crate::db::Db::Postgres($pool) => $body.map(|r| r.rows_affected()),
+        }
+    };
+}
+
+impl Db {
+    /// Connects to `url`: `postgres://…` for PostgreSQL, `sqlite://path` or a plain path for SQLite
+    /// (created if missing, with WAL, synchronous=NORMAL and foreign keys on).
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| crate::StoreError::Internal(e.to_string()))?;
+                }
+            }
+            let opts = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        }
+    }
+
+    /// Applies the engine's migrations (`migrations/sqlite` or `migrations/postgres`).
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// "sqlite" or "postgres".
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Answers when the database is reachable (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        db_run!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        db_run!(self, p => p.close().await)
+    }
+
+    /// A setting of the province configuration (R8.3), or `None`.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        let v: Option<(String,)> = db_run!(self, p => sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(p).await)?;
+        Ok(v.map(|(s,)| s))
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        db_exec!(self, p => sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key).bind(value).execute(p).await)?;
+        Ok(())
+    }
+
+    /// R3.5/R8.3: the retake threshold new classes take, 40% unless configured.
+    pub async fn default_retake_threshold(&self) -> Result<domain::study::Percent> {
+        Ok(self
+            .setting("retake_threshold_percent")
+            .await?
+            .and_then(|s| s.parse::<i64>().ok())
+            .and_then(|p| domain::study::Percent::new(p).ok())
+            .unwrap_or_default())
+    }
+}
+
+/// `$first, $first+1, …` placeholders for `n` values, for `IN (…)` lists.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

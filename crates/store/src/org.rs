@@ -1,0 +1,326 @@
+//! Queries of the organization tree and its people.
+
+use chrono::NaiveDate;
+use domain::ids::{OrgId, PersonId};
+use domain::org::{Gender, ManagementLevel, OrgKind, PersonName};
+use domain::text;
+use serde::Serialize;
+
+use crate::db::Db;
+use crate::error::{Result, StoreError};
+use crate::scope::{Scope, READ};
+use crate::{db_run, now, Page, Paging};
+
+/// An organization as lists show it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Org {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub code: String,
+    pub name: String,
+    /// The configurable level name: "Tỉnh ủy", "Đảng ủy xã", "Chi bộ"…
+    pub level_name: String,
+    /// party_committee, grassroots, cell, agency, vertical_sector
+    pub kind: String,
+    pub depth: i64,
+    /// Members in this organization's whole subtree.
+    pub member_count: i64,
+    /// Direct children.
+    pub child_count: i64,
+}
+
+impl Org {
+    pub fn kind_label(&self) -> &'static str {
+        OrgKind::parse(&self.kind).map(OrgKind::label).unwrap_or("")
+    }
+}
+
+/// One step of the breadcrumb; `visible` says whether the caller may open it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Crumb {
+    pub id: i64,
+    pub name: String,
+    pub visible: bool,
+}
+
+/// A new organization under `parent` (or a new root when `parent` is `None`).
+#[derive(Debug, Clone)]
+pub struct NewOrg<'a> {
+    pub parent: Option<OrgId>,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub level_name: &'a str,
+    pub kind: OrgKind,
+}
+
+/// A person as lists show them.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Person {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    /// The name as written.
+    pub full_name: String,
+    pub family_name: String,
+    pub middle_name: String,
+    pub given_name: String,
+    pub birth_date: Option<NaiveDate>,
+    /// male or female
+    pub gender: String,
+    pub ethnicity: String,
+    pub party_card_number: Option<String>,
+    /// Positions held, separated by "; ".
+    pub positions: String,
+    /// none, grassroots, commune, province
+    pub management_level: String,
+    pub exempt_from_activities: bool,
+}
+
+impl Person {
+    pub fn gender_label(&self) -> &'static str {
+        Gender::parse(&self.gender).map(Gender::label).unwrap_or("")
+    }
+    pub fn management_label(&self) -> &'static str {
+        ManagementLevel::parse(&self.management_level)
+            .map(ManagementLevel::label)
+            .unwrap_or("")
+    }
+}
+
+/// A new person (demo data and, later, imports).
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub org_id: OrgId,
+    pub name: PersonName,
+    pub birth_date: Option<NaiveDate>,
+    pub gender: Gender,
+    pub ethnicity: String,
+    pub party_card_number: Option<String>,
+    pub positions: String,
+    pub management_level: ManagementLevel,
+    pub exempt_from_activities: bool,
+}
+
+const ORG_COLUMNS: &str = "o.id, o.parent_id, o.code, o.name, o.level_name, o.kind, o.depth, \
+    (SELECT COUNT(*) FROM people p JOIN org_closure c ON c.descendant_id = p.org_id WHERE c.ancestor_id = o.id) AS member_count, \
+    (SELECT COUNT(*) FROM orgs k WHERE k.parent_id = o.id) AS child_count";
+
+pub(crate) const PERSON_COLUMNS: &str = "p.id, p.org_id, o.name AS org_name, p.full_name, p.family_name, p.middle_name, p.given_name, \
+    p.birth_date, p.gender, p.ethnicity, p.party_card_number, p.positions, p.management_level, p.exempt_from_activities";
+
+/// Filter of the people list.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFilter {
+    /// Only this organization's subtree.
+    pub org_id: Option<OrgId>,
+    /// Searched in the folded name and the card number, diacritics ignored.
+    pub q: Option<String>,
+}
+
+/// Creates an organization and its closure rows. Used by the demo loader and by admins.
+pub async fn insert_org(db: &Db, o: &NewOrg<'_>) -> Result<OrgId> {
+    let now = now();
+    let folded = text::fold(o.name);
+    let key = text::text_sort_key(o.name);
+    let id = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let (depth, province): (i64, Option<i64>) = match o.parent {
+            Some(parent) => sqlx::query_as("SELECT depth + 1, province_id FROM orgs WHERE id = $1")
+                .bind(parent.0).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?,
+            None => (0, None),
+        };
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO orgs (parent_id, province_id, code, name, name_folded, sort_key, level_name, kind, depth, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+            .bind(o.parent.map(|p| p.0)).bind(province).bind(o.code).bind(o.name).bind(&folded).bind(&key)
+            .bind(o.level_name).bind(o.kind.code()).bind(depth).bind(now)
+            .fetch_one(&mut *tx).await.map_err(StoreError::unique("code"))?;
+        if province.is_none() {
+            sqlx::query("UPDATE orgs SET province_id = id WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO org_closure (ancestor_id, descendant_id, depth) \
+                     SELECT ancestor_id, $1, depth + 1 FROM org_closure WHERE descendant_id = $2 \
+                     UNION ALL SELECT $1, $1, 0")
+            .bind(id).bind(o.parent.map(|p| p.0).unwrap_or(-1)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(id)
+    })?;
+    Ok(OrgId(id))
+}
+
+/// The organizations the caller was granted a reading role on: the tops of what they see.
+pub async fn roots(db: &Db, scope: &Scope) -> Result<Vec<Org>> {
+    let roles = READ
+        .and_above()
+        .map(|r| format!("'{}'", r.code()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // A grant nested inside another grant of the same account is not a root of its own.
+    let sql = format!(
+        "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id IN (SELECT g.org_id FROM role_grants g WHERE g.account_id = $1 AND g.role IN ({roles})) \
+         AND NOT EXISTS (SELECT 1 FROM org_closure c JOIN role_grants g2 ON g2.org_id = c.ancestor_id \
+            WHERE c.descendant_id = o.id AND c.depth > 0 AND g2.account_id = $1 AND g2.role IN ({roles})) \
+         ORDER BY o.sort_key"
+    );
+    Ok(
+        db_run!(db, p => sqlx::query_as::<_, Org>(&sql).bind(scope.account_id.0).fetch_all(p).await)?,
+    )
+}
+
+/// One organization, if the caller may see it.
+pub async fn get(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
+    let sql = format!(
+        "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $2 AND {}",
+        Scope::subtree_sql("o.id", 1, READ)
+    );
+    db_run!(db, p => sqlx::query_as::<_, Org>(&sql).bind(scope.account_id.0).bind(id.0).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Direct children of an organization the caller may see, in Vietnamese order.
+pub async fn children(db: &Db, scope: &Scope, id: OrgId) -> Result<Vec<Org>> {
+    let sql = format!(
+        "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.parent_id = $2 AND {} ORDER BY o.sort_key",
+        Scope::subtree_sql("o.id", 1, READ)
+    );
+    Ok(
+        db_run!(db, p => sqlx::query_as::<_, Org>(&sql).bind(scope.account_id.0).bind(id.0).fetch_all(p).await)?,
+    )
+}
+
+/// The path from the top of the tree down to `id`; steps outside the caller's scope are not links.
+pub async fn breadcrumb(db: &Db, scope: &Scope, id: OrgId) -> Result<Vec<Crumb>> {
+    let sql = format!(
+        "SELECT o.id, o.name, CASE WHEN {} THEN TRUE ELSE FALSE END AS visible \
+         FROM org_closure c JOIN orgs o ON o.id = c.ancestor_id WHERE c.descendant_id = $2 ORDER BY c.depth DESC",
+        Scope::subtree_sql("o.id", 1, READ)
+    );
+    Ok(
+        db_run!(db, p => sqlx::query_as::<_, Crumb>(&sql).bind(scope.account_id.0).bind(id.0).fetch_all(p).await)?,
+    )
+}
+
+/// Every organization the caller may see, in tree order (for pickers). Bounded.
+pub async fn all_visible(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<Org>> {
+    let sql = format!(
+        "SELECT o.id, o.parent_id, o.code, o.name, o.level_name, o.kind, o.depth, CAST(0 AS BIGINT) AS member_count, CAST(0 AS BIGINT) AS child_count \
+         FROM orgs o WHERE {} ORDER BY o.depth, o.sort_key LIMIT $2",
+        Scope::subtree_sql("o.id", 1, READ)
+    );
+    Ok(
+        db_run!(db, p => sqlx::query_as::<_, Org>(&sql).bind(scope.account_id.0).bind(limit).fetch_all(p).await)?,
+    )
+}
+
+/// Creates a person. Used by the demo loader.
+pub async fn insert_person(db: &Db, n: &NewPerson) -> Result<PersonId> {
+    let ids = insert_people(db, std::slice::from_ref(n)).await?;
+    ids.into_iter()
+        .next()
+        .ok_or(StoreError::Internal("no id returned".into()))
+}
+
+/// Creates many people in batches of multi-row INSERTs inside one transaction.
+pub async fn insert_people(db: &Db, people: &[NewPerson]) -> Result<Vec<PersonId>> {
+    const COLS: usize = 15;
+    // SQLite allows 32766 parameters per statement; PostgreSQL 65535.
+    const BATCH: usize = 500;
+    let now = now();
+    let mut ids = Vec::with_capacity(people.len());
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        for chunk in people.chunks(BATCH) {
+            // The province is taken from the organization: `(SELECT province_id …)` on the row's org id.
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let first = i * COLS + 1;
+                    format!(
+                        "(${first}, (SELECT province_id FROM orgs WHERE id = ${first}), {})",
+                        crate::db::placeholders(first + 1, COLS - 1)
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO people (org_id, province_id, full_name, family_name, middle_name, given_name, name_folded, sort_key, birth_date, \
+                 gender, ethnicity, party_card_number, positions, management_level, exempt_from_activities, created_at) VALUES {} RETURNING id",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (i64,)>(&sql);
+            for n in chunk {
+                q = q
+                    .bind(n.org_id.0)
+                    .bind(&n.name.full)
+                    .bind(&n.name.family).bind(&n.name.middle).bind(&n.name.given)
+                    .bind(text::fold(&n.name.full)).bind(n.name.sort_key())
+                    .bind(n.birth_date).bind(n.gender.code()).bind(&n.ethnicity)
+                    .bind(&n.party_card_number).bind(&n.positions).bind(n.management_level.code())
+                    .bind(n.exempt_from_activities).bind(now);
+            }
+            let got = q.fetch_all(&mut *tx).await.map_err(StoreError::unique("party_card_number"))?;
+            ids.extend(got.into_iter().map(|(id,)| PersonId(id)));
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(ids)
+}
+
+/// People the caller may see, filtered and paged, in Vietnamese name order.
+pub async fn list_people(
+    db: &Db,
+    scope: &Scope,
+    f: &PeopleFilter,
+    paging: Paging,
+) -> Result<Page<Person>> {
+    // Every parameter appears in the SQL whatever the filter, so PostgreSQL sees them all.
+    let wh = format!(
+        "{} AND ($2 = 0 OR p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2)) \
+         AND ($3 = '%%' OR p.name_folded LIKE $3 OR p.party_card_number LIKE $3)",
+        Scope::subtree_sql("p.org_id", 1, READ)
+    );
+    let q = f.q.as_deref().map(text::fold).unwrap_or_default();
+    let like = format!("%{}%", q.replace(['%', '_'], ""));
+    let count_sql = format!("SELECT COUNT(*) FROM people p WHERE {wh}");
+    let list_sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} ORDER BY p.sort_key, p.id LIMIT $4 OFFSET $5"
+    );
+    let org = f.org_id.map(|o| o.0).unwrap_or(0);
+    let (total, items) = db_run!(db, p => {
+        let (total,): (i64,) = sqlx::query_as(&count_sql).bind(scope.account_id.0).bind(org).bind(&like).fetch_one(p).await?;
+        let items = sqlx::query_as::<_, Person>(&list_sql)
+            .bind(scope.account_id.0).bind(org).bind(&like).bind(paging.per_page).bind(paging.offset())
+            .fetch_all(p).await?;
+        Ok::<_, StoreError>((total, items))
+    })?;
+    Ok(Page {
+        items,
+        total,
+        page: paging.page,
+        per_page: paging.per_page,
+    })
+}
+
+/// One person, if the caller may see them.
+pub async fn get_person(db: &Db, scope: &Scope, id: PersonId) -> Result<Person> {
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE p.id = $2 AND {}",
+        Scope::subtree_sql("p.org_id", 1, READ)
+    );
+    db_run!(db, p => sqlx::query_as::<_, Person>(&sql).bind(scope.account_id.0).bind(id.0).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+/// People holding a position in `org`'s subtree and the organizations above it the caller sees:
+/// the candidates for accountable leader, chair and speakers (R1.1, R1.3).
+pub async fn leaders(db: &Db, scope: &Scope, org: OrgId) -> Result<Vec<Person>> {
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id \
+         WHERE p.positions <> '' AND {} AND (p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2) \
+            OR p.org_id IN (SELECT ancestor_id FROM org_closure WHERE descendant_id = $2)) \
+         ORDER BY o.depth, p.sort_key LIMIT 300",
+        Scope::subtree_sql("p.org_id", 1, READ)
+    );
+    Ok(
+        db_run!(db, p => sqlx::query_as::<_, Person>(&sql).bind(scope.account_id.0).bind(org.0).fetch_all(p).await)?,
+    )
+}

@@ -1,0 +1,201 @@
+//! The resolution catalog. Classified entries are filtered out in SQL for users without
+//! clearance, so their titles never leave the database for them (R2.8).
+
+use chrono::NaiveDate;
+use domain::ids::{OrgId, ResolutionId};
+use domain::resolutions::{Classification, NewResolution, ResolutionKind};
+use domain::text;
+use serde::Serialize;
+
+use crate::db::Db;
+use crate::error::{Result, StoreError};
+use crate::scope::{Scope, WRITE};
+use crate::{auth, db_exec, db_run, now, Page, Paging};
+
+/// A catalog entry as shown.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Resolution {
+    pub id: i64,
+    pub owner_org_id: i64,
+    /// resolution, directive, conclusion, regulation, guideline
+    pub kind: String,
+    pub number: String,
+    pub title: String,
+    pub issuing_body: String,
+    pub released_on: NaiveDate,
+    /// public, confidential, secret, top_secret
+    pub classification: String,
+    pub published_on: Option<NaiveDate>,
+    pub summary: Option<String>,
+}
+
+impl Resolution {
+    pub fn kind_label(&self) -> &'static str {
+        ResolutionKind::parse(&self.kind)
+            .map(ResolutionKind::label)
+            .unwrap_or("")
+    }
+    pub fn classification_label(&self) -> &'static str {
+        Classification::parse(&self.classification)
+            .map(Classification::label)
+            .unwrap_or("")
+    }
+    pub fn is_classified(&self) -> bool {
+        Classification::parse(&self.classification).map_or(true, Classification::is_classified)
+    }
+    /// R6.1: publication overdue as of today, with the deadline in days.
+    pub fn publication_overdue(&self, deadline_days: u32) -> bool {
+        Classification::parse(&self.classification).is_ok_and(|c| {
+            domain::resolutions::publication_overdue(
+                c,
+                self.released_on,
+                self.published_on,
+                deadline_days,
+                chrono::Utc::now().date_naive(),
+            )
+        })
+    }
+}
+
+const COLUMNS: &str = "r.id, r.owner_org_id, r.kind, r.number, r.title, r.issuing_body, r.released_on, r.classification, r.published_on, r.summary";
+
+/// Filter of the catalog.
+#[derive(Debug, Clone, Default)]
+pub struct ResolutionFilter {
+    pub q: Option<String>,
+    pub kind: Option<ResolutionKind>,
+}
+
+/// The entries this caller may see, newest first.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    f: &ResolutionFilter,
+    paging: Paging,
+) -> Result<Page<Resolution>> {
+    let wh = format!(
+        "{} AND ($1 = '%%' OR r.title_folded LIKE $1 OR LOWER(r.number) LIKE $1) AND ($2 = '' OR r.kind = $2)",
+        scope.classification_sql("r.classification")
+    );
+    let like = format!(
+        "%{}%",
+        f.q.as_deref()
+            .map(text::fold)
+            .unwrap_or_default()
+            .replace(['%', '_'], "")
+    );
+    let kind = f.kind.map(|k| k.code()).unwrap_or("");
+    let count_sql = format!("SELECT COUNT(*) FROM resolutions r WHERE {wh}");
+    let list_sql = format!("SELECT {COLUMNS} FROM resolutions r WHERE {wh} ORDER BY r.released_on DESC, r.id DESC LIMIT $3 OFFSET $4");
+    let (total, items) = db_run!(db, p => {
+        let (total,): (i64,) = sqlx::query_as(&count_sql).bind(&like).bind(kind).fetch_one(p).await?;
+        let items = sqlx::query_as::<_, Resolution>(&list_sql).bind(&like).bind(kind).bind(paging.per_page).bind(paging.offset()).fetch_all(p).await?;
+        Ok::<_, StoreError>((total, items))
+    })?;
+    Ok(Page {
+        items,
+        total,
+        page: paging.page,
+        per_page: paging.per_page,
+    })
+}
+
+/// One entry; `NotFound` when it does not exist or the caller is not cleared for it.
+pub async fn get(db: &Db, scope: &Scope, id: ResolutionId) -> Result<Resolution> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM resolutions r WHERE r.id = $1 AND {}",
+        scope.classification_sql("r.classification")
+    );
+    let r =
+        db_run!(db, p => sqlx::query_as::<_, Resolution>(&sql).bind(id.0).fetch_optional(p).await)?
+            .ok_or(StoreError::NotFound)?;
+    if r.is_classified() {
+        // Every read of a classified record is audited.
+        auth::audit(
+            db,
+            scope,
+            "read",
+            "resolution",
+            r.id,
+            Some(OrgId(r.owner_org_id)),
+            "",
+        )
+        .await?;
+    }
+    Ok(r)
+}
+
+/// Several entries by id, only those visible to the caller.
+pub async fn get_many(db: &Db, scope: &Scope, ids: &[i64]) -> Result<Vec<Resolution>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM resolutions r WHERE r.id IN ({}) AND {} ORDER BY r.released_on DESC",
+        crate::db::placeholders(1, ids.len()),
+        scope.classification_sql("r.classification")
+    );
+    db_run!(db, p => {
+        let mut q = sqlx::query_as::<_, Resolution>(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(p).await?)
+    })
+}
+
+/// Adds an entry to the catalog, owned by `owner` (the caller must organize there).
+pub async fn create(
+    db: &Db,
+    scope: &Scope,
+    owner: OrgId,
+    r: &NewResolution,
+) -> Result<ResolutionId> {
+    scope.require(db, owner, WRITE).await?;
+    if !r.classification.visible_to(scope.clearance) {
+        // Nobody records an entry they would not be allowed to read.
+        return Err(StoreError::Rule(
+            "Bạn không được cấp quyền tiếp cận độ mật này.".into(),
+        ));
+    }
+    let sql = "INSERT INTO resolutions (owner_org_id, kind, number, title, title_folded, issuing_body, released_on, classification, published_on, summary, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
+    let (id,): (i64,) = db_run!(db, p => sqlx::query_as(sql)
+        .bind(owner.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(text::fold(&r.title)).bind(&r.issuing_body)
+        .bind(r.released_on).bind(r.classification.code()).bind(r.published_on).bind(&r.summary).bind(now())
+        .fetch_one(p).await).map_err(StoreError::unique("number"))?;
+    auth::audit(db, scope, "create", "resolution", id, Some(owner), "").await?;
+    Ok(ResolutionId(id))
+}
+
+/// Changes an entry; the caller must organize at its owner.
+pub async fn update(db: &Db, scope: &Scope, id: ResolutionId, r: &NewResolution) -> Result<()> {
+    let old = get(db, scope, id).await?;
+    scope.require(db, OrgId(old.owner_org_id), WRITE).await?;
+    if !r.classification.visible_to(scope.clearance) {
+        return Err(StoreError::Rule(
+            "Bạn không được cấp quyền tiếp cận độ mật này.".into(),
+        ));
+    }
+    let sql = "UPDATE resolutions SET kind = $2, number = $3, title = $4, title_folded = $5, issuing_body = $6, released_on = $7, \
+               classification = $8, published_on = $9, summary = $10 WHERE id = $1";
+    db_exec!(db, p => sqlx::query(sql)
+        .bind(id.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(text::fold(&r.title)).bind(&r.issuing_body)
+        .bind(r.released_on).bind(r.classification.code()).bind(r.published_on).bind(&r.summary)
+        .execute(p).await).map_err(StoreError::unique("number"))?;
+    let detail = format!(
+        "before: {} {} [{}]",
+        old.number, old.title, old.classification
+    );
+    auth::audit(
+        db,
+        scope,
+        "update",
+        "resolution",
+        id.0,
+        Some(OrgId(old.owner_org_id)),
+        &detail,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,353 @@
+//! Attendance per session, time-weighted results, retakes and completion (R3.4, R3.5, R2.5).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use domain::ids::{OrgId, PersonId};
+use domain::study::{summarize, AttendanceMark, AttendanceStatus, AttendanceSummary, SessionMark};
+use serde::Serialize;
+
+use super::classes::{self, Access, Class, StudySession};
+use super::full_name_sql;
+use crate::db::Db;
+use crate::error::{Result, StoreError};
+use crate::scope::{Scope, ATTEND};
+use crate::{auth, db_exec, db_run, now};
+
+/// One line of a session's attendance sheet.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SheetRow {
+    pub participant_id: i64,
+    pub person_id: i64,
+    pub full_name: String,
+    pub org_name: String,
+    pub bridge_point_name: Option<String>,
+    /// present, absent, excused; null when not yet recorded
+    pub status: Option<String>,
+    pub late_minutes: i64,
+    pub left_early_minutes: i64,
+    pub reason: Option<String>,
+}
+
+/// A participant's time-weighted result over the class.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParticipantResult {
+    pub participant_id: i64,
+    pub person_id: i64,
+    pub full_name: String,
+    pub org_name: String,
+    pub bridge_point_name: Option<String>,
+    pub summary: AttendanceSummary,
+}
+
+impl ParticipantResult {
+    /// Missed share of class time, "97,5%" style.
+    pub fn missed_percent(&self) -> String {
+        let s = &self.summary;
+        if s.class_minutes == 0 {
+            return "0%".into();
+        }
+        let tenths = (u64::from(s.missed_minutes) * 1000 + u64::from(s.class_minutes) / 2)
+            / u64::from(s.class_minutes);
+        if tenths % 10 == 0 {
+            format!("{}%", tenths / 10)
+        } else {
+            format!("{},{}%", tenths / 10, tenths % 10)
+        }
+    }
+}
+
+/// The sheet of one session, in Vietnamese name order, within the caller's access.
+pub async fn sheet(
+    db: &Db,
+    class: &Class,
+    session: &StudySession,
+    access: &Access,
+) -> Result<Vec<SheetRow>> {
+    let sql = format!(
+        "SELECT pt.id AS participant_id, pt.person_id, {} AS full_name, o.name AS org_name, b.name AS bridge_point_name, \
+         a.status, COALESCE(a.late_minutes, 0) AS late_minutes, COALESCE(a.left_early_minutes, 0) AS left_early_minutes, a.reason \
+         FROM participants pt JOIN people p ON p.id = pt.person_id JOIN orgs o ON o.id = p.org_id \
+         LEFT JOIN bridge_points b ON b.id = pt.bridge_point_id \
+         LEFT JOIN attendance a ON a.participant_id = pt.id AND a.session_id = $2 \
+         WHERE pt.class_id = $1 AND pt.removed_at IS NULL AND {} ORDER BY p.sort_key, pt.id",
+        full_name_sql("p"),
+        access.participant_sql()
+    );
+    Ok(
+        db_run!(db, p => sqlx::query_as::<_, SheetRow>(&sql).bind(class.id).bind(session.id).fetch_all(p).await)?,
+    )
+}
+
+/// Records marks for one session, all or nothing. Recording again for the same participant and
+/// session replaces the mark. Every participant must be on the class within the caller's access.
+pub async fn record(
+    db: &Db,
+    scope: &Scope,
+    class: &Class,
+    session: &StudySession,
+    marks: &[(i64, AttendanceMark)],
+) -> Result<usize> {
+    let access = classes::access(db, scope, class, ATTEND).await?;
+    if class.is_finished() {
+        return Err(StoreError::Rule(
+            "Lớp học đã kết thúc; mở lại lớp để sửa điểm danh.".into(),
+        ));
+    }
+    let allowed: std::collections::HashSet<i64> = sheet(db, class, session, &access)
+        .await?
+        .into_iter()
+        .map(|r| r.participant_id)
+        .collect();
+    if let Some((bad, _)) = marks.iter().find(|(p, _)| !allowed.contains(p)) {
+        return Err(StoreError::Rule(format!(
+            "Người tham dự mã {bad} không có trong danh sách lớp học này."
+        )));
+    }
+    let now = now();
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        for chunk in marks.chunks(200) {
+            const COLS: usize = 7;
+            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, {})", crate::db::placeholders(i * COLS + 2, COLS))).collect();
+            let sql = format!(
+                "INSERT INTO attendance (session_id, participant_id, status, late_minutes, left_early_minutes, reason, recorded_by, recorded_at) \
+                 VALUES {} ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status, \
+                 late_minutes = excluded.late_minutes, left_early_minutes = excluded.left_early_minutes, reason = excluded.reason, \
+                 recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(session.id);
+            for (pid, m) in chunk {
+                q = q.bind(*pid).bind(m.status().code()).bind(i64::from(m.late_minutes())).bind(i64::from(m.left_early_minutes()))
+                    .bind(m.reason().map(str::to_owned)).bind(scope.account_id.0).bind(now);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    let detail = format!("session {} marks {}", session.id, marks.len());
+    auth::audit(
+        db,
+        scope,
+        "record",
+        "attendance",
+        class.id,
+        Some(OrgId(class.org_id)),
+        &detail,
+    )
+    .await?;
+    Ok(marks.len())
+}
+
+/// Each participant's attendance over the class, weighted by session minutes (R3.5).
+pub async fn results(db: &Db, class: &Class, access: &Access) -> Result<Vec<ParticipantResult>> {
+    let sessions = classes::sessions(db, class).await?;
+    let people_sql = format!(
+        "SELECT pt.id, pt.person_id, {} AS full_name, o.name AS org_name, b.name AS bridge_point_name \
+         FROM participants pt JOIN people p ON p.id = pt.person_id JOIN orgs o ON o.id = p.org_id \
+         LEFT JOIN bridge_points b ON b.id = pt.bridge_point_id \
+         WHERE pt.class_id = $1 AND pt.removed_at IS NULL AND {} ORDER BY p.sort_key, pt.id",
+        full_name_sql("p"),
+        access.participant_sql()
+    );
+    let marks_sql = "SELECT a.participant_id, a.session_id, a.status, a.late_minutes, a.left_early_minutes \
+                     FROM attendance a JOIN study_sessions s ON s.id = a.session_id WHERE s.class_id = $1";
+    #[allow(clippy::type_complexity)]
+    let (people, marks): (
+        Vec<(i64, i64, String, String, Option<String>)>,
+        Vec<(i64, i64, String, i64, i64)>,
+    ) = db_run!(db, p => {
+        let people = sqlx::query_as(&people_sql).bind(class.id).fetch_all(p).await?;
+        let marks = sqlx::query_as(marks_sql).bind(class.id).fetch_all(p).await?;
+        Ok::<_, StoreError>((people, marks))
+    })?;
+    let mut by_participant: HashMap<i64, HashMap<i64, (AttendanceStatus, u32, u32)>> =
+        HashMap::new();
+    for (pid, sid, status, late, early) in marks {
+        if let Ok(st) = AttendanceStatus::parse(&status) {
+            let clamp = |v: i64| u32::try_from(v).unwrap_or(0);
+            by_participant
+                .entry(pid)
+                .or_default()
+                .insert(sid, (st, clamp(late), clamp(early)));
+        }
+    }
+    let threshold = class.threshold();
+    Ok(people
+        .into_iter()
+        .map(|(pid, person_id, full_name, org_name, bridge_point_name)| {
+            let mine = by_participant.get(&pid);
+            let marks: Vec<SessionMark> = sessions
+                .iter()
+                .map(|s| {
+                    let m = mine.and_then(|m| m.get(&s.id));
+                    SessionMark {
+                        session_minutes: u32::try_from(s.duration_minutes).unwrap_or(0),
+                        status: m.map(|m| m.0),
+                        late_minutes: m.map_or(0, |m| m.1),
+                        left_early_minutes: m.map_or(0, |m| m.2),
+                    }
+                })
+                .collect();
+            ParticipantResult {
+                participant_id: pid,
+                person_id,
+                full_name,
+                org_name,
+                bridge_point_name,
+                summary: summarize(&marks, threshold),
+            }
+        })
+        .collect())
+}
+
+/// What finishing a class did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FinishReport {
+    pub participants: usize,
+    pub retakes: usize,
+    pub completions: usize,
+}
+
+/// Ends a class: the retake list is fixed (R3.5) and completion is recorded per person and
+/// resolution for everyone else (R2.5). Finishing again recomputes both.
+pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishReport> {
+    classes::require_planner(db, scope, class).await?;
+    if class.session_count == 0 {
+        return Err(StoreError::Rule("Lớp học chưa có buổi học nào.".into()));
+    }
+    let results = results(db, class, &Access::Full).await?;
+    let resolutions =
+        super::campaigns::resolution_ids(db, domain::ids::CampaignId(class.campaign_id)).await?;
+    let now = now();
+    let today = domain::study::utc_to_local(now).date();
+    let mut completions = 0usize;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query("DELETE FROM retakes WHERE class_id = $1").bind(class.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM completions WHERE class_id = $1").bind(class.id).execute(&mut *tx).await?;
+        for r in &results {
+            let s = &r.summary;
+            if s.needs_retake {
+                sqlx::query("INSERT INTO retakes (class_id, person_id, missed_minutes, excused_minutes, class_minutes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(class.id).bind(r.person_id).bind(i64::from(s.missed_minutes)).bind(i64::from(s.excused_minutes))
+                    .bind(i64::from(s.class_minutes)).bind(now).execute(&mut *tx).await?;
+            } else {
+                for res in &resolutions {
+                    // The first completion of a resolution stands; a later class does not overwrite it.
+                    completions += sqlx::query("INSERT INTO completions (person_id, resolution_id, class_id, org_id, completed_on) VALUES ($1, $2, $3, $4, $5) \
+                                  ON CONFLICT (person_id, resolution_id) DO NOTHING")
+                        .bind(r.person_id).bind(res).bind(class.id).bind(class.org_id).bind(today)
+                        .execute(&mut *tx).await?.rows_affected() as usize;
+                }
+            }
+        }
+        sqlx::query("UPDATE classes SET status = 'finished', finished_at = $2 WHERE id = $1").bind(class.id).bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    let retakes = results.iter().filter(|r| r.summary.needs_retake).count();
+    let detail = format!("retakes {retakes}, completions {completions}");
+    auth::audit(
+        db,
+        scope,
+        "finish",
+        "class",
+        class.id,
+        Some(OrgId(class.org_id)),
+        &detail,
+    )
+    .await?;
+    Ok(FinishReport {
+        participants: results.len(),
+        retakes,
+        completions,
+    })
+}
+
+/// Reopens a finished class so attendance can be corrected; retakes and completions stay until
+/// it is finished again.
+pub async fn reopen(db: &Db, scope: &Scope, class: &Class) -> Result<()> {
+    classes::require_planner(db, scope, class).await?;
+    db_exec!(db, p => sqlx::query("UPDATE classes SET status = 'planned' WHERE id = $1").bind(class.id).execute(p).await)?;
+    auth::audit(
+        db,
+        scope,
+        "reopen",
+        "class",
+        class.id,
+        Some(OrgId(class.org_id)),
+        "",
+    )
+    .await?;
+    Ok(())
+}
+
+/// A class a member attended or was listed for, with their own result.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyClass {
+    pub class_id: i64,
+    pub title: String,
+    pub org_name: String,
+    pub status: String,
+    pub first_session_at: Option<DateTime<Utc>>,
+    pub result: Option<AttendanceSummary>,
+    pub retake: bool,
+}
+
+/// Self-service: the classes a person is listed in, with their own attendance result.
+pub async fn my_classes(db: &Db, person: PersonId) -> Result<Vec<MyClass>> {
+    let ids: Vec<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT class_id FROM participants WHERE person_id = $1 AND removed_at IS NULL ORDER BY class_id DESC LIMIT 100")
+        .bind(person.0).fetch_all(p).await)?;
+    let mut out = Vec::new();
+    for (class_id,) in ids {
+        let class = classes::get_unscoped(db, domain::ids::ClassId(class_id)).await?;
+        let mine = results(db, &class, &Access::Full)
+            .await?
+            .into_iter()
+            .find(|r| r.person_id == person.0);
+        let retake: Option<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT 1 FROM retakes WHERE class_id = $1 AND person_id = $2")
+            .bind(class_id).bind(person.0).fetch_optional(p).await)?;
+        out.push(MyClass {
+            class_id,
+            title: class.title.clone(),
+            org_name: class.org_name.clone(),
+            status: class.status_label().to_string(),
+            first_session_at: class.first_session_at,
+            result: mine.map(|r| r.summary),
+            retake: retake.is_some(),
+        });
+    }
+    Ok(out)
+}
+
+/// A persisted retake (học lại), with the person's name.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Retake {
+    pub class_id: i64,
+    pub class_title: String,
+    pub person_id: i64,
+    pub full_name: String,
+    pub org_name: String,
+    pub missed_minutes: i64,
+    pub excused_minutes: i64,
+    pub class_minutes: i64,
+}
+
+/// Retakes owed by people in the caller's subtree that are not yet made good by a later completion.
+pub async fn open_retakes(db: &Db, scope: &Scope) -> Result<Vec<Retake>> {
+    let sql = format!(
+        "SELECT r.class_id, k.title AS class_title, r.person_id, {} AS full_name, o.name AS org_name, r.missed_minutes, r.excused_minutes, r.class_minutes \
+         FROM retakes r JOIN classes k ON k.id = r.class_id JOIN people p ON p.id = r.person_id JOIN orgs o ON o.id = p.org_id \
+         WHERE {} AND EXISTS (SELECT 1 FROM campaign_resolutions cr WHERE cr.campaign_id = k.campaign_id \
+            AND NOT EXISTS (SELECT 1 FROM completions c WHERE c.person_id = r.person_id AND c.resolution_id = cr.resolution_id)) \
+         ORDER BY k.id DESC, p.sort_key LIMIT 1000",
+        full_name_sql("p"),
+        Scope::subtree_sql("p.org_id", 1, crate::scope::READ)
+    );
+    Ok(
+        db_run!(db, p => sqlx::query_as::<_, Retake>(&sql).bind(scope.account_id.0).fetch_all(p).await)?,
+    )
+}

@@ -1,0 +1,106 @@
+//! Study campaigns (R3.1) with their accountable leader (R1.1).
+
+use chrono::NaiveDate;
+use domain::ids::CampaignId;
+use domain::study::NewCampaign;
+use serde::Serialize;
+
+use super::full_name_sql;
+use crate::db::Db;
+use crate::error::{Result, StoreError};
+use crate::resolutions::{self, Resolution};
+use crate::scope::{Scope, READ, WRITE};
+use crate::{auth, db_run, now, org};
+
+/// A campaign as shown.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Campaign {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    pub name: String,
+    pub leader_person_id: i64,
+    /// R1.1: the accountable leader.
+    pub leader_name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub class_count: i64,
+}
+
+fn select_sql() -> String {
+    format!(
+        "SELECT c.id, c.org_id, o.name AS org_name, c.name, c.leader_person_id, {} AS leader_name, c.starts_on, c.ends_on, \
+         (SELECT COUNT(*) FROM classes k WHERE k.campaign_id = c.id) AS class_count \
+         FROM campaigns c JOIN orgs o ON o.id = c.org_id JOIN people l ON l.id = c.leader_person_id",
+        full_name_sql("l")
+    )
+}
+
+/// Campaigns run by organizations the caller sees, newest first.
+pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<Campaign>> {
+    let sql = format!(
+        "{} WHERE {} ORDER BY c.starts_on DESC, c.id DESC LIMIT 500",
+        select_sql(),
+        Scope::subtree_sql("c.org_id", 1, READ)
+    );
+    Ok(
+        db_run!(db, p => sqlx::query_as::<_, Campaign>(&sql).bind(scope.account_id.0).fetch_all(p).await)?,
+    )
+}
+
+/// One campaign, if the caller sees its organizer.
+pub async fn get(db: &Db, scope: &Scope, id: CampaignId) -> Result<Campaign> {
+    let sql = format!(
+        "{} WHERE c.id = $2 AND {}",
+        select_sql(),
+        Scope::subtree_sql("c.org_id", 1, READ)
+    );
+    db_run!(db, p => sqlx::query_as::<_, Campaign>(&sql).bind(scope.account_id.0).bind(id.0).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+/// The resolution ids of a campaign, unfiltered (callers filter by clearance when showing them).
+pub(crate) async fn resolution_ids(db: &Db, id: CampaignId) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT resolution_id FROM campaign_resolutions WHERE campaign_id = $1 ORDER BY resolution_id")
+        .bind(id.0).fetch_all(p).await)?;
+    Ok(rows.into_iter().map(|(r,)| r).collect())
+}
+
+/// The resolutions of a campaign that the caller is cleared to see.
+pub async fn resolutions(db: &Db, scope: &Scope, id: CampaignId) -> Result<Vec<Resolution>> {
+    let ids = resolution_ids(db, id).await?;
+    resolutions::get_many(db, scope, &ids).await
+}
+
+/// Creates a campaign; the caller must organize at its organization, see its leader and be
+/// cleared for every resolution in it.
+pub async fn create(db: &Db, scope: &Scope, c: &NewCampaign) -> Result<CampaignId> {
+    scope.require(db, c.org_id, WRITE).await?;
+    org::get_person(db, scope, c.leader_person_id)
+        .await
+        .map_err(|_| {
+            StoreError::Rule("Không tìm thấy người chịu trách nhiệm trong phạm vi của bạn.".into())
+        })?;
+    let ids: Vec<i64> = c.resolution_ids.iter().map(|r| r.0).collect();
+    let visible = resolutions::get_many(db, scope, &ids).await?;
+    if visible.len() != ids.len() {
+        return Err(StoreError::Rule(
+            "Có nghị quyết không tồn tại hoặc bạn không được xem.".into(),
+        ));
+    }
+    let id = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO campaigns (org_id, province_id, name, leader_person_id, starts_on, ends_on, created_at) \
+             SELECT $1, o.province_id, $2, $3, $4, $5, $6 FROM orgs o WHERE o.id = $1 RETURNING id")
+            .bind(c.org_id.0).bind(&c.name).bind(c.leader_person_id.0).bind(c.dates.start()).bind(c.dates.end()).bind(now())
+            .fetch_one(&mut *tx).await?;
+        for r in &ids {
+            sqlx::query("INSERT INTO campaign_resolutions (campaign_id, resolution_id) VALUES ($1, $2)").bind(id).bind(r).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(id)
+    })?;
+    auth::audit(db, scope, "create", "campaign", id, Some(c.org_id), &c.name).await?;
+    Ok(CampaignId(id))
+}
