@@ -1,1 +1,190 @@
-fn main() {}
+//! The `quantriet` binary: serve (default), migrate, demo, create-admin, bench.
+
+mod bench;
+mod config;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use domain::auth::{Clearance, Role};
+use domain::ids::OrgId;
+use store::demo::{self, Scale};
+use store::Db;
+
+use crate::config::{Config, ConfigArgs};
+
+/// Học tập, quán triệt nghị quyết — study and implementation of Party resolutions.
+///
+/// Configuration comes from flags, then `QUANTRIET_*` environment variables, then the TOML file
+/// given by `--config` (or `QUANTRIET_CONFIG`), then the defaults shown here.
+#[derive(Parser, Debug)]
+#[command(name = "quantriet", version)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the web application (the default). Loads the demo province into an empty database.
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Load generated demo data (deterministic for a seed) into the database.
+    Demo {
+        #[arg(long, value_enum, default_value_t = DemoScale::Small)]
+        scale: DemoScale,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Create an administrator account on an organization (by code), cleared as given.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        /// Read from QUANTRIET_ADMIN_PASSWORD when not given.
+        #[arg(long, env = "QUANTRIET_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Code of the organization the admin manages (e.g. T01).
+        #[arg(long)]
+        org_code: String,
+        #[arg(long, default_value = "none")]
+        clearance: String,
+    },
+    /// Benchmarks that print ratios against a baseline measured in the same run.
+    Bench {
+        #[command(subcommand)]
+        which: bench::Which,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum DemoScale {
+    Small,
+    Province,
+    National,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QUANTRIET_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load(&cli.config)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => {
+            let db = open(&config).await?;
+            println!("migrations applied ({})", db.engine());
+            Ok(())
+        }
+        Command::Demo { scale, seed } => {
+            let db = open(&config).await?;
+            let scale = match scale {
+                DemoScale::Small => Scale::Small,
+                DemoScale::Province => Scale::Province,
+                DemoScale::National => Scale::National,
+            };
+            let accounts = demo::is_empty(&db).await?;
+            let started = std::time::Instant::now();
+            let r = demo::load(&db, scale, seed, accounts).await?;
+            println!(
+                "loaded {} province(s), {} organizations, {} people in {:.1} s{}",
+                r.provinces,
+                r.orgs,
+                r.people,
+                started.elapsed().as_secs_f64(),
+                if accounts {
+                    " (with demo accounts)"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        Command::CreateAdmin {
+            username,
+            password,
+            org_code,
+            clearance,
+        } => {
+            let db = open(&config).await?;
+            let clearance = Clearance::parse(&clearance)
+                .map_err(|_| anyhow::anyhow!("unknown clearance {clearance}"))?;
+            let org = store::org::find_by_code(&db, &org_code)
+                .await?
+                .with_context(|| format!("no organization with code {org_code}"))?;
+            let id =
+                store::auth::create_account(&db, &username, &password, &username, None, clearance)
+                    .await?;
+            store::auth::grant(&db, id, OrgId(org), Role::Admin).await?;
+            println!("created admin {username} on {org_code}");
+            Ok(())
+        }
+        Command::Bench { which, json } => bench::run(which, json, &config).await,
+    }
+}
+
+/// Connects and migrates.
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.redacted_url()))?;
+    db.migrate().await.context("migrations failed")?;
+    if let Some(t) = config.retake_threshold_percent {
+        domain::study::Percent::new(i64::from(t))
+            .map_err(|e| anyhow::anyhow!("retake_threshold_percent: {e}"))?;
+        db.set_setting("retake_threshold_percent", &t.to_string())
+            .await?;
+    }
+    Ok(db)
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    if demo::is_empty(&db).await? {
+        tracing::info!("empty database: loading the demo province");
+        let r = demo::load(&db, Scale::Small, 2026, true).await?;
+        tracing::info!(orgs = r.orgs, people = r.people, "demo province loaded");
+    }
+    let app = web::app::App::build(db.clone(), &config.listen, config.web())
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = app.local_addr()?;
+    println!(
+        "quantriet is serving http://{addr}/ (database: {}, {})",
+        db.engine(),
+        config.redacted_url()
+    );
+    println!(
+        "Demo accounts: admin (province admin, cleared for secret), organizer (one commune), secretary (one cell), member — password: {}",
+        demo::DEMO_PASSWORD
+    );
+    app.serve(shutdown()).await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -115,6 +115,8 @@ pub struct PeopleFilter {
     pub org_id: Option<OrgId>,
     /// Searched in the folded name and the card number, diacritics ignored.
     pub q: Option<String>,
+    /// Only people of `org_id` itself, not of its subtree.
+    pub direct: bool,
 }
 
 /// Creates an organization and its closure rows. Used by the demo loader and by admins.
@@ -275,20 +277,21 @@ pub async fn list_people(
     // Every parameter appears in the SQL whatever the filter, so PostgreSQL sees them all.
     let wh = format!(
         "{} AND ($2 = 0 OR p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2)) \
-         AND ($3 = '%%' OR p.name_folded LIKE $3 OR p.party_card_number LIKE $3)",
+         AND ($3 = '%%' OR p.name_folded LIKE $3 OR p.party_card_number LIKE $3) AND ($4 = 0 OR p.org_id = $2)",
         Scope::subtree_sql("p.org_id", 1, READ)
     );
     let q = f.q.as_deref().map(text::fold).unwrap_or_default();
     let like = format!("%{}%", q.replace(['%', '_'], ""));
     let count_sql = format!("SELECT COUNT(*) FROM people p WHERE {wh}");
     let list_sql = format!(
-        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} ORDER BY p.sort_key, p.id LIMIT $4 OFFSET $5"
+        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} ORDER BY p.sort_key, p.id LIMIT $5 OFFSET $6"
     );
     let org = f.org_id.map(|o| o.0).unwrap_or(0);
+    let direct = i64::from(f.direct);
     let (total, items) = db_run!(db, p => {
-        let (total,): (i64,) = sqlx::query_as(&count_sql).bind(scope.account_id.0).bind(org).bind(&like).fetch_one(p).await?;
+        let (total,): (i64,) = sqlx::query_as(&count_sql).bind(scope.account_id.0).bind(org).bind(&like).bind(direct).fetch_one(p).await?;
         let items = sqlx::query_as::<_, Person>(&list_sql)
-            .bind(scope.account_id.0).bind(org).bind(&like).bind(paging.per_page).bind(paging.offset())
+            .bind(scope.account_id.0).bind(org).bind(&like).bind(direct).bind(paging.per_page).bind(paging.offset())
             .fetch_all(p).await?;
         Ok::<_, StoreError>((total, items))
     })?;
@@ -323,4 +326,10 @@ pub async fn leaders(db: &Db, scope: &Scope, org: OrgId) -> Result<Vec<Person>> 
     Ok(
         db_run!(db, p => sqlx::query_as::<_, Person>(&sql).bind(scope.account_id.0).bind(org.0).fetch_all(p).await)?,
     )
+}
+
+/// The id of the organization with `code` (CLI and imports).
+pub async fn find_by_code(db: &Db, code: &str) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT id FROM orgs WHERE code = $1").bind(code).fetch_optional(p).await)?;
+    Ok(row.map(|(id,)| id))
 }

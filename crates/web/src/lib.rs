@@ -1,1 +1,14 @@
+//! The HTTP layer of quantriet: server-rendered Vietnamese pages and the JSON API over the same
+//! store calls. Each area has its module with `routes()`; `app` merges them.
 
+pub mod api;
+pub mod app;
+mod assets;
+pub mod auth;
+mod auth_pages;
+pub mod error;
+mod fmt;
+mod org;
+pub mod pages;
+mod resolutions;
+mod study;

@@ -1,0 +1,108 @@
+//! Configuration: flags, then `QUANTRIET_*` variables, then a TOML file, then defaults.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+
+/// Settings given on the command line or in the environment.
+#[derive(Args, Debug, Default)]
+pub struct ConfigArgs {
+    /// TOML file with any of the settings below (keys as in snake_case, e.g. `database_url`).
+    #[arg(long, env = "QUANTRIET_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// `postgres://user@host/db` for PostgreSQL, or a SQLite file path [default: ./data/quantriet.db].
+    #[arg(long, env = "QUANTRIET_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "QUANTRIET_LISTEN", global = true)]
+    pub listen: Option<String>,
+    /// R3.5/R8.3: percent of class time above which a retake is owed [default: 40].
+    #[arg(long, env = "QUANTRIET_RETAKE_THRESHOLD_PERCENT", global = true)]
+    pub retake_threshold_percent: Option<u8>,
+    /// R6.1: days after release by which a resolution must be published [default: 2].
+    #[arg(long, env = "QUANTRIET_PUBLICATION_DEADLINE_DAYS", global = true)]
+    pub publication_deadline_days: Option<u32>,
+    /// Always set the Secure flag on cookies (it is set anyway behind a proxy sending X-Forwarded-Proto: https).
+    #[arg(long, env = "QUANTRIET_SECURE_COOKIES", global = true)]
+    pub secure_cookies: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    listen: Option<String>,
+    retake_threshold_percent: Option<u8>,
+    publication_deadline_days: Option<u32>,
+    secure_cookies: Option<bool>,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: String,
+    pub retake_threshold_percent: Option<u8>,
+    pub publication_deadline_days: u32,
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    pub fn load(args: &ConfigArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("invalid configuration in {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        Ok(Self {
+            database_url: args
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| "./data/quantriet.db".into()),
+            listen: args
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            retake_threshold_percent: args
+                .retake_threshold_percent
+                .or(file.retake_threshold_percent),
+            publication_deadline_days: args
+                .publication_deadline_days
+                .or(file.publication_deadline_days)
+                .unwrap_or(2),
+            secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+        })
+    }
+
+    pub fn web(&self) -> web::app::WebConfig {
+        web::app::WebConfig {
+            secure_cookies: self.secure_cookies,
+            publication_deadline_days: self.publication_deadline_days,
+        }
+    }
+
+    /// The database URL without its password, for logs.
+    pub fn redacted_url(&self) -> String {
+        match (self.database_url.find("://"), self.database_url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => {
+                let creds = &self.database_url[s + 3..at];
+                let user = creds.split(':').next().unwrap_or("");
+                format!(
+                    "{}{}@{}",
+                    &self.database_url[..s + 3],
+                    user,
+                    &self.database_url[at + 1..]
+                )
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
+//! Handlers call the same store functions and the same domain validation as the pages.
+
+mod auth;
+mod org;
+mod resolutions;
+mod study;
+
+use axum::extract::{FromRequest, Request};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::app::AppState;
+use crate::error::{AppError, ErrorBody};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(auth::routes())
+        .merge(org::routes())
+        .merge(resolutions::routes())
+        .merge(study::routes())
+}
+
+/// A JSON body; malformed JSON becomes a 400 with the stable error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(e) => Err(AppError::BadRequest(format!(
+                "Dữ liệu JSON không hợp lệ: {}",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("qt_session"))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "quantriet API", version = "1", description = "Học tập, quán triệt nghị quyết: the JSON API. Authenticate with POST /api/v1/auth/login and send `Authorization: Bearer <token>`. With the session cookie instead, unsafe methods need the `X-CSRF-Token` header. Errors are `{error, message, fields}` with a stable `error` code and a Vietnamese `message`."),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+    paths(
+        auth::login, auth::logout, auth::me,
+        org::roots, org::detail, org::people, org::person,
+        resolutions::list, resolutions::create, resolutions::get_one, resolutions::update,
+        study::list_campaigns, study::create_campaign, study::get_campaign,
+        study::list_classes, study::create_class, study::get_class,
+        study::add_session, study::add_bridge_point,
+        study::participants, study::generate, study::add_participant, study::remove_participant,
+        study::sheet, study::record, study::results, study::finish, study::retakes,
+    ),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "auth", description = "Login sessions and tokens"),
+        (name = "org", description = "Organization tree and people"),
+        (name = "resolutions", description = "Catalog of resolutions and directives (R2.8, R6.1)"),
+        (name = "study", description = "Campaigns, classes, participants, attendance and retakes (R2.x, R3.x)"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`
+pub async fn openapi_json() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}

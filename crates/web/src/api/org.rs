@@ -1,0 +1,99 @@
+//! `/api/v1/orgs` and `/api/v1/people`.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::ids::{OrgId, PersonId};
+use serde::{Deserialize, Serialize};
+use store::org::{self, Crumb, Org, PeopleFilter, Person};
+use store::{Page, Paging};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppResult, ErrorBody};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/orgs", get(roots))
+        .route("/orgs/{id}", get(detail))
+        .route("/people", get(people))
+        .route("/people/{id}", get(person))
+}
+
+/// The organizations at the top of what the caller sees.
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "org", responses((status = 200, body = [Org]), (status = 401, body = ErrorBody)))]
+pub async fn roots(State(st): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<Org>>> {
+    Ok(Json(org::roots(&st.db, user.scope()).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgDetail {
+    pub org: Org,
+    pub breadcrumb: Vec<Crumb>,
+    pub children: Vec<Org>,
+}
+
+/// One organization with its breadcrumb and children.
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "org", params(("id" = i64, Path, description = "organization id")),
+    responses((status = 200, body = OrgDetail), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn detail(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<OrgDetail>> {
+    let scope = user.scope();
+    let org = org::get(&st.db, scope, OrgId(id)).await?;
+    let breadcrumb = org::breadcrumb(&st.db, scope, OrgId(id)).await?;
+    let children = org::children(&st.db, scope, OrgId(id)).await?;
+    Ok(Json(OrgDetail {
+        org,
+        breadcrumb,
+        children,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PeopleQuery {
+    /// Name or card number; diacritics and case are ignored.
+    pub q: Option<String>,
+    /// Only this organization's subtree.
+    pub org_id: Option<i64>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// People in the caller's subtree, in Vietnamese name order (given, middle, family name).
+#[utoipa::path(get, path = "/api/v1/people", tag = "org", params(PeopleQuery),
+    responses((status = 200, body = Page<Person>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn people(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<PeopleQuery>,
+) -> AppResult<Json<Page<Person>>> {
+    let scope = user.scope();
+    if let Some(o) = q.org_id {
+        org::get(&st.db, scope, OrgId(o)).await?;
+    }
+    let filter = PeopleFilter {
+        org_id: q.org_id.map(OrgId),
+        q: q.q,
+        direct: false,
+    };
+    Ok(Json(
+        org::list_people(&st.db, scope, &filter, Paging::new(q.page, q.per_page)).await?,
+    ))
+}
+
+/// One person.
+#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "org", params(("id" = i64, Path, description = "person id")),
+    responses((status = 200, body = Person), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn person(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Person>> {
+    Ok(Json(
+        org::get_person(&st.db, user.scope(), PersonId(id)).await?,
+    ))
+}

@@ -1,0 +1,576 @@
+//! `/api/v1` campaigns, classes, sessions, bridge points, participants, attendance, results.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::ids::{BridgePointId, CampaignId, ClassId, OrgId, PersonId, SessionId};
+use domain::org::ManagementLevel;
+use domain::study::{
+    AttendanceMark, AttendanceStatus, BridgePointInput, CampaignInput, ClassInput, SessionInput,
+};
+use domain::FieldErrors;
+use serde::{Deserialize, Serialize};
+use store::resolutions::Resolution;
+use store::study::attendance::{self, FinishReport, ParticipantResult, Retake, SheetRow};
+use store::study::campaigns::{self, Campaign};
+use store::study::classes::{self, BridgePoint, Class, ClassFilter, StudySession};
+use store::study::participants::{self, GenerateReport, GenerateRequest, Participant};
+use store::StoreError;
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiJson;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult, ErrorBody};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns", get(list_campaigns).post(create_campaign))
+        .route("/campaigns/{id}", get(get_campaign))
+        .route("/campaigns/{id}/classes", post(create_class))
+        .route("/classes", get(list_classes))
+        .route("/classes/{id}", get(get_class))
+        .route("/classes/{id}/sessions", post(add_session))
+        .route("/classes/{id}/bridge-points", post(add_bridge_point))
+        .route(
+            "/classes/{id}/participants",
+            get(participants).post(add_participant),
+        )
+        .route("/classes/{id}/participants/generate", post(generate))
+        .route(
+            "/classes/{id}/participants/{pid}/remove",
+            post(remove_participant),
+        )
+        .route("/classes/{id}/results", get(results))
+        .route("/classes/{id}/finish", post(finish))
+        .route("/sessions/{id}/attendance", get(sheet).put(record))
+        .route("/retakes", get(retakes))
+}
+
+fn opt(v: Option<i64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Campaigns run by organizations the caller sees.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "study", responses((status = 200, body = [Campaign]), (status = 401, body = ErrorBody)))]
+pub async fn list_campaigns(
+    State(st): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<Campaign>>> {
+    Ok(Json(campaigns::list(&st.db, user.scope()).await?))
+}
+
+/// A campaign to create (R3.1, R1.1). Dates as yyyy-mm-dd or dd/mm/yyyy.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CampaignBody {
+    pub name: String,
+    pub org_id: i64,
+    /// R1.1: the accountable leader.
+    pub leader_person_id: i64,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub resolution_ids: Vec<i64>,
+}
+
+/// Creates a campaign bundling several resolutions.
+#[utoipa::path(post, path = "/api/v1/campaigns", tag = "study", request_body = CampaignBody,
+    responses((status = 201, body = Campaign), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn create_campaign(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    ApiJson(b): ApiJson<CampaignBody>,
+) -> AppResult<(StatusCode, Json<Campaign>)> {
+    let input = CampaignInput {
+        name: b.name,
+        org_id: b.org_id.to_string(),
+        leader_person_id: b.leader_person_id.to_string(),
+        starts_on: b.starts_on,
+        ends_on: b.ends_on,
+        resolution_ids: b.resolution_ids.iter().map(i64::to_string).collect(),
+    };
+    let new = input.validate()?;
+    let id = campaigns::create(&st.db, user.scope(), &new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(campaigns::get(&st.db, user.scope(), id).await?),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignDetail {
+    pub campaign: Campaign,
+    pub resolutions: Vec<Resolution>,
+    pub classes: Vec<Class>,
+}
+
+/// A campaign with its resolutions and classes.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "study", params(("id" = i64, Path, description = "campaign id")),
+    responses((status = 200, body = CampaignDetail), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn get_campaign(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<CampaignDetail>> {
+    let scope = user.scope();
+    let campaign = campaigns::get(&st.db, scope, CampaignId(id)).await?;
+    let resolutions = campaigns::resolutions(&st.db, scope, CampaignId(id)).await?;
+    let classes = classes::list(
+        &st.db,
+        scope,
+        &ClassFilter {
+            campaign_id: Some(CampaignId(id)),
+        },
+    )
+    .await?;
+    Ok(Json(CampaignDetail {
+        campaign,
+        resolutions,
+        classes,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ClassQuery {
+    pub campaign_id: Option<i64>,
+}
+
+/// Classes the caller sees (organized in their subtree, or with a bridge point there).
+#[utoipa::path(get, path = "/api/v1/classes", tag = "study", params(ClassQuery), responses((status = 200, body = [Class]), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn list_classes(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ClassQuery>,
+) -> AppResult<Json<Vec<Class>>> {
+    Ok(Json(
+        classes::list(
+            &st.db,
+            user.scope(),
+            &ClassFilter {
+                campaign_id: q.campaign_id.map(CampaignId),
+            },
+        )
+        .await?,
+    ))
+}
+
+/// A class to create (R1.3, R2.1, R2.7).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClassBody {
+    pub title: String,
+    pub org_id: i64,
+    /// in_person, online, hybrid
+    pub form: String,
+    /// key_cadres, grassroots, public
+    pub audience_tier: String,
+    pub venue_name: Option<String>,
+    pub venue_capacity: Option<i64>,
+    pub chair_person_id: Option<i64>,
+    pub opening_speaker_id: Option<i64>,
+    pub closing_speaker_id: Option<i64>,
+    /// Percent; the configured default (40) when absent.
+    pub retake_threshold: Option<i64>,
+}
+
+/// Creates a class in a campaign.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/classes", tag = "study", params(("id" = i64, Path, description = "campaign id")), request_body = ClassBody,
+    responses((status = 201, body = Class), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn create_class(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ClassBody>,
+) -> AppResult<(StatusCode, Json<Class>)> {
+    let input = ClassInput {
+        title: b.title,
+        org_id: b.org_id.to_string(),
+        form: b.form,
+        audience_tier: b.audience_tier,
+        venue_name: b.venue_name.unwrap_or_default(),
+        venue_capacity: opt(b.venue_capacity),
+        chair_person_id: opt(b.chair_person_id),
+        opening_speaker_id: opt(b.opening_speaker_id),
+        closing_speaker_id: opt(b.closing_speaker_id),
+        retake_threshold: opt(b.retake_threshold),
+    };
+    let new = input.validate()?;
+    let cid = classes::create(&st.db, user.scope(), CampaignId(id), &new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(classes::get(&st.db, user.scope(), cid).await?),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassDetail {
+    pub class: Class,
+    pub sessions: Vec<StudySession>,
+    pub bridge_points: Vec<BridgePoint>,
+    /// R3.1 (no discussion), R2.1 (overflow) and other warnings, in Vietnamese.
+    pub warnings: Vec<String>,
+}
+
+/// A class with its sessions, bridge points and warnings.
+#[utoipa::path(get, path = "/api/v1/classes/{id}", tag = "study", params(("id" = i64, Path, description = "class id")),
+    responses((status = 200, body = ClassDetail), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn get_class(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<ClassDetail>> {
+    let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
+    let sessions = classes::sessions(&st.db, &class).await?;
+    let bridge_points = classes::bridge_points(&st.db, &class).await?;
+    let warnings = crate::study::class_warnings(&class);
+    Ok(Json(ClassDetail {
+        class,
+        sessions,
+        bridge_points,
+        warnings,
+    }))
+}
+
+/// A session: date (yyyy-mm-dd or dd/mm/yyyy), start time hh:mm in Vietnam time.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SessionBody {
+    pub date: String,
+    pub start_time: String,
+    pub duration_minutes: i64,
+    pub topic: String,
+    #[serde(default)]
+    pub is_discussion: bool,
+}
+
+/// Adds a session to a class.
+#[utoipa::path(post, path = "/api/v1/classes/{id}/sessions", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = SessionBody,
+    responses((status = 201, body = StudySession), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn add_session(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<SessionBody>,
+) -> AppResult<(StatusCode, Json<StudySession>)> {
+    let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
+    let input = SessionInput {
+        date: b.date,
+        start_time: b.start_time,
+        duration_minutes: b.duration_minutes.to_string(),
+        topic: b.topic,
+        is_discussion: b.is_discussion.then(|| "true".into()),
+    };
+    let new = input.validate()?;
+    let sid = classes::add_session(&st.db, user.scope(), &class, &new).await?;
+    let (_, s) = classes::session(&st.db, user.scope(), sid).await?;
+    Ok((StatusCode::CREATED, Json(s)))
+}
+
+/// A bridge point (R2.2).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BridgePointBody {
+    pub org_id: i64,
+    pub name: String,
+    pub operator_person_id: Option<i64>,
+    pub capacity: Option<i64>,
+}
+
+/// Adds a bridge point to an online or hybrid class.
+#[utoipa::path(post, path = "/api/v1/classes/{id}/bridge-points", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = BridgePointBody,
+    responses((status = 201, body = BridgePoint), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn add_bridge_point(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<BridgePointBody>,
+) -> AppResult<(StatusCode, Json<BridgePoint>)> {
+    let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
+    let input = BridgePointInput {
+        org_id: b.org_id.to_string(),
+        name: b.name,
+        operator_person_id: opt(b.operator_person_id),
+        capacity: opt(b.capacity),
+    };
+    let new = input.validate()?;
+    let bid = classes::add_bridge_point(&st.db, user.scope(), &class, &new).await?;
+    let bp = classes::bridge_points(&st.db, &class)
+        .await?
+        .into_iter()
+        .find(|b| b.id == bid.0)
+        .ok_or(AppError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(bp)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ParticipantQuery {
+    /// Also list people removed by hand (with the reason).
+    pub include_removed: Option<bool>,
+}
+
+/// The participant list, in Vietnamese name order.
+#[utoipa::path(get, path = "/api/v1/classes/{id}/participants", tag = "study", params(("id" = i64, Path, description = "class id"), ParticipantQuery),
+    responses((status = 200, body = [Participant]), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn participants(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ParticipantQuery>,
+) -> AppResult<Json<Vec<Participant>>> {
+    let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
+    let access = classes::access(&st.db, user.scope(), &class, store::scope::READ).await?;
+    Ok(Json(
+        participants::list(&st.db, &class, &access, q.include_removed.unwrap_or(false)).await?,
+    ))
+}
+
+/// What to generate the list from.
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct GenerateBody {
+    pub org_ids: Vec<i64>,
+    pub bridge_point_ids: Vec<i64>,
+    /// none, grassroots, commune, province; empty for everyone.
+    pub management_levels: Vec<String>,
+    /// R2.5 override.
+    pub include_completed: bool,
+}
+
+/// Generates the participant list by rule (R2.1, R2.2, R2.5, R3.3).
+#[utoipa::path(post, path = "/api/v1/classes/{id}/participants/generate", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = GenerateBody,
+    responses((status = 200, body = GenerateReport), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn generate(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<GenerateBody>,
+) -> AppResult<Json<GenerateReport>> {
+    let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
+    let mut levels = Vec::new();
+    for l in &b.management_levels {
+        let level = ManagementLevel::parse(l).map_err(|e| {
+            let mut f = FieldErrors::new();
+            f.add("management_levels", e);
+            AppError::Validation(f)
+        })?;
+        levels.push(level);
+    }
+    let req = GenerateRequest {
+        org_ids: b.org_ids.into_iter().map(OrgId).collect(),
+        bridge_point_ids: b.bridge_point_ids.into_iter().map(BridgePointId).collect(),
+        management_levels: levels,
+        include_completed: b.include_completed,
+    };
+    Ok(Json(
+        participants::generate(&st.db, user.scope(), &class, &req).await?,
+    ))
+}
+
+/// One person added by hand.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AddParticipantBody {
+    pub person_id: Option<i64>,
+    pub party_card_number: Option<String>,
+    pub bridge_point_id: Option<i64>,
+    pub reason: String,
+}
+
+/// Adds a person by hand, with a reason.
+#[utoipa::path(post, path = "/api/v1/classes/{id}/participants", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = AddParticipantBody,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn add_participant(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<AddParticipantBody>,
+) -> AppResult<StatusCode> {
+    let scope = user.scope();
+    let class = classes::get(&st.db, scope, ClassId(id)).await?;
+    let mut e = FieldErrors::new();
+    if b.reason.trim().is_empty() {
+        e.add("reason", "Cần ghi lý do thêm vào danh sách.");
+    }
+    let person = match (
+        b.person_id,
+        b.party_card_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
+    ) {
+        (Some(p), _) => Some(PersonId(p)),
+        (None, Some(card)) => Some(participants::find_person_by_card(&st.db, scope, card).await?),
+        (None, None) => {
+            e.add("person_id", "Cần mã người hoặc số thẻ đảng viên.");
+            None
+        }
+    };
+    e.clone().into_result()?;
+    let person = person.ok_or(AppError::Validation(e))?;
+    participants::add(
+        &st.db,
+        scope,
+        &class,
+        person,
+        b.bridge_point_id.map(BridgePointId),
+        b.reason.trim(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RemoveBody {
+    pub reason: String,
+}
+
+/// Removes a participant by hand; the row and the reason are kept.
+#[utoipa::path(post, path = "/api/v1/classes/{id}/participants/{pid}/remove", tag = "study",
+    params(("id" = i64, Path, description = "class id"), ("pid" = i64, Path, description = "participant id")), request_body = RemoveBody,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn remove_participant(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path((id, pid)): Path<(i64, i64)>,
+    ApiJson(b): ApiJson<RemoveBody>,
+) -> AppResult<StatusCode> {
+    let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
+    if b.reason.trim().is_empty() {
+        let mut e = FieldErrors::new();
+        e.add("reason", "Cần ghi lý do khi đưa người ra khỏi danh sách.");
+        return Err(e.into());
+    }
+    participants::remove(&st.db, user.scope(), &class, pid, b.reason.trim()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A session's attendance sheet.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/attendance", tag = "study", params(("id" = i64, Path, description = "session id")),
+    responses((status = 200, body = [SheetRow]), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn sheet(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Vec<SheetRow>>> {
+    let (class, s) = classes::session(&st.db, user.scope(), SessionId(id)).await?;
+    let access = classes::access(&st.db, user.scope(), &class, store::scope::READ).await?;
+    Ok(Json(attendance::sheet(&st.db, &class, &s, &access).await?))
+}
+
+/// One mark.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MarkBody {
+    pub participant_id: i64,
+    /// present, absent, excused
+    pub status: String,
+    pub late_minutes: Option<i64>,
+    pub left_early_minutes: Option<i64>,
+    /// Required for an excused absence.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AttendanceBody {
+    pub marks: Vec<MarkBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recorded {
+    pub recorded: usize,
+}
+
+fn minutes(v: Option<i64>) -> Result<u32, domain::RuleError> {
+    u32::try_from(v.unwrap_or(0)).map_err(|_| domain::RuleError::OutOfRange {
+        min: 0,
+        max: i64::from(u32::MAX),
+    })
+}
+
+/// Records marks in a batch, all or nothing; recording again replaces the mark (R3.4).
+#[utoipa::path(put, path = "/api/v1/sessions/{id}/attendance", tag = "study", params(("id" = i64, Path, description = "session id")), request_body = AttendanceBody,
+    responses((status = 200, body = Recorded), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn record(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<AttendanceBody>,
+) -> AppResult<Json<Recorded>> {
+    let (class, s) = classes::session(&st.db, user.scope(), SessionId(id)).await?;
+    let len = u32::try_from(s.duration_minutes).unwrap_or(0);
+    let mut errors = FieldErrors::new();
+    let mut marks = Vec::with_capacity(b.marks.len());
+    for (i, m) in b.marks.into_iter().enumerate() {
+        let parsed = AttendanceStatus::parse(&m.status)
+            .and_then(|status| {
+                Ok((
+                    status,
+                    minutes(m.late_minutes)?,
+                    minutes(m.left_early_minutes)?,
+                ))
+            })
+            .and_then(|(status, late, early)| {
+                AttendanceMark::parse(status, late, early, m.reason, len)
+            });
+        match parsed {
+            Ok(mark) => marks.push((m.participant_id, mark)),
+            Err(e) => errors.add(format!("marks[{i}]"), e),
+        }
+    }
+    errors.into_result()?;
+    let n = attendance::record(&st.db, user.scope(), &class, &s, &marks).await?;
+    Ok(Json(Recorded { recorded: n }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultsResponse {
+    pub class_minutes: i64,
+    /// Percent of class time above which a retake is owed.
+    pub threshold: i64,
+    pub results: Vec<ParticipantResult>,
+    pub retakes: Vec<ParticipantResult>,
+}
+
+/// Each participant's time-weighted attendance and the retake list (R3.5).
+#[utoipa::path(get, path = "/api/v1/classes/{id}/results", tag = "study", params(("id" = i64, Path, description = "class id")),
+    responses((status = 200, body = ResultsResponse), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn results(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<ResultsResponse>> {
+    let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
+    let access = classes::access(&st.db, user.scope(), &class, store::scope::READ).await?;
+    let results = attendance::results(&st.db, &class, &access).await?;
+    let retakes = results
+        .iter()
+        .filter(|r| r.summary.needs_retake)
+        .cloned()
+        .collect();
+    Ok(Json(ResultsResponse {
+        class_minutes: class.class_minutes,
+        threshold: class.retake_threshold,
+        results,
+        retakes,
+    }))
+}
+
+/// Ends the class: fixes the retake list and records completion for everyone else.
+#[utoipa::path(post, path = "/api/v1/classes/{id}/finish", tag = "study", params(("id" = i64, Path, description = "class id")),
+    responses((status = 200, body = FinishReport), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn finish(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<FinishReport>> {
+    let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
+    match attendance::finish(&st.db, user.scope(), &class).await {
+        Ok(r) => Ok(Json(r)),
+        Err(StoreError::Rule(m)) => Err(AppError::Rule(m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Everyone in the caller's subtree who still owes a retake.
+#[utoipa::path(get, path = "/api/v1/retakes", tag = "study", responses((status = 200, body = [Retake]), (status = 401, body = ErrorBody)))]
+pub async fn retakes(
+    State(st): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<Retake>>> {
+    Ok(Json(attendance::open_retakes(&st.db, user.scope()).await?))
+}

@@ -1,0 +1,176 @@
+//! Who is asking: the session extractor, CSRF checks, flash messages and cookies.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use store::auth::{self as sauth, Account};
+use store::Scope;
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "qt_session";
+/// The flash message cookie's name.
+pub const FLASH_COOKIE: &str = "qt_flash";
+/// The login form's CSRF cookie (before there is a session).
+pub const LOGIN_CSRF_COOKIE: &str = "qt_login_csrf";
+
+/// The logged-in user of this request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub account: Account,
+    /// The session's CSRF token, put in every form.
+    pub csrf: String,
+    /// The session token (to log out).
+    pub token: String,
+}
+
+impl CurrentUser {
+    pub fn scope(&self) -> &Scope {
+        &self.account.scope
+    }
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when served over HTTPS.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+}
+
+/// Is this request served over HTTPS (directly configured, or said so by the proxy)?
+pub fn is_secure(headers: &HeaderMap, state: &AppState) -> bool {
+    state.config.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes() == b"https")
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    v.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+}
+
+/// Compares secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(u) = parts.extensions.get::<CurrentUser>() {
+            return Ok(u.clone());
+        }
+        let (token, via_cookie) = match bearer(&parts.headers) {
+            Some(t) => (t, false),
+            None => (
+                cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthorized)?,
+                true,
+            ),
+        };
+        let session = sauth::load_session(&state.db, &token)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        // API calls authenticated by the cookie carry the CSRF token in a header; bearer tokens
+        // are not sent by browsers on their own and need none. HTML forms are checked by `CsrfForm`.
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if via_cookie && unsafe_method && parts.uri.path().starts_with("/api/") {
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !same_secret(sent, &session.csrf_token) {
+                return Err(AppError::Csrf);
+            }
+        }
+        let user = CurrentUser {
+            account: session.account,
+            csrf: session.csrf_token,
+            token,
+        };
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+/// A submitted HTML form whose `csrf` field matched the session's token.
+pub struct CsrfForm<T> {
+    pub user: CurrentUser,
+    pub form: T,
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let user = CurrentUser::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let CsrfField { csrf } = serde_html_form::from_bytes(&bytes).map_err(|_| AppError::Csrf)?;
+        if !same_secret(&csrf, &user.csrf) {
+            return Err(AppError::Csrf);
+        }
+        let form = serde_html_form::from_bytes(&bytes)
+            .map_err(|e| AppError::BadRequest(format!("Biểu mẫu không đọc được: {e}")))?;
+        Ok(Self { user, form })
+    }
+}
+
+/// Encodes a flash message for its cookie (hex of the UTF-8 bytes: cookie-safe, no dependency).
+pub fn encode_flash(msg: &str) -> String {
+    msg.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Decodes a flash cookie.
+pub fn decode_flash(hex: &str) -> Option<String> {
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect();
+    bytes
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|s| !s.is_empty() && s.len() < 500)
+}

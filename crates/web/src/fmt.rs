@@ -1,0 +1,49 @@
+//! Formatting for templates: dates dd/mm/yyyy, times 24-hour in Vietnam's time, numbers with
+//! Vietnamese separators.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::study::utc_to_local;
+
+/// 07/02/2026
+pub fn date(d: &NaiveDate) -> String {
+    domain::text::format_date(*d)
+}
+
+/// An optional date, or a dash.
+pub fn opt_date(d: &Option<NaiveDate>) -> String {
+    d.as_ref().map(date).unwrap_or_else(|| "—".into())
+}
+
+/// 07:30 07/02/2026 (Vietnam time)
+pub fn datetime(t: &DateTime<Utc>) -> String {
+    utc_to_local(*t).format("%H:%M %d/%m/%Y").to_string()
+}
+
+/// An optional time, or a dash.
+pub fn opt_datetime(t: &Option<DateTime<Utc>>) -> String {
+    t.as_ref().map(datetime).unwrap_or_else(|| "—".into())
+}
+
+/// 1.900.000
+pub fn count(n: &i64) -> String {
+    domain::text::format_count(*n)
+}
+
+/// "ngày 07 tháng 02 năm 2026" for the print header.
+pub fn long_date(d: &NaiveDate) -> String {
+    d.format("ngày %d tháng %m năm %Y").to_string()
+}
+
+/// Today in Vietnam.
+pub fn today() -> NaiveDate {
+    utc_to_local(Utc::now()).date()
+}
+
+/// A `<option selected>` helper.
+pub fn selected(a: &str, b: &str) -> &'static str {
+    if a == b {
+        "selected"
+    } else {
+        ""
+    }
+}

@@ -1,0 +1,215 @@
+//! What every page shares: the page context (user, menu, CSRF token, flash, breadcrumb), the
+//! layout, the error page, and the dashboard and self-service pages.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use domain::auth::Role;
+use store::org::Crumb;
+use store::study::{attendance, classes};
+use store::{resolutions, Paging};
+
+use crate::app::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::error::{AppError, AppResult};
+
+/// What the layout needs on every page.
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub user_name: String,
+    pub role_label: &'static str,
+    pub csrf: String,
+    pub flash: Option<String>,
+    /// The active menu entry.
+    pub nav: &'static str,
+    /// Sees organization data (presenter and above).
+    pub can_read: bool,
+    /// Plans classes and keeps the catalog (organizer and above).
+    pub can_plan: bool,
+    pub is_admin: bool,
+    pub has_person: bool,
+    pub crumbs: Vec<Crumb>,
+    secure: bool,
+}
+
+impl PageCtx {
+    pub fn with_nav(mut self, nav: &'static str) -> Self {
+        self.nav = nav;
+        self
+    }
+    pub fn with_crumbs(mut self, crumbs: Vec<Crumb>) -> Self {
+        self.crumbs = crumbs;
+        self
+    }
+    /// Renders a page; a shown flash message is cleared.
+    pub fn render(&self, t: &impl Template) -> AppResult<Response> {
+        let html = t.render()?;
+        let mut resp = Html(html).into_response();
+        if self.flash.is_some() {
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                auth::set_cookie(auth::FLASH_COOKIE, "", Some(0), self.secure),
+            );
+        }
+        Ok(resp)
+    }
+    /// Renders a form again with its errors (422), keeping what the user typed.
+    pub fn render_invalid(&self, t: &impl Template) -> AppResult<Response> {
+        let mut resp = self.render(t)?;
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        Ok(resp)
+    }
+    /// Redirects after a change, with a message shown on the next page.
+    pub fn redirect(&self, to: &str, message: &str) -> Response {
+        let mut resp = Redirect::to(to).into_response();
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            auth::set_cookie(
+                auth::FLASH_COOKIE,
+                &auth::encode_flash(message),
+                Some(60),
+                self.secure,
+            ),
+        );
+        resp
+    }
+}
+
+/// The page context of this request (requires a login).
+pub struct Ctx(pub PageCtx, pub CurrentUser);
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let scope = user.scope();
+        let flash =
+            auth::cookie(&parts.headers, auth::FLASH_COOKIE).and_then(|c| auth::decode_flash(&c));
+        let ctx = PageCtx {
+            user_name: user.account.display_name.clone(),
+            role_label: scope.top_role().map(Role::label).unwrap_or(""),
+            csrf: user.csrf.clone(),
+            flash,
+            nav: "",
+            can_read: scope.has_role(store::scope::READ),
+            can_plan: scope.has_role(store::scope::WRITE),
+            is_admin: scope.has_role(Role::Admin),
+            has_person: scope.person_id.is_some(),
+            crumbs: vec![],
+            secure: auth::is_secure(&parts.headers, state),
+        };
+        Ok(Ctx(ctx, user))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    message: &'a str,
+}
+
+/// A standalone error page (no session needed).
+pub fn error_page(status: StatusCode, message: &str) -> String {
+    ErrorPage {
+        status: status.as_u16(),
+        message,
+    }
+    .render()
+    .unwrap_or_else(|_| message.to_string())
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/me", get(me))
+        .route("/retakes", get(retakes))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Dashboard {
+    ctx: PageCtx,
+    upcoming: Vec<classes::Class>,
+    open_retakes: usize,
+    overdue: Vec<resolutions::Resolution>,
+}
+
+/// Tổng quan: upcoming classes, retakes owed, overdue publications (R6.1).
+async fn dashboard(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Response> {
+    if !ctx.can_read {
+        return Ok(Redirect::to("/me").into_response());
+    }
+    let scope = user.scope();
+    let all = classes::list(&st.db, scope, &Default::default()).await?;
+    let upcoming: Vec<_> = all
+        .into_iter()
+        .filter(|c| !c.is_finished())
+        .take(10)
+        .collect();
+    let open_retakes = attendance::open_retakes(&st.db, scope).await?.len();
+    let recent = resolutions::list(
+        &st.db,
+        scope,
+        &Default::default(),
+        Paging::new(Some(1), Some(100)),
+    )
+    .await?;
+    let overdue = recent
+        .items
+        .into_iter()
+        .filter(|r| r.publication_overdue(st.config.publication_deadline_days))
+        .collect();
+    let ctx = ctx.with_nav("home");
+    ctx.render(&Dashboard {
+        ctx: ctx.clone(),
+        upcoming,
+        open_retakes,
+        overdue,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    ctx: PageCtx,
+    classes: Vec<attendance::MyClass>,
+}
+
+/// Self-service for members: my classes, my attendance and whether I owe a retake.
+async fn me(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Response> {
+    let classes = match user.scope().person_id {
+        Some(p) => attendance::my_classes(&st.db, p).await?,
+        None => vec![],
+    };
+    let ctx = ctx.with_nav("me");
+    ctx.render(&MePage {
+        ctx: ctx.clone(),
+        classes,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "retakes.html")]
+struct RetakesPage {
+    ctx: PageCtx,
+    retakes: Vec<attendance::Retake>,
+}
+
+/// Học lại: everyone in the caller's subtree who still owes a resolution (R3.3, R3.5).
+async fn retakes(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Response> {
+    let retakes = attendance::open_retakes(&st.db, user.scope()).await?;
+    let ctx = ctx.with_nav("retakes");
+    ctx.render(&RetakesPage {
+        ctx: ctx.clone(),
+        retakes,
+    })
+}

@@ -1,0 +1,202 @@
+//! The attendance page of one session: an operator marks 200 people on one form (R3.4).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use domain::ids::SessionId;
+use domain::study::{AttendanceMark, AttendanceStatus};
+use store::study::attendance;
+use store::study::classes::{self, Class, StudySession};
+use store::StoreError;
+
+use crate::app::AppState;
+use crate::auth::CsrfForm;
+use crate::error::AppResult;
+use crate::pages::{Ctx, PageCtx};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/sessions/{id}/attendance", get(sheet).post(save))
+}
+
+/// One row as shown and as typed (kept on error).
+struct Row {
+    participant_id: i64,
+    full_name: String,
+    org_name: String,
+    bridge_point_name: Option<String>,
+    status: String,
+    late: String,
+    early: String,
+    reason: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "study/attendance.html")]
+struct SheetPage {
+    ctx: PageCtx,
+    c: Class,
+    s: StudySession,
+    rows: Vec<Row>,
+    statuses: &'static [AttendanceStatus],
+    can_edit: bool,
+    error_count: usize,
+    message: Option<String>,
+}
+
+async fn load(
+    st: &AppState,
+    scope: &store::Scope,
+    id: i64,
+) -> AppResult<(Class, StudySession, classes::Access, bool)> {
+    let (c, s) = classes::session(&st.db, scope, SessionId(id)).await?;
+    let (access, can_edit) = match classes::access(&st.db, scope, &c, store::scope::ATTEND).await {
+        Ok(a) => (a, !c.is_finished()),
+        Err(StoreError::Forbidden) => (
+            classes::access(&st.db, scope, &c, store::scope::READ).await?,
+            false,
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    Ok((c, s, access, can_edit))
+}
+
+async fn sheet(
+    State(st): State<AppState>,
+    Ctx(ctx, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let (c, s, access, can_edit) = load(&st, user.scope(), id).await?;
+    let rows = attendance::sheet(&st.db, &c, &s, &access)
+        .await?
+        .into_iter()
+        .map(|r| Row {
+            participant_id: r.participant_id,
+            full_name: r.full_name,
+            org_name: r.org_name,
+            bridge_point_name: r.bridge_point_name,
+            status: r.status.unwrap_or_default(),
+            late: if r.late_minutes > 0 {
+                r.late_minutes.to_string()
+            } else {
+                String::new()
+            },
+            early: if r.left_early_minutes > 0 {
+                r.left_early_minutes.to_string()
+            } else {
+                String::new()
+            },
+            reason: r.reason.unwrap_or_default(),
+            error: None,
+        })
+        .collect();
+    let ctx = ctx.with_nav("campaigns");
+    ctx.render(&SheetPage {
+        ctx: ctx.clone(),
+        c,
+        s,
+        rows,
+        statuses: AttendanceStatus::ALL,
+        can_edit,
+        error_count: 0,
+        message: None,
+    })
+}
+
+fn minutes(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(0);
+    }
+    t.parse::<u32>()
+        .map_err(|_| format!("«{t}» không phải số phút hợp lệ."))
+}
+
+async fn save(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let (c, s, access, _) = load(&st, scope, id).await?;
+    let fields: HashMap<String, String> = f.form.into_iter().collect();
+    let fill_present = fields.get("fill").is_some_and(|v| v == "present");
+    let get = |k: String| fields.get(&k).cloned().unwrap_or_default();
+    let len = u32::try_from(s.duration_minutes).unwrap_or(0);
+    let mut rows = Vec::new();
+    let mut marks = Vec::new();
+    let mut errors = 0;
+    for r in attendance::sheet(&st.db, &c, &s, &access).await? {
+        let pid = r.participant_id;
+        let mut status = get(format!("status_{pid}"));
+        if status.is_empty() && fill_present {
+            status = "present".into();
+        }
+        let (late, early, reason) = (
+            get(format!("late_{pid}")),
+            get(format!("early_{pid}")),
+            get(format!("reason_{pid}")),
+        );
+        let mut error = None;
+        if !status.is_empty() {
+            let parsed = AttendanceStatus::parse(&status)
+                .map_err(|e| e.to_string())
+                .and_then(|st| Ok((st, minutes(&late)?, minutes(&early)?)))
+                .and_then(|(st, l, e)| {
+                    AttendanceMark::parse(st, l, e, Some(reason.clone()), len)
+                        .map_err(|e| e.to_string())
+                });
+            match parsed {
+                Ok(m) => marks.push((pid, m)),
+                Err(e) => error = Some(e),
+            }
+        }
+        errors += usize::from(error.is_some());
+        rows.push(Row {
+            participant_id: pid,
+            full_name: r.full_name,
+            org_name: r.org_name,
+            bridge_point_name: r.bridge_point_name,
+            status,
+            late,
+            early,
+            reason,
+            error,
+        });
+    }
+    let mut message = None;
+    if errors == 0 && !marks.is_empty() {
+        // All or nothing: the store writes every mark in one transaction.
+        match attendance::record(&st.db, scope, &c, &s, &marks).await {
+            Ok(n) => {
+                return Ok(ctx.redirect(
+                    &format!("/sessions/{id}/attendance"),
+                    &format!(
+                        "Đã lưu điểm danh {} người.",
+                        domain::text::format_count(n as i64)
+                    ),
+                ))
+            }
+            Err(StoreError::Rule(m)) => message = Some(m),
+            Err(e) => return Err(e.into()),
+        }
+    } else if errors == 0 {
+        message = Some("Chưa có ai được điểm danh: chọn trạng thái cho từng người, hoặc bấm «Lưu, những người còn lại có mặt».".into());
+    }
+    let ctx = ctx.with_nav("campaigns");
+    ctx.render_invalid(&SheetPage {
+        ctx: ctx.clone(),
+        c,
+        s,
+        rows,
+        statuses: AttendanceStatus::ALL,
+        can_edit: true,
+        error_count: errors,
+        message,
+    })
+}

@@ -1,0 +1,607 @@
+//! Class pages: the class with its tabs (information, sessions, participants, results), and the
+//! forms that change it (R1.3, R2.1, R2.2, R2.5, R3.1, R3.3, R3.5).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use domain::ids::{BridgePointId, CampaignId, ClassId, OrgId, PersonId};
+use domain::org::ManagementLevel;
+use domain::study::{AudienceTier, BridgePointInput, ClassForm, ClassInput, SessionInput};
+use domain::FieldErrors;
+use serde::Deserialize;
+use store::org::{self, Org, Person};
+use store::study::attendance::{self, ParticipantResult};
+use store::study::campaigns::{self, Campaign};
+use store::study::classes::{self, Access, BridgePoint, Class, StudySession};
+use store::study::participants::{self, GenerateRequest, Participant};
+use store::{Scope, StoreError};
+
+use crate::app::AppState;
+use crate::auth::CsrfForm;
+use crate::error::{AppError, AppResult};
+use crate::pages::{Ctx, PageCtx};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns/{id}/classes/new", get(new))
+        .route("/campaigns/{id}/classes", post(create))
+        .route("/classes/{id}", get(detail))
+        .route("/classes/{id}/sessions", post(add_session))
+        .route("/classes/{id}/bridge-points", post(add_bridge_point))
+        .route("/classes/{id}/participants/generate", post(generate))
+        .route("/classes/{id}/participants/add", post(add_participant))
+        .route(
+            "/classes/{id}/participants/{pid}/remove",
+            post(remove_participant),
+        )
+        .route("/classes/{id}/participants/print", get(print_participants))
+        .route("/classes/{id}/finish", post(finish))
+        .route("/classes/{id}/reopen", post(reopen))
+}
+
+// ----- new class -----
+
+#[derive(Template)]
+#[template(path = "study/class_form.html")]
+struct FormPage {
+    ctx: PageCtx,
+    campaign: Campaign,
+    input: ClassInput,
+    errors: FieldErrors,
+    orgs: Vec<Org>,
+    leaders: Vec<Person>,
+    forms: &'static [ClassForm],
+    tiers: &'static [AudienceTier],
+}
+
+impl FormPage {
+    fn err(&self, field: &str) -> &str {
+        self.errors.get(field).unwrap_or("")
+    }
+}
+
+async fn form_page(
+    st: &AppState,
+    ctx: PageCtx,
+    scope: &Scope,
+    campaign: Campaign,
+    input: ClassInput,
+    errors: FieldErrors,
+) -> AppResult<FormPage> {
+    let orgs = org::all_visible(&st.db, scope, 300).await?;
+    let org_id = input
+        .org_id
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .unwrap_or(campaign.org_id);
+    let leaders = org::leaders(&st.db, scope, OrgId(org_id)).await?;
+    Ok(FormPage {
+        ctx: ctx.with_nav("campaigns"),
+        campaign,
+        input,
+        errors,
+        orgs,
+        leaders,
+        forms: ClassForm::ALL,
+        tiers: AudienceTier::ALL,
+    })
+}
+
+async fn new(
+    State(st): State<AppState>,
+    Ctx(ctx, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let campaign = campaigns::get(&st.db, user.scope(), CampaignId(id)).await?;
+    if !ctx.can_plan {
+        return Err(AppError::Forbidden);
+    }
+    let input = ClassInput {
+        org_id: campaign.org_id.to_string(),
+        form: "in_person".into(),
+        audience_tier: "grassroots".into(),
+        ..Default::default()
+    };
+    let page = form_page(
+        &st,
+        ctx.clone(),
+        user.scope(),
+        campaign,
+        input,
+        FieldErrors::new(),
+    )
+    .await?;
+    ctx.render(&page)
+}
+
+async fn create(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<ClassInput>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let campaign = campaigns::get(&st.db, scope, CampaignId(id)).await?;
+    let input = f.form;
+    let mut errors = FieldErrors::new();
+    match input.validate() {
+        Ok(new) => match classes::create(&st.db, scope, CampaignId(id), &new).await {
+            Ok(cid) => {
+                return Ok(ctx.redirect(
+                    &format!("/classes/{cid}"),
+                    "Đã tạo lớp học. Hãy thêm buổi học và lập danh sách người tham dự.",
+                ))
+            }
+            Err(StoreError::Rule(m)) => errors.add("chair_person_id", m),
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => errors = e,
+    }
+    let page = form_page(&st, ctx.clone(), scope, campaign, input, errors).await?;
+    ctx.render_invalid(&page)
+}
+
+// ----- the class page -----
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct TabQuery {
+    tab: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "study/class.html")]
+struct ClassPage {
+    ctx: PageCtx,
+    c: Class,
+    tab: &'static str,
+    can_plan: bool,
+    warnings: Vec<String>,
+    sessions: Vec<StudySession>,
+    bridge_points: Vec<BridgePoint>,
+    participants: Vec<Participant>,
+    results: Vec<ParticipantResult>,
+    orgs: Vec<Org>,
+    levels: &'static [ManagementLevel],
+    session_input: SessionInput,
+    session_errors: FieldErrors,
+    bp_input: BridgePointInput,
+    bp_errors: FieldErrors,
+    form_error: Option<String>,
+}
+
+impl ClassPage {
+    fn session_err(&self, f: &str) -> &str {
+        self.session_errors.get(f).unwrap_or("")
+    }
+    fn bp_err(&self, f: &str) -> &str {
+        self.bp_errors.get(f).unwrap_or("")
+    }
+    fn retakes(&self) -> Vec<&ParticipantResult> {
+        self.results
+            .iter()
+            .filter(|r| r.summary.needs_retake)
+            .collect()
+    }
+    fn active_count(&self) -> usize {
+        self.participants
+            .iter()
+            .filter(|p| p.removed_reason.is_none())
+            .count()
+    }
+}
+
+/// The warnings a class shows: no discussion (R3.1), overflow (R2.1), no session yet.
+pub fn warnings(c: &Class) -> Vec<String> {
+    let mut w = Vec::new();
+    if c.session_count == 0 {
+        w.push("Lớp học chưa có buổi học nào.".to_string());
+    }
+    if c.lacks_discussion() {
+        w.push("Lịch học chưa có buổi thảo luận (Hướng dẫn 26: mỗi đợt học tập phải bố trí thời gian thảo luận).".to_string());
+    }
+    if let Some(n) = c.overflow() {
+        w.push(format!(
+            "Danh sách có {} người, vượt sức chứa hội trường ({} chỗ) {} người. Cần bố trí thêm chỗ hoặc chia lớp.",
+            domain::text::format_count(c.participant_count),
+            c.venue_capacity.unwrap_or(0),
+            n
+        ));
+    }
+    w
+}
+
+struct PageForms {
+    tab: &'static str,
+    session_input: SessionInput,
+    session_errors: FieldErrors,
+    bp_input: BridgePointInput,
+    bp_errors: FieldErrors,
+    form_error: Option<String>,
+}
+
+impl PageForms {
+    fn tab(tab: &'static str) -> Self {
+        Self {
+            tab,
+            session_input: SessionInput {
+                duration_minutes: "120".into(),
+                start_time: "07:30".into(),
+                ..Default::default()
+            },
+            session_errors: FieldErrors::new(),
+            bp_input: BridgePointInput::default(),
+            bp_errors: FieldErrors::new(),
+            form_error: None,
+        }
+    }
+}
+
+async fn class_page(
+    st: &AppState,
+    ctx: PageCtx,
+    scope: &Scope,
+    id: i64,
+    forms: PageForms,
+) -> AppResult<ClassPage> {
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    let access = match classes::access(&st.db, scope, &c, store::scope::READ).await {
+        Ok(a) => a,
+        Err(StoreError::Forbidden) => Access::BridgePoints(vec![]),
+        Err(e) => return Err(e.into()),
+    };
+    let full = access == Access::Full;
+    let can_plan = full
+        && scope
+            .covers(&st.db, OrgId(c.org_id), store::scope::WRITE)
+            .await?;
+    let sessions = classes::sessions(&st.db, &c).await?;
+    let bridge_points = classes::bridge_points(&st.db, &c).await?;
+    let participants = if forms.tab == "participants" {
+        participants::list(&st.db, &c, &access, true).await?
+    } else {
+        vec![]
+    };
+    let results = if forms.tab == "results" {
+        attendance::results(&st.db, &c, &access).await?
+    } else {
+        vec![]
+    };
+    let orgs = if can_plan {
+        let mut v = vec![org::get(&st.db, scope, OrgId(c.org_id)).await?];
+        v.extend(org::children(&st.db, scope, OrgId(c.org_id)).await?);
+        v
+    } else {
+        vec![]
+    };
+    let crumbs = org::breadcrumb(&st.db, scope, OrgId(c.org_id)).await?;
+    Ok(ClassPage {
+        ctx: ctx.with_nav("campaigns").with_crumbs(crumbs),
+        warnings: warnings(&c),
+        c,
+        tab: forms.tab,
+        can_plan,
+        sessions,
+        bridge_points,
+        participants,
+        results,
+        orgs,
+        levels: ManagementLevel::ALL,
+        session_input: forms.session_input,
+        session_errors: forms.session_errors,
+        bp_input: forms.bp_input,
+        bp_errors: forms.bp_errors,
+        form_error: forms.form_error,
+    })
+}
+
+fn tab_name(t: Option<&str>) -> &'static str {
+    match t {
+        Some("participants") => "participants",
+        Some("results") => "results",
+        _ => "info",
+    }
+}
+
+async fn detail(
+    State(st): State<AppState>,
+    Ctx(ctx, user): Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<TabQuery>,
+) -> AppResult<Response> {
+    let page = class_page(
+        &st,
+        ctx.clone(),
+        user.scope(),
+        id,
+        PageForms::tab(tab_name(q.tab.as_deref())),
+    )
+    .await?;
+    page.ctx.render(&page)
+}
+
+async fn add_session(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<SessionInput>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    let mut forms = PageForms::tab("info");
+    match f.form.validate() {
+        Ok(s) => match classes::add_session(&st.db, scope, &c, &s).await {
+            Ok(_) => return Ok(ctx.redirect(&format!("/classes/{id}"), "Đã thêm buổi học.")),
+            Err(StoreError::Rule(m)) => forms.form_error = Some(m),
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => forms.session_errors = e,
+    }
+    forms.session_input = f.form;
+    let page = class_page(&st, ctx, scope, id, forms).await?;
+    page.ctx.render_invalid(&page)
+}
+
+async fn add_bridge_point(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<BridgePointInput>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    let mut forms = PageForms::tab("info");
+    match f.form.validate() {
+        Ok(b) => match classes::add_bridge_point(&st.db, scope, &c, &b).await {
+            Ok(_) => return Ok(ctx.redirect(&format!("/classes/{id}"), "Đã thêm điểm cầu.")),
+            Err(StoreError::Rule(m)) => forms.form_error = Some(m),
+            Err(StoreError::Conflict { .. }) => forms
+                .bp_errors
+                .add("org_id", "Tổ chức này đã có điểm cầu trong hội nghị."),
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => forms.bp_errors = e,
+    }
+    forms.bp_input = f.form;
+    let page = class_page(&st, ctx, scope, id, forms).await?;
+    page.ctx.render_invalid(&page)
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct GenerateForm {
+    org_ids: Vec<String>,
+    bridge_point_ids: Vec<String>,
+    management_levels: Vec<String>,
+    include_completed: Option<String>,
+}
+
+fn parse_ids(v: &[String]) -> Vec<i64> {
+    v.iter()
+        .filter_map(|s| s.trim().parse::<i64>().ok())
+        .collect()
+}
+
+async fn generate(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<GenerateForm>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    let req = GenerateRequest {
+        org_ids: parse_ids(&f.form.org_ids).into_iter().map(OrgId).collect(),
+        bridge_point_ids: parse_ids(&f.form.bridge_point_ids)
+            .into_iter()
+            .map(BridgePointId)
+            .collect(),
+        management_levels: f
+            .form
+            .management_levels
+            .iter()
+            .filter_map(|l| ManagementLevel::parse(l).ok())
+            .collect(),
+        include_completed: f.form.include_completed.is_some(),
+    };
+    match participants::generate(&st.db, scope, &c, &req).await {
+        Ok(r) => {
+            let msg = format!(
+                "Đã thêm {} người vào danh sách. Không đưa vào: {} người được miễn sinh hoạt, {} người đã học nội dung này ở lớp khác, {} người không thuộc đối tượng. {} người đã có trong danh sách.",
+                r.added, r.excluded_exempt, r.excluded_completed_elsewhere, r.excluded_not_in_audience, r.already_listed
+            );
+            Ok(ctx.redirect(&format!("/classes/{id}?tab=participants"), &msg))
+        }
+        Err(StoreError::Rule(m)) => {
+            let mut forms = PageForms::tab("participants");
+            forms.form_error = Some(m);
+            let page = class_page(&st, ctx, scope, id, forms).await?;
+            page.ctx.render_invalid(&page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct AddForm {
+    /// A party card number, or a person id.
+    person_ref: String,
+    bridge_point_id: String,
+    reason: String,
+}
+
+async fn add_participant(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<AddForm>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    let reference = f.form.person_ref.trim();
+    let reason = f.form.reason.trim();
+    let error;
+    if reference.is_empty() {
+        error = Some("Nhập số thẻ đảng viên (hoặc mã người) cần thêm.".to_string());
+    } else if reason.is_empty() {
+        error = Some("Cần ghi lý do thêm vào danh sách.".to_string());
+    } else {
+        let person = match participants::find_person_by_card(&st.db, scope, reference).await {
+            Ok(p) => Ok(p),
+            Err(StoreError::NotFound) => reference
+                .parse::<i64>()
+                .map(PersonId)
+                .map_err(|_| StoreError::NotFound),
+            Err(e) => Err(e),
+        };
+        let bp = f
+            .form
+            .bridge_point_id
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(BridgePointId);
+        match person {
+            Ok(p) => match participants::add(&st.db, scope, &c, p, bp, reason).await {
+                Ok(()) => {
+                    return Ok(ctx.redirect(
+                        &format!("/classes/{id}?tab=participants"),
+                        "Đã thêm người vào danh sách.",
+                    ))
+                }
+                Err(StoreError::NotFound) => error = Some(format!(
+                    "Không tìm thấy người có số thẻ hoặc mã «{reference}» trong phạm vi của bạn."
+                )),
+                Err(e) => return Err(e.into()),
+            },
+            Err(StoreError::NotFound) => {
+                error = Some(format!(
+                    "Không tìm thấy người có số thẻ hoặc mã «{reference}» trong phạm vi của bạn."
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut forms = PageForms::tab("participants");
+    forms.form_error = error;
+    let page = class_page(&st, ctx, scope, id, forms).await?;
+    page.ctx.render_invalid(&page)
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct ReasonForm {
+    reason: String,
+}
+
+async fn remove_participant(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path((id, pid)): Path<(i64, i64)>,
+    f: CsrfForm<ReasonForm>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    let reason = f.form.reason.trim();
+    if reason.is_empty() {
+        let mut forms = PageForms::tab("participants");
+        forms.form_error = Some("Cần ghi lý do khi đưa người ra khỏi danh sách.".into());
+        let page = class_page(&st, ctx, scope, id, forms).await?;
+        return page.ctx.render_invalid(&page);
+    }
+    participants::remove(&st.db, scope, &c, pid, reason).await?;
+    Ok(ctx.redirect(
+        &format!("/classes/{id}?tab=participants"),
+        "Đã đưa ra khỏi danh sách (vẫn lưu lý do).",
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct Empty {}
+
+async fn finish(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    match attendance::finish(&st.db, scope, &c).await {
+        Ok(r) => {
+            let msg = format!(
+                "Đã kết thúc lớp học: {} người hoàn thành, {} người phải học lại.",
+                r.participants - r.retakes,
+                r.retakes
+            );
+            Ok(ctx.redirect(&format!("/classes/{id}?tab=results"), &msg))
+        }
+        Err(StoreError::Rule(m)) => {
+            let mut forms = PageForms::tab("results");
+            forms.form_error = Some(m);
+            let page = class_page(&st, ctx, scope, id, forms).await?;
+            page.ctx.render_invalid(&page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn reopen(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    attendance::reopen(&st.db, scope, &c).await?;
+    Ok(ctx.redirect(
+        &format!("/classes/{id}?tab=results"),
+        "Đã mở lại lớp học để sửa điểm danh.",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "study/print_participants.html")]
+struct PrintPage {
+    c: Class,
+    participants: Vec<Participant>,
+    issuer: String,
+    place_date: String,
+}
+
+/// The participant list in the Party document layout (A4), for printing.
+async fn print_participants(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    let access = classes::access(&st.db, scope, &c, store::scope::READ).await?;
+    let participants = participants::list(&st.db, &c, &access, false).await?;
+    let crumbs = org::breadcrumb(&st.db, scope, OrgId(c.org_id)).await?;
+    let province = crumbs
+        .first()
+        .map(|c| c.name.trim_start_matches("Đảng bộ tỉnh ").to_string())
+        .unwrap_or_default();
+    let issuer = c.org_name.replace("Đảng bộ", "Đảng ủy").to_uppercase();
+    let place_date = format!(
+        "{province}, {}",
+        crate::fmt::long_date(&crate::fmt::today())
+    );
+    let html = PrintPage {
+        c,
+        participants,
+        issuer,
+        place_date,
+    }
+    .render()?;
+    Ok(axum::response::IntoResponse::into_response(
+        axum::response::Html(html),
+    ))
+}

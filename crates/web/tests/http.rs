@@ -1,0 +1,36 @@
+//! HTTP integration tests: the real router on a random port over a fresh database (SQLite and
+//! PostgreSQL) holding the demo province, driven through the JSON API and the HTML forms.
+//!
+//! Every test runs on both engines: `both_engines!(body => body_sqlite, body_postgres)` makes two
+//! `#[tokio::test]`s. The PostgreSQL one passes without running when no server is reachable
+//! outside CI (see `store::testing::fresh`).
+#![allow(clippy::unwrap_used)]
+
+macro_rules! both_engines {
+    ($($body:ident => $sqlite:ident, $postgres:ident;)+) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            if let Some(app) = crate::harness::spawn(store::testing::Engine::Sqlite).await {
+                $body(app).await;
+            }
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            if let Some(app) = crate::harness::spawn(store::testing::Engine::Postgres).await {
+                $body(app).await;
+            }
+        }
+    )+};
+}
+
+#[path = "http/harness.rs"]
+mod harness;
+
+#[path = "http/auth.rs"]
+mod auth;
+#[path = "http/input.rs"]
+mod input;
+#[path = "http/scope.rs"]
+mod scope;
+#[path = "http/study.rs"]
+mod study;

@@ -1,0 +1,556 @@
+//! The harness: a fresh database with the demo province, the app on a random port, and clients
+//! that log in through the API (bearer token) or through the HTML forms (cookies + CSRF).
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use quantriet_web::app::{App, WebConfig};
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use store::testing::{fresh, Engine, TestDb};
+use store::{demo, Db};
+
+/// The demo password of every demo account.
+pub const PASSWORD: &str = demo::DEMO_PASSWORD;
+
+/// The one classified demo resolution (R2.8).
+pub const SECRET_TITLE: &str =
+    "Nghị quyết về nhiệm vụ quốc phòng, an ninh khu vực biên giới giai đoạn 2026–2030";
+pub const SECRET_NUMBER: &str = "05-NQ/TU";
+
+/// Names of demo organizations (crates/store/src/demo.rs).
+pub const PROVINCE_NAME: &str = "Đảng bộ tỉnh Quảng Ngãi";
+pub const FIRST_COMMUNE: &str = "Đảng bộ phường Kon Tum";
+pub const FOURTH_COMMUNE: &str = "Đảng bộ xã Đăk Tô";
+
+/// A running application over its own database.
+pub struct TestApp {
+    pub base: String,
+    pub engine: Engine,
+    server: tokio::task::JoinHandle<()>,
+    /// Declared last: dropped (database removed) after the server is stopped.
+    _db: TestDb,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Fresh database, migrated, demo loaded, app serving on 127.0.0.1:0. `None` when PostgreSQL is
+/// unreachable outside CI (the test then passes without running).
+pub async fn spawn(engine: Engine) -> Option<TestApp> {
+    let t = fresh(engine).await?;
+    let db = Db::connect(&t.url)
+        .await
+        .expect("connect to the test database");
+    db.migrate().await.expect("migrate");
+    demo::load(&db, demo::Scale::Small, 7, true)
+        .await
+        .expect("demo loads");
+    let app = App::build(db, "127.0.0.1:0", WebConfig::default())
+        .await
+        .expect("app builds");
+    let addr = app.local_addr().expect("bound address");
+    let server = tokio::spawn(async move {
+        let _ = app.serve(std::future::pending()).await;
+    });
+    Some(TestApp {
+        base: format!("http://{addr}"),
+        engine,
+        server,
+        _db: t,
+    })
+}
+
+/// A client with its own cookie jar that does not follow redirects (so 303s can be checked).
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("http client")
+}
+
+/// A response read to the end.
+#[derive(Debug)]
+pub struct Resp {
+    pub method: &'static str,
+    pub path: String,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    async fn read(method: &'static str, path: &str, r: reqwest::Result<reqwest::Response>) -> Resp {
+        let r = r.unwrap_or_else(|e| panic!("{method} {path}: request failed: {e}"));
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: body: {e}"));
+        Resp {
+            method,
+            path: path.to_string(),
+            status,
+            headers,
+            text,
+        }
+    }
+
+    /// The body as JSON (`Null` when empty); panics with the body when it is not JSON.
+    pub fn json(&self) -> Value {
+        if self.text.trim().is_empty() {
+            return Value::Null;
+        }
+        serde_json::from_str(&self.text).unwrap_or_else(|e| {
+            panic!(
+                "{} {}: {} body is not JSON ({e}): {}",
+                self.method,
+                self.path,
+                self.status,
+                short(&self.text)
+            )
+        })
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(LOCATION).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect()
+    }
+
+    /// The body with the usual HTML entities decoded, for text assertions.
+    pub fn html(&self) -> String {
+        unescape(&self.text)
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "{} {}: expected {status}, got {}: {}",
+            self.method,
+            self.path,
+            self.status,
+            short(&self.text)
+        );
+        self
+    }
+
+    /// Asserts a 303 (See Other) to a path starting with `prefix`; returns the location.
+    #[track_caller]
+    pub fn expect_redirect(&self, prefix: &str) -> String {
+        self.expect(303);
+        let loc = self.location().unwrap_or_default().to_string();
+        assert!(
+            loc.starts_with(prefix),
+            "{} {}: redirect to {loc:?}, expected {prefix}…",
+            self.method,
+            self.path
+        );
+        loc
+    }
+
+    /// Asserts a JSON error body with this status and code.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16, code: &str) -> Value {
+        self.expect(status);
+        let v = self.json();
+        assert_eq!(
+            v["error"].as_str(),
+            Some(code),
+            "{} {}: error body {v}",
+            self.method,
+            self.path
+        );
+        v
+    }
+}
+
+/// At most 1500 characters of a body for failure messages.
+pub fn short(s: &str) -> String {
+    if s.chars().count() > 1500 {
+        let head: String = s.chars().take(1500).collect();
+        format!("{head}…")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Decodes the entities askama and browsers use.
+pub fn unescape(s: &str) -> String {
+    s.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#x22;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x2F;", "/")
+        .replace("&#47;", "/")
+        .replace("&amp;", "&")
+}
+
+/// The value of the hidden `csrf` input of a page, if it has one.
+pub fn scrape_csrf(html: &str) -> Option<String> {
+    scrape_input_value(html, "csrf")
+}
+
+/// The `value` of the first `<input name="{name}" …>` of a page.
+pub fn scrape_input_value(html: &str, name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\"");
+    let at = html.find(&needle)?;
+    let start = html[..at].rfind('<')?;
+    let end = at + html[at..].find('>')?;
+    let tag = &html[start..end];
+    let v = tag.find("value=\"")? + "value=\"".len();
+    let len = tag[v..].find('"')?;
+    Some(unescape(&tag[v..v + len]))
+}
+
+/// Every distinct id in `name="{prefix}{id}"` attributes of a page (e.g. `status_` on the
+/// attendance page).
+pub fn scrape_suffix_ids(html: &str, prefix: &str) -> Vec<i64> {
+    let needle = format!("name=\"{prefix}");
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(&needle) {
+        rest = &rest[i + needle.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(id) = digits.parse::<i64>() {
+            if rest[digits.len()..].starts_with('"') && !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    }
+    out
+}
+
+/// Owned form pairs from borrowed ones.
+pub fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect()
+}
+
+/// The `id` of a JSON object.
+#[track_caller]
+pub fn id(v: &Value) -> i64 {
+    v["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no integer id in {v}"))
+}
+
+/// The items of an array (or of a page's `items`).
+#[track_caller]
+pub fn items(v: &Value) -> Vec<Value> {
+    if let Some(a) = v.as_array() {
+        return a.clone();
+    }
+    v["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no array / items in {}", short(&v.to_string())))
+        .clone()
+}
+
+/// The last path segment of a location, as an id ("/classes/12" → 12).
+#[track_caller]
+pub fn id_from_location(loc: &str) -> i64 {
+    let path = loc.split(['?', '#']).next().unwrap_or(loc);
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no id at the end of {loc:?}"))
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A GET without any credentials.
+    pub async fn anon_get(&self, path: &str) -> Resp {
+        Resp::read("GET", path, client().get(self.url(path)).send().await).await
+    }
+
+    /// Logs in through `POST /api/v1/auth/login`; panics unless it succeeds.
+    pub async fn api_login(&self, username: &str) -> Api {
+        let c = client();
+        let body = serde_json::json!({"username": username, "password": PASSWORD});
+        let r = Resp::read(
+            "POST",
+            "/api/v1/auth/login",
+            c.post(self.url("/api/v1/auth/login"))
+                .json(&body)
+                .send()
+                .await,
+        )
+        .await;
+        r.expect(200);
+        let v = r.json();
+        let token = v["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token in {v}"))
+            .to_string();
+        let csrf = v["csrf_token"].as_str().unwrap_or_default().to_string();
+        Api {
+            client: c,
+            base: self.base.clone(),
+            token,
+            csrf,
+            login: v,
+        }
+    }
+
+    /// Logs in through the HTML form: GET /login, scrape `csrf`, POST. Returns the client (with
+    /// its cookies) and the POST's response.
+    pub async fn form_login(&self, username: &str, password: &str) -> (Client, Resp) {
+        let c = client();
+        let page = Resp::read("GET", "/login", c.get(self.url("/login")).send().await).await;
+        page.expect(200);
+        let csrf = scrape_csrf(&page.text)
+            .unwrap_or_else(|| panic!("no hidden csrf input on /login: {}", short(&page.text)));
+        let r = Resp::read(
+            "POST",
+            "/login",
+            c.post(self.url("/login"))
+                .form(&[
+                    ("username", username),
+                    ("password", password),
+                    ("csrf", csrf.as_str()),
+                ])
+                .send()
+                .await,
+        )
+        .await;
+        (c, r)
+    }
+
+    /// A browser logged in through the form, with the session's CSRF token scraped from a page.
+    pub async fn browser_login(&self, username: &str) -> Browser {
+        let (c, r) = self.form_login(username, PASSWORD).await;
+        r.expect_redirect("/");
+        let mut b = Browser {
+            client: c,
+            base: self.base.clone(),
+            csrf: String::new(),
+        };
+        // Members are sent to /me from the dashboard; /me exists for every account.
+        let page = b.get("/me").await;
+        page.expect(200);
+        b.csrf = scrape_csrf(&page.text)
+            .unwrap_or_else(|| panic!("no hidden csrf input on /me: {}", short(&page.text)));
+        b
+    }
+}
+
+/// An API client authenticated by a bearer token.
+#[derive(Clone)]
+pub struct Api {
+    pub client: Client,
+    pub base: String,
+    pub token: String,
+    pub csrf: String,
+    /// The login response.
+    pub login: Value,
+}
+
+impl Api {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+    pub async fn get(&self, path: &str) -> Resp {
+        Resp::read(
+            "GET",
+            path,
+            self.client
+                .get(self.url(path))
+                .bearer_auth(&self.token)
+                .send()
+                .await,
+        )
+        .await
+    }
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        Resp::read(
+            "POST",
+            path,
+            self.client
+                .post(self.url(path))
+                .bearer_auth(&self.token)
+                .json(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        Resp::read(
+            "PUT",
+            path,
+            self.client
+                .put(self.url(path))
+                .bearer_auth(&self.token)
+                .json(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+    /// GET that must answer 200; the JSON body.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        r.expect(200);
+        r.json()
+    }
+    /// POST that must answer `status`; the JSON body.
+    pub async fn post_ok(&self, path: &str, body: &Value, status: u16) -> Value {
+        let r = self.post(path, body).await;
+        r.expect(status);
+        r.json()
+    }
+
+    /// Every person the caller sees (optionally in one org's subtree), over all pages.
+    pub async fn all_people(&self, org: Option<i64>) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut page = 1;
+        loop {
+            let path = match org {
+                Some(o) => format!("/api/v1/people?org_id={o}&per_page=500&page={page}"),
+                None => format!("/api/v1/people?per_page=500&page={page}"),
+            };
+            let v = self.get_ok(&path).await;
+            let got = items(&v);
+            let total = v["total"].as_i64().expect("total");
+            let n = got.len();
+            out.extend(got);
+            if n == 0 || out.len() as i64 >= total {
+                break;
+            }
+            page += 1;
+            assert!(page < 100, "runaway paging on {path}");
+        }
+        out
+    }
+
+    /// The id of the catalog entry with this number (must be visible).
+    pub async fn resolution_id(&self, number: &str) -> i64 {
+        let v = self
+            .get_ok(&format!("/api/v1/resolutions?q={}", enc(number)))
+            .await;
+        items(&v)
+            .iter()
+            .find(|r| r["number"] == number)
+            .map(id)
+            .unwrap_or_else(|| panic!("resolution {number} not in {v}"))
+    }
+}
+
+/// An HTML client logged in through the form.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    /// The session's CSRF token as found in the pages.
+    pub csrf: String,
+}
+
+impl Browser {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+    pub async fn get(&self, path: &str) -> Resp {
+        Resp::read("GET", path, self.client.get(self.url(path)).send().await).await
+    }
+    /// Posts a form with the session's `csrf` field added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let mut f = form(fields);
+        f.push(("csrf".into(), self.csrf.clone()));
+        self.post_raw(path, f).await
+    }
+    /// Posts exactly these fields (no csrf added).
+    pub async fn post_raw(&self, path: &str, fields: Vec<(String, String)>) -> Resp {
+        Resp::read(
+            "POST",
+            path,
+            self.client.post(self.url(path)).form(&fields).send().await,
+        )
+        .await
+    }
+    /// Posts owned fields with the csrf added (for repeated and generated field names).
+    pub async fn post_fields(&self, path: &str, mut fields: Vec<(String, String)>) -> Resp {
+        fields.push(("csrf".into(), self.csrf.clone()));
+        self.post_raw(path, fields).await
+    }
+    /// A JSON POST on the API authenticated by the session cookie, with an optional
+    /// `X-CSRF-Token` header.
+    pub async fn api_post(&self, path: &str, body: &Value, csrf_header: Option<&str>) -> Resp {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = csrf_header {
+            req = req.header("X-CSRF-Token", t);
+        }
+        Resp::read("POST", path, req.send().await).await
+    }
+    /// A JSON GET on the API with the session cookie.
+    pub async fn api_get(&self, path: &str) -> Resp {
+        self.get(path).await
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The demo's organizations as the admin sees them: (province id, its child orgs).
+pub async fn province_tree(admin: &Api) -> (i64, Vec<Value>) {
+    let roots = items(&admin.get_ok("/api/v1/orgs").await);
+    assert_eq!(roots.len(), 1, "admin sees one root: {roots:?}");
+    assert_eq!(roots[0]["name"], PROVINCE_NAME);
+    let province = id(&roots[0]);
+    let detail = admin.get_ok(&format!("/api/v1/orgs/{province}")).await;
+    let children = detail["children"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no children in {detail}"))
+        .clone();
+    (province, children)
+}
+
+/// The org named `name` among `orgs`.
+#[track_caller]
+pub fn org_named(orgs: &[Value], name: &str) -> i64 {
+    orgs.iter()
+        .find(|o| o["name"] == name)
+        .map(id)
+        .unwrap_or_else(|| panic!("no org named {name} in {orgs:?}"))
+}
+
+/// Folds Vietnamese text the way search does (lower case, no diacritics, đ → d).
+pub fn fold(s: &str) -> String {
+    domain::text::fold(s)
+}
