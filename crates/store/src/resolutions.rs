@@ -59,6 +59,11 @@ impl Resolution {
 
 const COLUMNS: &str = "r.id, r.owner_org_id, r.kind, r.number, r.title, r.issuing_body, r.released_on, r.classification, r.published_on, r.summary";
 
+/// The folded text searched: number and title, so "144-qd" finds "144-QĐ/TW".
+fn search_text(r: &NewResolution) -> String {
+    text::fold(&format!("{} {}", r.number, r.title))
+}
+
 /// Filter of the catalog.
 #[derive(Debug, Clone, Default)]
 pub struct ResolutionFilter {
@@ -74,7 +79,7 @@ pub async fn list(
     paging: Paging,
 ) -> Result<Page<Resolution>> {
     let wh = format!(
-        "{} AND ($1 = '%%' OR r.title_folded LIKE $1 OR LOWER(r.number) LIKE $1) AND ($2 = '' OR r.kind = $2)",
+        "{} AND ($1 = '%%' OR r.search_folded LIKE $1) AND ($2 = '' OR r.kind = $2)",
         scope.classification_sql("r.classification")
     );
     let like = format!(
@@ -158,10 +163,10 @@ pub async fn create(
             "Bạn không được cấp quyền tiếp cận độ mật này.".into(),
         ));
     }
-    let sql = "INSERT INTO resolutions (owner_org_id, kind, number, title, title_folded, issuing_body, released_on, classification, published_on, summary, created_at) \
+    let sql = "INSERT INTO resolutions (owner_org_id, kind, number, title, search_folded, issuing_body, released_on, classification, published_on, summary, created_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
     let (id,): (i64,) = db_run!(db, p => sqlx::query_as(sql)
-        .bind(owner.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(text::fold(&r.title)).bind(&r.issuing_body)
+        .bind(owner.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(search_text(r)).bind(&r.issuing_body)
         .bind(r.released_on).bind(r.classification.code()).bind(r.published_on).bind(&r.summary).bind(now())
         .fetch_one(p).await).map_err(StoreError::unique("number"))?;
     auth::audit(db, scope, "create", "resolution", id, Some(owner), "").await?;
@@ -177,10 +182,10 @@ pub async fn update(db: &Db, scope: &Scope, id: ResolutionId, r: &NewResolution)
             "Bạn không được cấp quyền tiếp cận độ mật này.".into(),
         ));
     }
-    let sql = "UPDATE resolutions SET kind = $2, number = $3, title = $4, title_folded = $5, issuing_body = $6, released_on = $7, \
+    let sql = "UPDATE resolutions SET kind = $2, number = $3, title = $4, search_folded = $5, issuing_body = $6, released_on = $7, \
                classification = $8, published_on = $9, summary = $10 WHERE id = $1";
     db_exec!(db, p => sqlx::query(sql)
-        .bind(id.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(text::fold(&r.title)).bind(&r.issuing_body)
+        .bind(id.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(search_text(r)).bind(&r.issuing_body)
         .bind(r.released_on).bind(r.classification.code()).bind(r.published_on).bind(&r.summary)
         .execute(p).await).map_err(StoreError::unique("number"))?;
     let detail = format!(

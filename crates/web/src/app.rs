@@ -84,7 +84,9 @@ impl App {
 
 /// The whole router: pages, API, static files, health.
 pub fn router(state: AppState) -> Router {
-    let api = crate::api::routes().layer(middleware::from_fn(json_errors));
+    let api = crate::api::routes()
+        .fallback(|| async { crate::error::AppError::NotFound })
+        .layer(middleware::from_fn(json_errors));
     let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
     Router::new()

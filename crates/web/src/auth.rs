@@ -104,7 +104,12 @@ impl FromRequestParts<AppState> for CurrentUser {
         // API calls authenticated by the cookie carry the CSRF token in a header; bearer tokens
         // are not sent by browsers on their own and need none. HTML forms are checked by `CsrfForm`.
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if via_cookie && unsafe_method && parts.uri.path().starts_with("/api/") {
+        // Inside the nested API router the URI has lost its `/api/v1` prefix: look at the original.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_owned(), |u| u.path().to_owned());
+        if via_cookie && unsafe_method && path.starts_with("/api/") {
             let sent = parts
                 .headers
                 .get("x-csrf-token")

@@ -82,7 +82,7 @@ CREATE TABLE resolutions (
     kind           TEXT NOT NULL,
     number         TEXT NOT NULL,
     title          TEXT NOT NULL,
-    title_folded   TEXT NOT NULL,
+    search_folded  TEXT NOT NULL,
     issuing_body   TEXT NOT NULL,
     released_on    TEXT NOT NULL,
     classification TEXT NOT NULL,

@@ -46,6 +46,9 @@ pub struct GenerateRequest {
     pub include_completed: bool,
 }
 
+/// (person id, exempt from activities, management level)
+type CandidateRow = (i64, bool, String);
+
 /// What generation did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct GenerateReport {
@@ -139,7 +142,7 @@ pub async fn generate(
          WHERE p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2) AND {in_scope} AND cp.org_id <> $3"
     );
     for (src, bp) in sources {
-        let (people, done): (Vec<(i64, bool, String)>, Vec<(i64, i64)>) = db_run!(db, p => {
+        let (people, done): (Vec<CandidateRow>, Vec<(i64, i64)>) = db_run!(db, p => {
             let people = sqlx::query_as(&people_sql).bind(scope.account_id.0).bind(src.0).fetch_all(p).await?;
             let done = sqlx::query_as(&done_sql).bind(scope.account_id.0).bind(src.0).bind(class.org_id).fetch_all(p).await?;
             Ok::<_, StoreError>((people, done))

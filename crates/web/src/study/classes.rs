@@ -473,9 +473,11 @@ async fn add_participant(
                         "Đã thêm người vào danh sách.",
                     ))
                 }
-                Err(StoreError::NotFound) => error = Some(format!(
+                Err(StoreError::NotFound) => {
+                    error = Some(format!(
                     "Không tìm thấy người có số thẻ hoặc mã «{reference}» trong phạm vi của bạn."
-                )),
+                ))
+                }
                 Err(e) => return Err(e.into()),
             },
             Err(StoreError::NotFound) => {

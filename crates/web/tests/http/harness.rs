@@ -450,11 +450,9 @@ impl Api {
         out
     }
 
-    /// The id of the catalog entry with this number (must be visible).
+    /// The id of the catalog entry with this number (must be visible), from the full list.
     pub async fn resolution_id(&self, number: &str) -> i64 {
-        let v = self
-            .get_ok(&format!("/api/v1/resolutions?q={}", enc(number)))
-            .await;
+        let v = self.get_ok("/api/v1/resolutions?per_page=500").await;
         items(&v)
             .iter()
             .find(|r| r["number"] == number)

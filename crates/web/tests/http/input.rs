@@ -9,6 +9,8 @@ both_engines! {
     bad_input_is_refused_with_vietnamese_messages => bad_input_is_refused_with_vietnamese_messages_sqlite, bad_input_is_refused_with_vietnamese_messages_postgres;
     r3_4_attendance_all_or_nothing_and_updates_in_place => r3_4_attendance_all_or_nothing_and_updates_in_place_sqlite, r3_4_attendance_all_or_nothing_and_updates_in_place_postgres;
     people_in_vietnamese_order_and_search_ignores_diacritics => people_in_vietnamese_order_and_search_ignores_diacritics_sqlite, people_in_vietnamese_order_and_search_ignores_diacritics_postgres;
+    api_unknown_route_is_a_json_404 => api_unknown_route_is_a_json_404_sqlite, api_unknown_route_is_a_json_404_postgres;
+    resolution_search_by_title_and_number_ignores_diacritics => resolution_search_by_title_and_number_ignores_diacritics_sqlite, resolution_search_by_title_and_number_ignores_diacritics_postgres;
 }
 
 /// A Vietnamese message: non-empty and not plain ASCII.
@@ -207,10 +209,7 @@ async fn bad_input_is_refused_with_vietnamese_messages(app: TestApp) {
     ] {
         organizer.get(path).await.expect_error(404, "not_found");
     }
-    organizer
-        .get("/api/v1/no-such-endpoint")
-        .await
-        .expect_error(404, "not_found");
+    organizer.get("/api/v1/no-such-endpoint").await.expect(404);
     organizer
         .post(
             "/api/v1/classes/987654/sessions",
@@ -566,4 +565,50 @@ async fn people_in_vietnamese_order_and_search_ignores_diacritics(app: TestApp) 
     let page = browser.get("/people?q=nguyen").await;
     page.expect(200);
     assert!(page.html().contains("Nguyễn"));
+}
+
+async fn resolution_search_by_title_and_number_ignores_diacritics(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let id144 = organizer.resolution_id("144-QĐ/TW").await;
+    let finds = |q: &'static str| {
+        let api = organizer.clone();
+        async move {
+            let v = api
+                .get_ok(&format!("/api/v1/resolutions?q={}", enc(q)))
+                .await;
+            items(&v).iter().any(|r| id(r) == id144)
+        }
+    };
+    // Title words, with or without marks.
+    assert!(finds("chuẩn mực đạo đức").await);
+    assert!(finds("chuan muc dao duc").await);
+    assert!(finds("CHUẨN MỰC").await);
+    assert!(finds("144").await);
+    assert!(!finds("chỉ thị không tồn tại").await);
+    // The number as written on the document ("Đ" in "QĐ"), and without the mark.
+    let exact = finds("144-QĐ/TW").await;
+    let folded = finds("144-qd/tw").await;
+    assert!(
+        exact && folded,
+        "searching the number finds 144-QĐ/TW: as written {exact}, without marks {folded}"
+    );
+}
+
+async fn api_unknown_route_is_a_json_404(app: TestApp) {
+    // The OpenAPI document is served.
+    let doc = app.anon_get("/api/openapi.json").await;
+    doc.expect(200);
+    let v = doc.json();
+    assert!(
+        v["openapi"].as_str().is_some_and(|s| s.starts_with('3')),
+        "{}",
+        short(&doc.text)
+    );
+    assert!(v["paths"].get("/api/v1/classes/{id}/results").is_some());
+    // The API answers in JSON, also for a path it does not know.
+    let organizer = app.api_login("organizer").await;
+    organizer
+        .get("/api/v1/no-such-endpoint")
+        .await
+        .expect_error(404, "not_found");
 }

@@ -208,6 +208,19 @@ async fn scope_organizer_sees_only_own_commune(app: TestApp) {
         !html.text.contains(&format!("/people/{}\"", id(stranger))),
         "no link to the stranger on /people"
     );
+    // The same page does link people of the organizer's own commune (the check above is real).
+    let own = &seen[0];
+    let html = browser
+        .get(&format!(
+            "/people?q={}",
+            enc(own["full_name"].as_str().unwrap())
+        ))
+        .await;
+    html.expect(200);
+    assert!(
+        html.text.contains(&format!("/people/{}\"", id(own))),
+        "own people are linked"
+    );
 }
 
 async fn r2_8_classified_resolution_invisible_without_clearance(app: TestApp) {
