@@ -43,7 +43,7 @@ impl Scale {
         // (provinces, communes per province, cells per commune, members per cell)
         match self {
             Scale::Small => (1, 6, 5, 18..=30),
-            Scale::Province => (1, 100, 10, 70..=100),
+            Scale::Province => (1, 100, 10, 75..=105),
             Scale::National => (34, 100, 10, 140..=190),
         }
     }
@@ -451,45 +451,76 @@ pub async fn load(db: &Db, scale: Scale, seed: u64, accounts: bool) -> Result<Re
                     people.push(g.person(cell, highland, "", ManagementLevel::None)?);
                 }
             }
-            // Keep memory bounded at national scale: write a commune at a time.
+            // Keep memory bounded at national scale: write a batch of communes at a time.
             if people.len() > 50_000 {
-                report.people += org::insert_people(db, &people).await?.len();
+                let ids = org::insert_people(db, &people).await?;
+                report.people += ids.len();
+                if pi == 0 && accounts && anchors.is_none() {
+                    anchors = Some(find_anchors(
+                        &people,
+                        &ids,
+                        province,
+                        first_cell.unwrap_or(province),
+                    )?);
+                }
                 people.clear();
             }
         }
         let ids = org::insert_people(db, &people).await?;
         report.people += ids.len();
-        if pi == 0 && accounts {
-            // Positions pushed first for the first province: 5 provincial leaders, then the first commune's.
-            let first_commune_start = people
-                .iter()
-                .position(|p| Some(p.org_id) == first_cell)
-                .unwrap_or(0);
-            let cell_people: Vec<usize> = (0..people.len())
-                .filter(|i| Some(people[*i].org_id) == first_cell)
-                .collect();
-            let plain_member = cell_people
-                .iter()
-                .copied()
-                .find(|i| people[*i].positions.is_empty() && !people[*i].exempt_from_activities)
-                .unwrap_or(first_commune_start);
-            anchors = Some(Anchors {
+        if pi == 0 && accounts && anchors.is_none() {
+            anchors = Some(find_anchors(
+                &people,
+                &ids,
                 province,
-                communes: commune_ids.clone(),
-                first_cell: first_cell.unwrap_or(province),
-                province_secretary: ids[0],
-                propaganda_head: ids[3],
-                commune_secretary: ids[first_commune_start],
-                commune_deputy: ids[first_commune_start + 1],
-                cell_secretary: ids[first_commune_start + 5],
-                cell_member: ids[plain_member],
-            });
+                first_cell.unwrap_or(province),
+            )?);
+        }
+        if let Some(a) = anchors.as_mut().filter(|a| a.communes.is_empty()) {
+            a.communes = commune_ids.clone();
         }
     }
     if let Some(a) = anchors {
         load_study_demo(db, &a, seed).await?;
     }
     Ok(report)
+}
+
+/// The key people of the first province, from the batch that holds them: the five provincial
+/// leaders come first, then the first commune's standing members in its first cell.
+fn find_anchors(
+    people: &[NewPerson],
+    ids: &[PersonId],
+    province: OrgId,
+    first_cell: OrgId,
+) -> Result<Anchors> {
+    let at = |i: usize| {
+        ids.get(i)
+            .copied()
+            .ok_or_else(|| StoreError::Internal("demo anchor missing".into()))
+    };
+    let start = people
+        .iter()
+        .position(|p| p.org_id == first_cell)
+        .ok_or_else(|| StoreError::Internal("first cell empty".into()))?;
+    let member = (start..people.len())
+        .find(|&i| {
+            people[i].org_id == first_cell
+                && people[i].positions.is_empty()
+                && !people[i].exempt_from_activities
+        })
+        .unwrap_or(start);
+    Ok(Anchors {
+        province,
+        communes: Vec::new(),
+        first_cell,
+        province_secretary: at(0)?,
+        propaganda_head: at(3)?,
+        commune_secretary: at(start)?,
+        commune_deputy: at(start + 1)?,
+        cell_secretary: at(start + 5)?,
+        cell_member: at(member)?,
+    })
 }
 
 async fn load_study_demo(db: &Db, a: &Anchors, seed: u64) -> Result<()> {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -20,6 +20,15 @@ use crate::pages::{Ctx, PageCtx};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/sessions/{id}/attendance", get(sheet).post(save))
+}
+
+/// Rows per page: an operator marks up to 200 people on one page.
+const PER_PAGE: usize = 200;
+
+#[derive(Debug, serde::Deserialize, Default)]
+#[serde(default)]
+struct PageQuery {
+    page: Option<usize>,
 }
 
 /// One row as shown and as typed (kept on error).
@@ -46,6 +55,28 @@ struct SheetPage {
     can_edit: bool,
     error_count: usize,
     message: Option<String>,
+    page: usize,
+    pages: usize,
+    total: usize,
+}
+
+impl SheetPage {
+    /// Number of the first row on this page (1-based), for the TT column.
+    fn first_index(&self) -> usize {
+        (self.page - 1) * PER_PAGE
+    }
+}
+
+fn page_of<T>(rows: Vec<T>, page: Option<usize>) -> (Vec<T>, usize, usize, usize) {
+    let total = rows.len();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let page = page.unwrap_or(1).clamp(1, pages);
+    let rows = rows
+        .into_iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
+        .collect();
+    (rows, page, pages, total)
 }
 
 async fn load(
@@ -69,10 +100,12 @@ async fn sheet(
     State(st): State<AppState>,
     Ctx(ctx, user): Ctx,
     Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
     let (c, s, access, can_edit) = load(&st, user.scope(), id).await?;
-    let rows = attendance::sheet(&st.db, &c, &s, &access)
-        .await?
+    let all = attendance::sheet(&st.db, &c, &s, &access).await?;
+    let (rows, page, pages, total) = page_of(all, q.page);
+    let rows = rows
         .into_iter()
         .map(|r| Row {
             participant_id: r.participant_id,
@@ -104,6 +137,9 @@ async fn sheet(
         can_edit,
         error_count: 0,
         message: None,
+        page,
+        pages,
+        total,
     })
 }
 
@@ -131,8 +167,15 @@ async fn save(
     let mut rows = Vec::new();
     let mut marks = Vec::new();
     let mut errors = 0;
-    for r in attendance::sheet(&st.db, &c, &s, &access).await? {
+    let page = fields.get("page").and_then(|p| p.parse::<usize>().ok());
+    let (sheet, page, pages, total) =
+        page_of(attendance::sheet(&st.db, &c, &s, &access).await?, page);
+    for r in sheet {
         let pid = r.participant_id;
+        // Only the rows of the submitted page are in the form; the others stay as they are.
+        if !fields.contains_key(&format!("status_{pid}")) {
+            continue;
+        }
         let mut status = get(format!("status_{pid}"));
         if status.is_empty() && fill_present {
             status = "present".into();
@@ -175,7 +218,7 @@ async fn save(
         match attendance::record(&st.db, scope, &c, &s, &marks).await {
             Ok(n) => {
                 return Ok(ctx.redirect(
-                    &format!("/sessions/{id}/attendance"),
+                    &format!("/sessions/{id}/attendance?page={page}"),
                     &format!(
                         "Đã lưu điểm danh {} người.",
                         domain::text::format_count(n as i64)
@@ -198,5 +241,8 @@ async fn save(
         can_edit: true,
         error_count: errors,
         message,
+        page,
+        pages,
+        total,
     })
 }

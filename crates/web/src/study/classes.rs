@@ -150,7 +150,11 @@ async fn create(
 #[serde(default)]
 struct TabQuery {
     tab: Option<String>,
+    page: Option<usize>,
 }
+
+/// Participant rows per page.
+const PER_PAGE: usize = 200;
 
 #[derive(Template)]
 #[template(path = "study/class.html")]
@@ -171,9 +175,15 @@ struct ClassPage {
     bp_input: BridgePointInput,
     bp_errors: FieldErrors,
     form_error: Option<String>,
+    page: usize,
+    pages: usize,
 }
 
 impl ClassPage {
+    /// Number of the first row on this page (1-based), for the TT column.
+    fn first_index(&self) -> usize {
+        (self.page - 1) * PER_PAGE
+    }
     fn session_err(&self, f: &str) -> &str {
         self.session_errors.get(f).unwrap_or("")
     }
@@ -216,6 +226,7 @@ pub fn warnings(c: &Class) -> Vec<String> {
 
 struct PageForms {
     tab: &'static str,
+    page: Option<usize>,
     session_input: SessionInput,
     session_errors: FieldErrors,
     bp_input: BridgePointInput,
@@ -227,6 +238,7 @@ impl PageForms {
     fn tab(tab: &'static str) -> Self {
         Self {
             tab,
+            page: None,
             session_input: SessionInput {
                 duration_minutes: "120".into(),
                 start_time: "07:30".into(),
@@ -260,11 +272,18 @@ async fn class_page(
             .await?;
     let sessions = classes::sessions(&st.db, &c).await?;
     let bridge_points = classes::bridge_points(&st.db, &c).await?;
-    let participants = if forms.tab == "participants" {
+    let all = if forms.tab == "participants" {
         participants::list(&st.db, &c, &access, true).await?
     } else {
         vec![]
     };
+    let pages = all.len().div_ceil(PER_PAGE).max(1);
+    let page = forms.page.unwrap_or(1).clamp(1, pages);
+    let participants = all
+        .into_iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
+        .collect();
     let results = if forms.tab == "results" {
         attendance::results(&st.db, &c, &access).await?
     } else {
@@ -295,6 +314,8 @@ async fn class_page(
         bp_input: forms.bp_input,
         bp_errors: forms.bp_errors,
         form_error: forms.form_error,
+        page,
+        pages,
     })
 }
 
@@ -317,7 +338,10 @@ async fn detail(
         ctx.clone(),
         user.scope(),
         id,
-        PageForms::tab(tab_name(q.tab.as_deref())),
+        PageForms {
+            page: q.page,
+            ..PageForms::tab(tab_name(q.tab.as_deref()))
+        },
     )
     .await?;
     page.ctx.render(&page)
