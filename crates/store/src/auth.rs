@@ -149,27 +149,33 @@ pub async fn load_session(db: &Db, token: &str) -> Result<Option<LoginSession>> 
         clearance: String,
         csrf_token: String,
         expires_at: DateTime<Utc>,
+        grant_org: Option<i64>,
+        grant_role: Option<String>,
     }
-    let row: Option<Row> = db_run!(db, p => sqlx::query_as(
-        "SELECT a.id AS account_id, a.username, a.display_name, a.person_id, a.clearance, s.csrf_token, s.expires_at \
-         FROM login_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1")
-        .bind(token_hash(token)).fetch_optional(p).await)?;
-    let Some(row) = row else { return Ok(None) };
+    // One round trip per request: the session, its account and one row per grant.
+    let rows: Vec<Row> = db_run!(db, p => sqlx::query_as(
+        "SELECT a.id AS account_id, a.username, a.display_name, a.person_id, a.clearance, s.csrf_token, s.expires_at, \
+         g.org_id AS grant_org, g.role AS grant_role \
+         FROM login_sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN role_grants g ON g.account_id = a.id \
+         WHERE s.token_hash = $1")
+        .bind(token_hash(token)).fetch_all(p).await)?;
+    let grants: Vec<Grant> = rows
+        .iter()
+        .filter_map(|r| match (r.grant_org, r.grant_role.as_deref()) {
+            (Some(org), Some(role)) => Role::parse(role).ok().map(|role| Grant {
+                org_id: OrgId(org),
+                role,
+            }),
+            _ => None,
+        })
+        .collect();
+    let Some(row) = rows.into_iter().next() else {
+        return Ok(None);
+    };
     if row.expires_at <= Utc::now() {
         delete_session(db, token).await?;
         return Ok(None);
     }
-    let grants: Vec<(i64, String)> = db_run!(db, p => sqlx::query_as("SELECT org_id, role FROM role_grants WHERE account_id = $1")
-        .bind(row.account_id).fetch_all(p).await)?;
-    let grants = grants
-        .into_iter()
-        .filter_map(|(org, role)| {
-            Role::parse(&role).ok().map(|role| Grant {
-                org_id: OrgId(org),
-                role,
-            })
-        })
-        .collect();
     Ok(Some(LoginSession {
         account: Account {
             id: AccountId(row.account_id),

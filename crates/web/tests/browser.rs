@@ -90,6 +90,18 @@ impl Browser {
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        match self.try_cmd(method, path, body).await {
+            Ok(v) => v,
+            Err(r) => panic!("webdriver {path}: {r}"),
+        }
+    }
+
+    async fn try_cmd(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> Result<Value, Value> {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
         let req = self.http.request(method.clone(), url);
         // GET commands carry no body; chromedriver refuses a JSON `null`.
@@ -99,8 +111,10 @@ impl Browser {
             req.json(&body)
         };
         let r: Value = req.send().await.unwrap().json().await.unwrap();
-        assert!(r["value"].get("error").is_none(), "webdriver {path}: {r}");
-        r["value"].clone()
+        if r["value"].get("error").is_some() {
+            return Err(r);
+        }
+        Ok(r["value"].clone())
     }
 
     async fn go(&self, url: &str) {
@@ -170,11 +184,26 @@ impl Browser {
         .await
     }
 
+    /// Waits (up to 10 s) until the page source contains `text`: a click that submits a form
+    /// returns before the next page has loaded when the machine is busy.
+    async fn wait_for_text(&self, text: &str) -> String {
+        for _ in 0..100 {
+            let html = self.source().await;
+            if html.contains(text) {
+                return html;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("page never showed {text:?}: {}", self.source().await)
+    }
+
     async fn login(&self, app: &str, user: &str) {
         self.go(&format!("{app}/login")).await;
         self.type_into("#username", user).await;
         self.type_into("#password", harness::PASSWORD).await;
         self.click("button[type=submit]").await;
+        // Every page after login has the logout button.
+        self.wait_for_text("Đăng xuất").await;
     }
 }
 
@@ -222,13 +251,13 @@ async fn organizer_marks_attendance_in_the_browser() {
         return;
     };
     b.login(&app.base, "organizer").await;
-    assert!(b.source().await.contains("Tổng quan"));
+    b.wait_for_text("Tổng quan").await;
     // The organizer's in-person class: open it from the campaign list.
     b.go(&format!("{}/campaigns", app.base)).await;
     b.click("td a[href^='/campaigns/']").await;
     b.click("td a[href^='/classes/']").await;
     b.click("a[href$='/attendance']").await;
-    assert!(b.source().await.contains("Điểm danh:"));
+    b.wait_for_text("Điểm danh:").await;
     // Clear every mark first through the page itself, then let the script fill the blanks.
     b.script("document.querySelectorAll('select[data-status]').forEach(function(s){s.value=''})")
         .await;
@@ -241,8 +270,7 @@ async fn organizer_marks_attendance_in_the_browser() {
     let first = first.as_str().unwrap().to_string();
     b.click(&format!("#{first} option[value=absent]")).await;
     b.click("button.primary[type=submit]").await;
-    let html = b.source().await;
-    assert!(html.contains("Đã lưu điểm danh"), "no confirmation: {html}");
+    b.wait_for_text("Đã lưu điểm danh").await;
     let kept = b
         .script(&format!("return document.getElementById('{first}').value"))
         .await;
