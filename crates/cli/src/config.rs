@@ -24,6 +24,9 @@ pub struct ConfigArgs {
     /// R6.1: days after release by which a resolution must be published [default: 2].
     #[arg(long, env = "QUANTRIET_PUBLICATION_DEADLINE_DAYS", global = true)]
     pub publication_deadline_days: Option<u32>,
+    /// API requests per minute per client address; 0 turns the limit off [default: 600].
+    #[arg(long, env = "QUANTRIET_API_RATE_PER_MINUTE", global = true)]
+    pub api_rate_per_minute: Option<u32>,
     /// Always set the Secure flag on cookies (it is set anyway behind a proxy sending X-Forwarded-Proto: https).
     #[arg(long, env = "QUANTRIET_SECURE_COOKIES", global = true)]
     pub secure_cookies: Option<bool>,
@@ -37,6 +40,7 @@ struct FileConfig {
     retake_threshold_percent: Option<u8>,
     publication_deadline_days: Option<u32>,
     secure_cookies: Option<bool>,
+    api_rate_per_minute: Option<u32>,
 }
 
 /// The settings in force.
@@ -47,6 +51,7 @@ pub struct Config {
     pub retake_threshold_percent: Option<u8>,
     pub publication_deadline_days: u32,
     pub secure_cookies: bool,
+    pub api_rate_per_minute: u32,
 }
 
 impl Config {
@@ -79,6 +84,10 @@ impl Config {
                 .or(file.publication_deadline_days)
                 .unwrap_or(2),
             secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            api_rate_per_minute: args
+                .api_rate_per_minute
+                .or(file.api_rate_per_minute)
+                .unwrap_or(600),
         })
     }
 
@@ -86,6 +95,7 @@ impl Config {
         web::app::WebConfig {
             secure_cookies: self.secure_cookies,
             publication_deadline_days: self.publication_deadline_days,
+            api_rate_per_minute: self.api_rate_per_minute,
         }
     }
 

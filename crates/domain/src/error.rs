@@ -31,6 +31,10 @@ pub enum RuleError {
     ClassifiedContentRefused,
     #[error("Mật khẩu phải có ít nhất 10 ký tự.")]
     PasswordTooShort,
+    #[error("Mật khẩu này quá phổ biến, dễ bị đoán. Hãy chọn mật khẩu khác.")]
+    PasswordTooCommon,
+    #[error("Mật khẩu không được chứa tên đăng nhập hoặc họ tên của bạn.")]
+    PasswordPersonal,
 }
 
 impl RuleError {
@@ -49,6 +53,8 @@ impl RuleError {
             Self::ExcuseReasonRequired => "excuse_reason_required",
             Self::ClassifiedContentRefused => "classified_content_refused",
             Self::PasswordTooShort => "password_too_short",
+            Self::PasswordTooCommon => "password_too_common",
+            Self::PasswordPersonal => "password_personal",
         }
     }
 }

@@ -22,6 +22,8 @@ pub const SESSION_DAYS: i64 = 7;
 #[derive(Debug, Clone)]
 pub struct Account {
     pub id: AccountId,
+    /// Set by an admin's temporary password: the user must choose their own first.
+    pub must_change_password: bool,
     pub username: String,
     pub display_name: String,
     pub scope: Scope,
@@ -31,6 +33,8 @@ pub struct Account {
 #[derive(Debug, Clone)]
 pub struct LoginSession {
     pub account: Account,
+    /// How far the login got: only `Full` sessions reach the application.
+    pub stage: Stage,
     pub csrf_token: String,
     pub expires_at: DateTime<Utc>,
 }
@@ -87,7 +91,8 @@ pub async fn create_account(
     person: Option<PersonId>,
     clearance: Clearance,
 ) -> Result<AccountId> {
-    domain::auth::validate_password(password).map_err(|e| StoreError::Rule(e.to_string()))?;
+    domain::auth::validate_password(password, username, display_name)
+        .map_err(|e| StoreError::Rule(e.to_string()))?;
     let hash = hash_password(password).await?;
     let (id,): (i64,) = db_run!(db, p => sqlx::query_as(
         "INSERT INTO accounts (username, password_hash, display_name, person_id, clearance, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
@@ -121,13 +126,24 @@ pub async fn verify_login(db: &Db, username: &str, password: &str) -> Result<Opt
     }
 }
 
-/// Starts a login session; returns the token for the cookie (only its hash is stored).
+/// Starts a fully logged-in session; returns the token for the cookie (only its hash is stored).
 pub async fn create_session(db: &Db, account: AccountId) -> Result<String> {
+    start_session(db, account, Stage::Full, "").await
+}
+
+/// Starts a session at `stage` from address `ip`.
+pub async fn start_session(db: &Db, account: AccountId, stage: Stage, ip: &str) -> Result<String> {
     let token = random_token();
     let csrf = random_token();
     let now = now();
-    db_exec!(db, p => sqlx::query("INSERT INTO login_sessions (token_hash, account_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(token_hash(&token)).bind(account.0).bind(&csrf).bind(now).bind(now + Duration::days(SESSION_DAYS))
+    // A session waiting for its second factor lives 10 minutes; a full one 7 days.
+    let expires = if stage == Stage::Full {
+        now + Duration::days(SESSION_DAYS)
+    } else {
+        now + Duration::minutes(10)
+    };
+    db_exec!(db, p => sqlx::query("INSERT INTO login_sessions (token_hash, account_id, csrf_token, created_at, expires_at, stage, ip) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(token_hash(&token)).bind(account.0).bind(&csrf).bind(now).bind(expires).bind(stage.code()).bind(ip)
         .execute(p).await)?;
     Ok(token)
 }
@@ -149,13 +165,16 @@ pub async fn load_session(db: &Db, token: &str) -> Result<Option<LoginSession>> 
         clearance: String,
         csrf_token: String,
         expires_at: DateTime<Utc>,
+        stage: String,
+        disabled: bool,
+        must_change_password: bool,
         grant_org: Option<i64>,
         grant_role: Option<String>,
     }
     // One round trip per request: the session, its account and one row per grant.
     let rows: Vec<Row> = db_run!(db, p => sqlx::query_as(
         "SELECT a.id AS account_id, a.username, a.display_name, a.person_id, a.clearance, s.csrf_token, s.expires_at, \
-         g.org_id AS grant_org, g.role AS grant_role \
+         s.stage, a.disabled, a.must_change_password, g.org_id AS grant_org, g.role AS grant_role \
          FROM login_sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN role_grants g ON g.account_id = a.id \
          WHERE s.token_hash = $1")
         .bind(token_hash(token)).fetch_all(p).await)?;
@@ -172,13 +191,14 @@ pub async fn load_session(db: &Db, token: &str) -> Result<Option<LoginSession>> 
     let Some(row) = rows.into_iter().next() else {
         return Ok(None);
     };
-    if row.expires_at <= Utc::now() {
+    if row.expires_at <= Utc::now() || row.disabled {
         delete_session(db, token).await?;
         return Ok(None);
     }
     Ok(Some(LoginSession {
         account: Account {
             id: AccountId(row.account_id),
+            must_change_password: row.must_change_password,
             username: row.username,
             display_name: row.display_name,
             scope: Scope {
@@ -186,10 +206,12 @@ pub async fn load_session(db: &Db, token: &str) -> Result<Option<LoginSession>> 
                 person_id: row.person_id.map(PersonId),
                 clearance: Clearance::parse(&row.clearance).unwrap_or(Clearance::None),
                 grants,
+                ip: String::new(),
             },
         },
         csrf_token: row.csrf_token,
         expires_at: row.expires_at,
+        stage: Stage::parse(&row.stage),
     }))
 }
 
@@ -203,8 +225,8 @@ pub async fn audit(
     org: Option<OrgId>,
     detail: &str,
 ) -> Result<()> {
-    db_exec!(db, p => sqlx::query("INSERT INTO audit_log (at, account_id, org_id, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(now()).bind(scope.account_id.0).bind(org.map(|o| o.0)).bind(action).bind(entity).bind(entity_id).bind(detail)
+    db_exec!(db, p => sqlx::query("INSERT INTO audit_log (at, account_id, org_id, action, entity, entity_id, detail, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(now()).bind(scope.account_id.0).bind(org.map(|o| o.0)).bind(action).bind(entity).bind(entity_id).bind(detail).bind(&scope.ip)
         .execute(p).await)?;
     Ok(())
 }
@@ -214,4 +236,317 @@ pub async fn account_count(db: &Db) -> Result<i64> {
     let (n,): (i64,) =
         db_run!(db, p => sqlx::query_as("SELECT COUNT(*) FROM accounts").fetch_one(p).await)?;
     Ok(n)
+}
+
+// ----- account safety: lockout, second factor, passwords, sessions (issue 4) -----
+
+/// How far a login has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Password and, where required, second factor done.
+    Full,
+    /// Password done; the TOTP code (or a recovery code) is still owed.
+    Mfa,
+    /// Password done; two-factor authentication is required but not set up yet.
+    Enroll,
+}
+
+impl Stage {
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Full => "full",
+            Stage::Mfa => "mfa",
+            Stage::Enroll => "enroll",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "full" => Stage::Full,
+            "enroll" => Stage::Enroll,
+            // Anything unknown is treated as the most restricted state.
+            _ => Stage::Mfa,
+        }
+    }
+}
+
+/// What a login attempt gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Ok {
+        account: AccountId,
+        stage: Stage,
+    },
+    /// Wrong username or password (not told apart).
+    Invalid,
+    /// Too many failures on this account: locked until then.
+    Locked {
+        until: DateTime<Utc>,
+    },
+    /// Too many failures from this address recently.
+    AddressBlocked,
+}
+
+/// Failures on one account before it locks.
+pub const LOCK_AFTER: i64 = 5;
+/// Failures from one address within [`ADDRESS_WINDOW_MINUTES`] before it is refused.
+pub const ADDRESS_LIMIT: i64 = 30;
+pub const ADDRESS_WINDOW_MINUTES: i64 = 15;
+
+/// The lock after `failures` consecutive failures: 15 minutes at the fifth, doubling, at most a day.
+pub fn lock_duration(failures: i64) -> Option<Duration> {
+    if failures < LOCK_AFTER {
+        return None;
+    }
+    let doublings = u32::try_from((failures - LOCK_AFTER).min(7)).unwrap_or(7);
+    Some(Duration::minutes((15_i64 << doublings).min(24 * 60)))
+}
+
+/// Does this account need two factors? Admins and anyone cleared for classified resolutions do.
+pub async fn requires_second_factor(db: &Db, account: AccountId) -> Result<bool> {
+    let (clearance, admins): (String, i64) = db_run!(db, p => sqlx::query_as(
+        "SELECT a.clearance, (SELECT COUNT(*) FROM role_grants g WHERE g.account_id = a.id AND g.role = 'admin') FROM accounts a WHERE a.id = $1")
+        .bind(account.0).fetch_one(p).await)?;
+    Ok(admins > 0 || Clearance::parse(&clearance).unwrap_or(Clearance::None) > Clearance::None)
+}
+
+/// Checks a password login with back-off: per account (lock after 5 failures, doubling) and
+/// per address (30 failures in 15 minutes). Every attempt is recorded.
+pub async fn attempt_login(
+    db: &Db,
+    username: &str,
+    password: &str,
+    ip: &str,
+) -> Result<LoginOutcome> {
+    let now = now();
+    let since = now - Duration::minutes(ADDRESS_WINDOW_MINUTES);
+    let (recent,): (i64,) = db_run!(db, p => sqlx::query_as("SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND at > $2 AND NOT success")
+        .bind(ip).bind(since).fetch_one(p).await)?;
+    if recent >= ADDRESS_LIMIT {
+        return Ok(LoginOutcome::AddressBlocked);
+    }
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        password_hash: String,
+        failed_logins: i64,
+        locked_until: Option<DateTime<Utc>>,
+        disabled: bool,
+        totp_enabled: bool,
+    }
+    let row: Option<Row> = db_run!(db, p => sqlx::query_as(
+        "SELECT id, password_hash, failed_logins, locked_until, disabled, totp_enabled FROM accounts WHERE username = $1")
+        .bind(username.trim()).fetch_optional(p).await)?;
+    let record = |success: bool| async move {
+        db_exec!(db, p => sqlx::query("INSERT INTO login_attempts (at, username, ip, success) VALUES ($1, $2, $3, $4)")
+            .bind(now).bind(username.trim()).bind(ip).bind(success).execute(p).await)
+    };
+    let Some(row) = row else {
+        verify_password(password, DUMMY_HASH).await;
+        record(false).await?;
+        return Ok(LoginOutcome::Invalid);
+    };
+    if let Some(until) = row.locked_until.filter(|u| *u > now) {
+        record(false).await?;
+        return Ok(LoginOutcome::Locked { until });
+    }
+    if row.disabled || !verify_password(password, &row.password_hash).await {
+        record(false).await?;
+        let failures = row.failed_logins + 1;
+        let until = lock_duration(failures).map(|d| now + d);
+        db_exec!(db, p => sqlx::query("UPDATE accounts SET failed_logins = $2, locked_until = $3 WHERE id = $1")
+            .bind(row.id).bind(failures).bind(until).execute(p).await)?;
+        return Ok(match until {
+            Some(until) => LoginOutcome::Locked { until },
+            None => LoginOutcome::Invalid,
+        });
+    }
+    record(true).await?;
+    db_exec!(db, p => sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(row.id).execute(p).await)?;
+    let account = AccountId(row.id);
+    let stage = if row.totp_enabled {
+        Stage::Mfa
+    } else if requires_second_factor(db, account).await? {
+        Stage::Enroll
+    } else {
+        Stage::Full
+    };
+    Ok(LoginOutcome::Ok { account, stage })
+}
+
+fn totp(secret_b32: &str) -> Result<totp_rs::TOTP> {
+    let bytes = totp_rs::Secret::Encoded(secret_b32.to_string())
+        .to_bytes()
+        .map_err(|e| StoreError::Internal(format!("totp secret: {e:?}")))?;
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+        .map_err(|e| StoreError::Internal(format!("totp: {e}")))
+}
+
+fn unix_now() -> u64 {
+    u64::try_from(Utc::now().timestamp()).unwrap_or(0)
+}
+
+/// The TOTP code of `secret_b32` now (for the demo and for tests).
+pub fn current_totp(secret_b32: &str) -> Result<String> {
+    Ok(totp(secret_b32)?.generate(unix_now()))
+}
+
+/// A new random TOTP secret, base32 (160 bits).
+pub fn new_totp_secret() -> String {
+    let mut b = [0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    totp_rs::Secret::Raw(b.to_vec()).to_encoded().to_string()
+}
+
+/// The `otpauth://` URI an authenticator app scans.
+pub fn totp_uri(secret_b32: &str, username: &str) -> String {
+    format!("otpauth://totp/Qu%C3%A1n%20tri%E1%BB%87t:{username}?secret={secret_b32}&issuer=Qu%C3%A1n%20tri%E1%BB%87t&algorithm=SHA1&digits=6&period=30")
+}
+
+/// Checks a second factor: a 6-digit TOTP code (each time step used once) or an unused recovery code.
+pub async fn verify_second_factor(db: &Db, account: AccountId, code: &str) -> Result<bool> {
+    let code: String = code
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    let row: Option<(Option<String>, i64)> = db_run!(db, p => sqlx::query_as("SELECT totp_secret, totp_last_step FROM accounts WHERE id = $1")
+        .bind(account.0).fetch_optional(p).await)?;
+    let Some((Some(secret), last_step)) = row else {
+        return Ok(false);
+    };
+    if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
+        let t = totp(&secret)?;
+        let step = i64::try_from(unix_now() / 30).unwrap_or(0);
+        for s in [step - 1, step, step + 1] {
+            let at = u64::try_from(s * 30).unwrap_or(0);
+            if s > last_step && t.generate(at) == code {
+                // Refuse a replay of this step or an earlier one.
+                let n = db_exec!(db, p => sqlx::query("UPDATE accounts SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2")
+                    .bind(account.0).bind(s).execute(p).await)?;
+                return Ok(n == 1);
+            }
+        }
+        return Ok(false);
+    }
+    let hash = token_hash(&code.to_lowercase());
+    let n = db_exec!(db, p => sqlx::query("UPDATE recovery_codes SET used_at = $3 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL")
+        .bind(account.0).bind(&hash).bind(now()).execute(p).await)?;
+    Ok(n == 1)
+}
+
+/// Stores a fresh, not yet enabled TOTP secret for the account and returns it.
+pub async fn begin_totp_enrollment(db: &Db, account: AccountId) -> Result<String> {
+    let secret = new_totp_secret();
+    db_exec!(db, p => sqlx::query("UPDATE accounts SET totp_secret = $2 WHERE id = $1 AND NOT totp_enabled")
+        .bind(account.0).bind(&secret).execute(p).await)?;
+    Ok(secret)
+}
+
+/// The pending (not yet enabled) TOTP secret, if any.
+pub async fn pending_totp_secret(db: &Db, account: AccountId) -> Result<Option<String>> {
+    let row: Option<(Option<String>, bool)> = db_run!(db, p => sqlx::query_as("SELECT totp_secret, totp_enabled FROM accounts WHERE id = $1")
+        .bind(account.0).fetch_optional(p).await)?;
+    Ok(row.and_then(|(s, enabled)| if enabled { None } else { s }))
+}
+
+/// Enables TOTP once the user proves their app has the secret; returns ten one-time recovery codes
+/// (only their hashes are kept).
+pub async fn finish_totp_enrollment(
+    db: &Db,
+    account: AccountId,
+    code: &str,
+) -> Result<Option<Vec<String>>> {
+    if pending_totp_secret(db, account).await?.is_none()
+        || !verify_second_factor(db, account, code).await?
+    {
+        return Ok(None);
+    }
+    let codes = set_totp_enabled(db, account).await?;
+    Ok(Some(codes))
+}
+
+async fn set_totp_enabled(db: &Db, account: AccountId) -> Result<Vec<String>> {
+    let codes: Vec<String> = (0..10).map(|_| random_token()[..10].to_string()).collect();
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query("UPDATE accounts SET totp_enabled = TRUE WHERE id = $1").bind(account.0).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account.0).execute(&mut *tx).await?;
+        for c in &codes {
+            sqlx::query("INSERT INTO recovery_codes (account_id, code_hash) VALUES ($1, $2)").bind(account.0).bind(token_hash(c)).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(codes)
+}
+
+/// Sets a known TOTP secret and enables it (the demo admin, whose secret is published).
+pub async fn enable_totp_with_secret(
+    db: &Db,
+    account: AccountId,
+    secret_b32: &str,
+) -> Result<Vec<String>> {
+    totp(secret_b32)?;
+    db_exec!(db, p => sqlx::query("UPDATE accounts SET totp_secret = $2 WHERE id = $1").bind(account.0).bind(secret_b32).execute(p).await)?;
+    set_totp_enabled(db, account).await
+}
+
+/// Moves a session to the full stage after its second factor (a fresh token is not needed: the
+/// cookie is HttpOnly and the session is bound to this browser already).
+pub async fn promote_session(db: &Db, token: &str) -> Result<()> {
+    let expires = now() + Duration::days(SESSION_DAYS);
+    db_exec!(db, p => sqlx::query("UPDATE login_sessions SET stage = 'full', expires_at = $2 WHERE token_hash = $1")
+        .bind(token_hash(token)).bind(expires).execute(p).await)?;
+    Ok(())
+}
+
+/// Ends every session of the account ("đăng xuất trên mọi thiết bị").
+pub async fn delete_all_sessions(db: &Db, account: AccountId) -> Result<u64> {
+    db_exec!(db, p => sqlx::query("DELETE FROM login_sessions WHERE account_id = $1").bind(account.0).execute(p).await).map_err(Into::into)
+}
+
+/// Changes the caller's own password after checking the current one; other sessions end.
+pub async fn change_password(
+    db: &Db,
+    account: &Account,
+    current: &str,
+    new: &str,
+    keep_token: &str,
+) -> Result<()> {
+    let (hash,): (String,) = db_run!(db, p => sqlx::query_as("SELECT password_hash FROM accounts WHERE id = $1").bind(account.id.0).fetch_one(p).await)?;
+    if !verify_password(current, &hash).await {
+        return Err(StoreError::Rule("Mật khẩu hiện tại không đúng.".into()));
+    }
+    domain::auth::validate_password(new, &account.username, &account.display_name)
+        .map_err(|e| StoreError::Rule(e.to_string()))?;
+    let hash = hash_password(new).await?;
+    db_exec!(db, p => sqlx::query("UPDATE accounts SET password_hash = $2, must_change_password = FALSE WHERE id = $1").bind(account.id.0).bind(&hash).execute(p).await)?;
+    db_exec!(db, p => sqlx::query("DELETE FROM login_sessions WHERE account_id = $1 AND token_hash <> $2").bind(account.id.0).bind(token_hash(keep_token)).execute(p).await)?;
+    audit(
+        db,
+        &account.scope,
+        "change_password",
+        "account",
+        account.id.0,
+        None,
+        "",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Facts shown on the "my account" page.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct AccountFacts {
+    pub totp_enabled: bool,
+    pub must_change_password: bool,
+    pub sessions: i64,
+    pub recovery_codes_left: i64,
+}
+
+pub async fn account_facts(db: &Db, account: AccountId) -> Result<AccountFacts> {
+    Ok(db_run!(db, p => sqlx::query_as::<_, AccountFacts>(
+        "SELECT a.totp_enabled, a.must_change_password, \
+         (SELECT COUNT(*) FROM login_sessions s WHERE s.account_id = a.id) AS sessions, \
+         (SELECT COUNT(*) FROM recovery_codes r WHERE r.account_id = a.id AND r.used_at IS NULL) AS recovery_codes_left \
+         FROM accounts a WHERE a.id = $1").bind(account.0).fetch_one(p).await)?)
 }

@@ -27,6 +27,10 @@ use crate::{auth, resolutions, study};
 /// The password of every demo account (printed at start, written in the README).
 pub const DEMO_PASSWORD: &str = "quantriet-demo-2026";
 
+/// The demo admin's TOTP secret (base32). Admins must use two factors; the demo publishes this
+/// one so that anyone can add it to an authenticator app. Never use it outside the demo.
+pub const DEMO_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
 /// How much to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
@@ -534,6 +538,7 @@ async fn load_study_demo(db: &Db, a: &Anchors, seed: u64) -> Result<()> {
     )
     .await?;
     auth::grant(db, admin, a.province, Role::Admin).await?;
+    auth::enable_totp_with_secret(db, admin, DEMO_TOTP_SECRET).await?;
     let organizer = auth::create_account(
         db,
         "organizer",
@@ -573,6 +578,7 @@ async fn load_study_demo(db: &Db, a: &Anchors, seed: u64) -> Result<()> {
             org_id: a.province,
             role: Role::Admin,
         }],
+        ip: String::new(),
     };
     let organizer_scope = Scope {
         account_id: organizer,
@@ -582,6 +588,7 @@ async fn load_study_demo(db: &Db, a: &Anchors, seed: u64) -> Result<()> {
             org_id: a.communes[0],
             role: Role::Organizer,
         }],
+        ip: String::new(),
     };
 
     let catalog = [

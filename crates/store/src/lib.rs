@@ -2,6 +2,7 @@
 //! PostgreSQL (scale-out). Every read of organization data takes a [`Scope`], and filters by the
 //! subtree the caller may see in SQL, in one helper ([`scope::Scope::subtree_sql`]).
 
+pub mod accounts;
 pub mod auth;
 pub mod db;
 pub mod demo;

@@ -188,10 +188,8 @@ pub async fn update(db: &Db, scope: &Scope, id: ResolutionId, r: &NewResolution)
         .bind(id.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(search_text(r)).bind(&r.issuing_body)
         .bind(r.released_on).bind(r.classification.code()).bind(r.published_on).bind(&r.summary)
         .execute(p).await).map_err(StoreError::unique("number"))?;
-    let detail = format!(
-        "before: {} {} [{}]",
-        old.number, old.title, old.classification
-    );
+    // Titles stay out of the log: an admin reading it may not be cleared for the entry.
+    let detail = format!("classification before: {}", old.classification);
     auth::audit(
         db,
         scope,

@@ -22,6 +22,8 @@ pub struct Scope {
     pub person_id: Option<PersonId>,
     pub clearance: Clearance,
     pub grants: Vec<Grant>,
+    /// The caller's network address, for the audit log ("" when not known).
+    pub ip: String,
 }
 
 impl Scope {

@@ -28,13 +28,17 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// R6.1: days after release by which a resolution must be published in the media.
     pub publication_deadline_days: u32,
+    /// API requests per minute per address; 0 turns the limit off.
+    pub api_rate_per_minute: u32,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
+        // No API limit by default (tests and benchmarks); the binary sets one from its configuration.
         Self {
             secure_cookies: false,
             publication_deadline_days: 2,
+            api_rate_per_minute: 0,
         }
     }
 }
@@ -44,6 +48,7 @@ impl Default for WebConfig {
 pub struct AppState {
     pub db: Db,
     pub config: Arc<WebConfig>,
+    pub limiter: Arc<crate::limit::RateLimiter>,
 }
 
 /// A bound, not yet serving application.
@@ -59,6 +64,7 @@ impl App {
         let state = AppState {
             db,
             config: Arc::new(config),
+            limiter: Default::default(),
         };
         Ok(Self {
             listener,
@@ -76,7 +82,11 @@ impl App {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        // The peer address is kept for lockouts, rate limits and the audit log.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
     }
@@ -86,6 +96,10 @@ impl App {
 pub fn router(state: AppState) -> Router {
     let api = crate::api::routes()
         .fallback(|| async { crate::error::AppError::NotFound })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::limit::api_limit,
+        ))
         .layer(middleware::from_fn(json_errors));
     let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -95,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::org::routes())
         .merge(crate::resolutions::routes())
         .merge(crate::study::routes())
+        .merge(crate::admin::routes())
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route("/healthz", get(healthz))

@@ -19,6 +19,49 @@ pub const FLASH_COOKIE: &str = "qt_flash";
 /// The login form's CSRF cookie (before there is a session).
 pub const LOGIN_CSRF_COOKIE: &str = "qt_login_csrf";
 
+/// The peer address of the request ("" when unknown), for lockouts and the audit log.
+pub fn client_ip(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// The client's address (never fails; "" when unknown).
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_ip(parts)))
+    }
+}
+
+/// A session that passed the password but not yet the second factor (or its enrollment): only
+/// the TOTP and enrollment pages accept it.
+#[derive(Debug, Clone)]
+pub struct PendingUser {
+    pub session: sauth::LoginSession,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for PendingUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
+        let session = sauth::load_session(&state.db, &token)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(Self { session, token })
+    }
+}
+
 /// The logged-in user of this request.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
@@ -101,6 +144,12 @@ impl FromRequestParts<AppState> for CurrentUser {
         let session = sauth::load_session(&state.db, &token)
             .await?
             .ok_or(AppError::Unauthorized)?;
+        // Only a fully logged-in session reaches the application.
+        match session.stage {
+            sauth::Stage::Full => {}
+            sauth::Stage::Mfa => return Err(AppError::SecondFactor),
+            sauth::Stage::Enroll => return Err(AppError::EnrollSecondFactor),
+        }
         // API calls authenticated by the cookie carry the CSRF token in a header; bearer tokens
         // are not sent by browsers on their own and need none. HTML forms are checked by `CsrfForm`.
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -109,6 +158,10 @@ impl FromRequestParts<AppState> for CurrentUser {
             .extensions
             .get::<axum::extract::OriginalUri>()
             .map_or_else(|| parts.uri.path().to_owned(), |u| u.path().to_owned());
+        // A temporary password set by an admin must be replaced before anything else.
+        if session.account.must_change_password && !path_allowed_before_password_change(&path) {
+            return Err(AppError::PasswordChangeRequired);
+        }
         if via_cookie && unsafe_method && path.starts_with("/api/") {
             let sent = parts
                 .headers
@@ -119,14 +172,29 @@ impl FromRequestParts<AppState> for CurrentUser {
                 return Err(AppError::Csrf);
             }
         }
+        let mut account = session.account;
+        account.scope.ip = client_ip(parts);
         let user = CurrentUser {
-            account: session.account,
+            account,
             csrf: session.csrf_token,
             token,
         };
         parts.extensions.insert(user.clone());
         Ok(user)
     }
+}
+
+fn path_allowed_before_password_change(path: &str) -> bool {
+    matches!(
+        path,
+        "/account"
+            | "/account/password"
+            | "/logout"
+            | "/account/logout-all"
+            | "/api/v1/auth/password"
+            | "/api/v1/auth/logout"
+            | "/api/v1/me"
+    )
 }
 
 /// A submitted HTML form whose `csrf` field matched the session's token.

@@ -19,6 +19,18 @@ pub enum AppError {
     Forbidden,
     #[error("unauthorized")]
     Unauthorized,
+    /// The session still owes its second factor.
+    #[error("second factor required")]
+    SecondFactor,
+    /// Two-factor authentication must be set up first.
+    #[error("second factor enrollment required")]
+    EnrollSecondFactor,
+    /// An admin-set temporary password must be changed first.
+    #[error("password change required")]
+    PasswordChangeRequired,
+    /// Too many requests or failed logins.
+    #[error("too many: {0}")]
+    TooMany(&'static str, String),
     #[error("csrf")]
     Csrf,
     #[error("validation: {0:?}")]
@@ -58,6 +70,18 @@ impl AppError {
 
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
+            Self::SecondFactor => (StatusCode::UNAUTHORIZED, "totp_required", "Cần nhập mã xác thực hai lớp.".into()),
+            Self::EnrollSecondFactor => (
+                StatusCode::FORBIDDEN,
+                "totp_enrollment_required",
+                "Tài khoản quản trị hoặc được tiếp cận tài liệu mật phải bật xác thực hai lớp trước khi sử dụng.".into(),
+            ),
+            Self::TooMany(code, m) => (StatusCode::TOO_MANY_REQUESTS, code, m.clone()),
+            Self::PasswordChangeRequired => (
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "Mật khẩu của bạn do quản trị viên cấp tạm: hãy đổi mật khẩu trước khi tiếp tục.".into(),
+            ),
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -164,9 +188,16 @@ impl IntoResponse for AppError {
             other => tracing::debug!(error = %other, code, "request refused"),
         }
         let body = self.body();
-        let mut resp = if matches!(self, Self::Unauthorized) {
-            // Pages send the user to the login form; the API layer turns this into JSON 401.
-            (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response()
+        // Pages send the user where the login continues; the API layer turns these into JSON.
+        let redirect = match &self {
+            Self::Unauthorized => Some("/login"),
+            Self::SecondFactor => Some("/login/totp"),
+            Self::EnrollSecondFactor => Some("/account/2fa"),
+            Self::PasswordChangeRequired => Some("/account"),
+            _ => None,
+        };
+        let mut resp = if let Some(to) = redirect {
+            (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
         } else {
             (status, Html(crate::pages::error_page(status, &message))).into_response()
         };

@@ -1,6 +1,7 @@
 //! The HTTP layer of quantriet: server-rendered Vietnamese pages and the JSON API over the same
 //! store calls. Each area has its module with `routes()`; `app` merges them.
 
+mod admin;
 pub mod api;
 pub mod app;
 mod assets;
@@ -8,6 +9,7 @@ pub mod auth;
 mod auth_pages;
 pub mod error;
 mod fmt;
+mod limit;
 mod org;
 pub mod pages;
 mod resolutions;

@@ -6,18 +6,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use store::auth as sauth;
+use store::auth::{self as sauth, LoginOutcome, Stage};
 use utoipa::ToSchema;
 
 use super::ApiJson;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{AppError, AppResult, ErrorBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
+        .route("/auth/logout-all", post(logout_all))
+        .route("/auth/password", post(change_password))
         .route("/me", get(me))
 }
 
@@ -25,6 +27,8 @@ pub fn routes() -> Router<AppState> {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The 6-digit TOTP code (or a recovery code), required for accounts with two-factor on.
+    pub totp: Option<String>,
 }
 
 /// A role on an organization subtree.
@@ -75,32 +79,112 @@ fn account_info(a: &sauth::Account) -> AccountInfo {
     }
 }
 
-/// Log in with a username and password; returns a bearer token.
+/// Log in with a username, password and, where enabled, a TOTP code; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, security(()),
-    responses((status = 200, body = LoginResponse), (status = 401, description = "invalid_credentials", body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, description = "invalid_credentials or totp_required", body = ErrorBody),
+        (status = 403, description = "totp_enrollment_required", body = ErrorBody), (status = 429, description = "account_locked or too_many_attempts", body = ErrorBody),
+        (status = 400, body = ErrorBody)))]
 pub async fn login(
     State(st): State<AppState>,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Response> {
-    let Some(account) = sauth::verify_login(&st.db, &req.username, &req.password).await? else {
-        let body = ErrorBody {
-            status: 401,
-            error: "invalid_credentials".into(),
-            message: "Tên đăng nhập hoặc mật khẩu không đúng.".into(),
-            fields: Default::default(),
+    let (account, stage) =
+        match sauth::attempt_login(&st.db, &req.username, &req.password, &ip).await? {
+            LoginOutcome::Ok { account, stage } => (account, stage),
+            LoginOutcome::Invalid => {
+                let body = ErrorBody {
+                    status: 401,
+                    error: "invalid_credentials".into(),
+                    message: "Tên đăng nhập hoặc mật khẩu không đúng.".into(),
+                    fields: Default::default(),
+                };
+                return Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response());
+            }
+            LoginOutcome::Locked { until } => {
+                return Err(AppError::TooMany(
+                    "account_locked",
+                    crate::auth_pages::locked_message(until),
+                ))
+            }
+            LoginOutcome::AddressBlocked => {
+                return Err(AppError::TooMany(
+                    "too_many_attempts",
+                    crate::auth_pages::ADDRESS_BLOCKED.into(),
+                ))
+            }
         };
-        return Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response());
-    };
-    let token = sauth::create_session(&st.db, account).await?;
+    match stage {
+        Stage::Full => {}
+        Stage::Enroll => return Err(AppError::EnrollSecondFactor),
+        Stage::Mfa => {
+            let code = req.totp.as_deref().unwrap_or("");
+            if code.is_empty() || !sauth::verify_second_factor(&st.db, account, code).await? {
+                return Err(AppError::SecondFactor);
+            }
+        }
+    }
+    let token = sauth::start_session(&st.db, account, Stage::Full, &ip).await?;
     let session = sauth::load_session(&st.db, &token)
         .await?
-        .ok_or(crate::error::AppError::Unauthorized)?;
+        .ok_or(AppError::Unauthorized)?;
     Ok(Json(LoginResponse {
         token,
         csrf_token: session.csrf_token,
         account: account_info(&session.account),
     })
     .into_response())
+}
+
+/// End every session of this account, this one included.
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn logout_all(State(st): State<AppState>, user: CurrentUser) -> AppResult<StatusCode> {
+    sauth::delete_all_sessions(&st.db, user.account.id).await?;
+    sauth::audit(
+        &st.db,
+        user.scope(),
+        "logout_all",
+        "account",
+        user.account.id.0,
+        None,
+        "",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 10 characters, not common, not containing the username or name.
+    pub new_password: String,
+}
+
+/// Change the caller's password; other sessions end.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn change_password(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    ApiJson(b): ApiJson<PasswordChange>,
+) -> AppResult<StatusCode> {
+    match sauth::change_password(
+        &st.db,
+        &user.account,
+        &b.current_password,
+        &b.new_password,
+        &user.token,
+    )
+    .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(store::StoreError::Rule(m)) => {
+            let mut f = domain::FieldErrors::new();
+            f.add("new_password", m);
+            Err(AppError::Validation(f))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// End this session (the token stops working).

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
 //! Handlers call the same store functions and the same domain validation as the pages.
 
+mod admin;
 mod auth;
 mod org;
 mod resolutions;
@@ -18,6 +19,7 @@ use crate::error::{AppError, ErrorBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(admin::routes())
         .merge(auth::routes())
         .merge(org::routes())
         .merge(resolutions::routes())
@@ -63,7 +65,7 @@ impl Modify for Security {
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
     paths(
-        auth::login, auth::logout, auth::me,
+        auth::login, auth::logout, auth::logout_all, auth::change_password, auth::me,
         org::roots, org::detail, org::people, org::person,
         resolutions::list, resolutions::create, resolutions::get_one, resolutions::update,
         study::list_campaigns, study::create_campaign, study::get_campaign,
@@ -71,12 +73,14 @@ impl Modify for Security {
         study::add_session, study::add_bridge_point,
         study::participants, study::generate, study::add_participant, study::remove_participant,
         study::sheet, study::record, study::results, study::finish, study::retakes,
+        admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit,
     ),
     components(schemas(ErrorBody)),
     tags(
         (name = "auth", description = "Login sessions and tokens"),
         (name = "org", description = "Organization tree and people"),
         (name = "resolutions", description = "Catalog of resolutions and directives (R2.8, R6.1)"),
+        (name = "admin", description = "Accounts, roles, clearance and the audit log (issue 4)"),
         (name = "study", description = "Campaigns, classes, participants, attendance and retakes (R2.x, R3.x)"),
     )
 )]

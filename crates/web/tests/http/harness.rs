@@ -29,6 +29,16 @@ pub const FOURTH_COMMUNE: &str = "Đảng bộ xã Đăk Tô";
 pub struct TestApp {
     pub base: String,
     pub engine: Engine,
+    /// The same database the app serves (for direct checks such as the audit log trigger).
+    pub db: Db,
+    /// TOTP secrets of accounts that use a second factor (the demo admin's is published), and
+    /// the last time step used per account: every 30-second code works only once, so the harness
+    /// hands out each step at most once and waits for the next one when needed.
+    totp: std::sync::Mutex<TotpBook>,
+    /// The admin logs in once per app (one-use TOTP codes); later logins reuse the session while
+    /// it still works.
+    admin_api: tokio::sync::Mutex<Option<Api>>,
+    admin_browser: tokio::sync::Mutex<Option<Browser>>,
     server: tokio::task::JoinHandle<()>,
     /// Declared last: dropped (database removed) after the server is stopped.
     _db: TestDb,
@@ -43,6 +53,11 @@ impl Drop for TestApp {
 /// Fresh database, migrated, demo loaded, app serving on 127.0.0.1:0. `None` when PostgreSQL is
 /// unreachable outside CI (the test then passes without running).
 pub async fn spawn(engine: Engine) -> Option<TestApp> {
+    spawn_with(engine, WebConfig::default()).await
+}
+
+/// Like [`spawn`] with a chosen configuration (e.g. a low API rate limit).
+pub async fn spawn_with(engine: Engine, config: WebConfig) -> Option<TestApp> {
     let t = fresh(engine).await?;
     let db = Db::connect(&t.url)
         .await
@@ -51,19 +66,55 @@ pub async fn spawn(engine: Engine) -> Option<TestApp> {
     demo::load(&db, demo::Scale::Small, 7, true)
         .await
         .expect("demo loads");
-    let app = App::build(db, "127.0.0.1:0", WebConfig::default())
+    spawn_over(engine, t, db, config).await
+}
+
+async fn spawn_over(engine: Engine, t: TestDb, db: Db, config: WebConfig) -> Option<TestApp> {
+    let app = App::build(db.clone(), "127.0.0.1:0", config)
         .await
         .expect("app builds");
     let addr = app.local_addr().expect("bound address");
     let server = tokio::spawn(async move {
         let _ = app.serve(std::future::pending()).await;
     });
+    let mut book = TotpBook::default();
+    book.secrets
+        .insert("admin".to_string(), demo::DEMO_TOTP_SECRET.to_string());
     Some(TestApp {
         base: format!("http://{addr}"),
         engine,
+        db,
+        totp: std::sync::Mutex::new(book),
+        admin_api: tokio::sync::Mutex::new(None),
+        admin_browser: tokio::sync::Mutex::new(None),
         server,
         _db: t,
     })
+}
+
+/// Known TOTP secrets and the last step handed out, per username.
+#[derive(Default)]
+pub struct TotpBook {
+    pub secrets: std::collections::HashMap<String, String>,
+    pub last_step: std::collections::HashMap<String, i64>,
+}
+
+/// The current 30-second TOTP time step.
+pub fn totp_step_now() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    i64::try_from(now / 30).expect("step")
+}
+
+/// The 6-digit code of `secret_b32` at time step `step` (SHA-1, 30 s, as the store uses).
+pub fn totp_at(secret_b32: &str, step: i64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret_b32.to_string())
+        .to_bytes()
+        .expect("base32 secret");
+    let t = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).expect("totp");
+    t.generate(u64::try_from(step * 30).expect("time"))
 }
 
 /// A client with its own cookie jar that does not follow redirects (so 303s can be checked).
@@ -290,10 +341,100 @@ impl TestApp {
         Resp::read("GET", path, client().get(self.url(path)).send().await).await
     }
 
-    /// Logs in through `POST /api/v1/auth/login`; panics unless it succeeds.
+    /// Registers the TOTP secret of an account (created by a test) so logins pass the second step.
+    pub fn set_totp_secret(&self, username: &str, secret_b32: &str) {
+        let mut book = self.totp.lock().expect("totp book");
+        book.secrets
+            .insert(username.to_string(), secret_b32.to_string());
+    }
+
+    /// The TOTP secret the harness knows for `username`, if any.
+    pub fn totp_secret(&self, username: &str) -> Option<String> {
+        let book = self.totp.lock().expect("totp book");
+        book.secrets.get(username).cloned()
+    }
+
+    /// A fresh, never handed out TOTP code for `username` (whose secret is known). The server
+    /// accepts the previous, current and next step, each at most once: this takes the earliest
+    /// unused of the current and next step, and waits for the clock when both are used.
+    pub async fn next_totp(&self, username: &str) -> String {
+        loop {
+            let wait = {
+                let mut book = self.totp.lock().expect("totp book");
+                let secret = book
+                    .secrets
+                    .get(username)
+                    .cloned()
+                    .unwrap_or_else(|| panic!("no TOTP secret known for {username}"));
+                let now = totp_step_now();
+                let last = book.last_step.get(username).copied().unwrap_or(0);
+                let step = now.max(last + 1);
+                if step <= now + 1 {
+                    book.last_step.insert(username.to_string(), step);
+                    return totp_at(&secret, step);
+                }
+                // Both usable steps are spent: wait until `step - 1` is the current one.
+                let secs = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock")
+                    .as_secs_f64();
+                ((step - 1) as f64 * 30.0 - secs).max(0.0) + 0.3
+            };
+            tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+        }
+    }
+
+    /// Marks a step as used by a test that sent a code itself (so the harness does not reuse it).
+    pub fn mark_totp_used(&self, username: &str, step: i64) {
+        let mut book = self.totp.lock().expect("totp book");
+        let last = book.last_step.entry(username.to_string()).or_insert(0);
+        *last = (*last).max(step);
+    }
+
+    /// `POST /api/v1/auth/login` with exactly this body; the response, whatever it is.
+    pub async fn api_login_raw(&self, body: &Value) -> Resp {
+        Resp::read(
+            "POST",
+            "/api/v1/auth/login",
+            client()
+                .post(self.url("/api/v1/auth/login"))
+                .json(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// Logs in through `POST /api/v1/auth/login` (with a TOTP code for accounts that have one);
+    /// panics unless it succeeds. The admin's session is made once per app and reused while it
+    /// still works (each TOTP code can be used only once).
     pub async fn api_login(&self, username: &str) -> Api {
+        if username == "admin" {
+            let mut cached = self.admin_api.lock().await;
+            if let Some(api) = cached.as_ref() {
+                if api.get("/api/v1/me").await.status.as_u16() == 200 {
+                    return api.clone();
+                }
+            }
+            let api = self.api_login_fresh(username).await;
+            *cached = Some(api.clone());
+            return api;
+        }
+        self.api_login_fresh(username).await
+    }
+
+    /// Always a new API session (a fresh TOTP code where the account has a second factor).
+    pub async fn api_login_fresh(&self, username: &str) -> Api {
+        self.api_login_as(username, PASSWORD).await
+    }
+
+    /// A new API session with this password.
+    pub async fn api_login_as(&self, username: &str, password: &str) -> Api {
         let c = client();
-        let body = serde_json::json!({"username": username, "password": PASSWORD});
+        let mut body = serde_json::json!({"username": username, "password": password});
+        if self.totp_secret(username).is_some() {
+            body["totp"] = Value::String(self.next_totp(username).await);
+        }
         let r = Resp::read(
             "POST",
             "/api/v1/auth/login",
@@ -343,10 +484,66 @@ impl TestApp {
         (c, r)
     }
 
-    /// A browser logged in through the form, with the session's CSRF token scraped from a page.
+    /// A browser logged in through the form (and the TOTP form where the account has a second
+    /// factor), with the session's CSRF token scraped from a page. The admin's browser session is
+    /// made once per app and reused while it still works.
     pub async fn browser_login(&self, username: &str) -> Browser {
-        let (c, r) = self.form_login(username, PASSWORD).await;
-        r.expect_redirect("/");
+        if username == "admin" {
+            let mut cached = self.admin_browser.lock().await;
+            if let Some(b) = cached.as_ref() {
+                if b.get("/me").await.status.as_u16() == 200 {
+                    return b.clone();
+                }
+            }
+            let b = self.browser_login_fresh(username).await;
+            *cached = Some(b.clone());
+            return b;
+        }
+        self.browser_login_fresh(username).await
+    }
+
+    /// Always a new browser session.
+    pub async fn browser_login_fresh(&self, username: &str) -> Browser {
+        self.browser_login_as(username, PASSWORD).await
+    }
+
+    /// Posts the TOTP form of a restricted-stage session; the response.
+    pub async fn form_totp(&self, c: &Client, code: &str) -> Resp {
+        let page = Resp::read(
+            "GET",
+            "/login/totp",
+            c.get(self.url("/login/totp")).send().await,
+        )
+        .await;
+        page.expect(200);
+        let csrf = scrape_csrf(&page.text).unwrap_or_else(|| {
+            panic!("no hidden csrf input on /login/totp: {}", short(&page.text))
+        });
+        Resp::read(
+            "POST",
+            "/login/totp",
+            c.post(self.url("/login/totp"))
+                .form(&[("csrf", csrf.as_str()), ("code", code)])
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// A new browser session with this password.
+    pub async fn browser_login_as(&self, username: &str, password: &str) -> Browser {
+        let (c, r) = self.form_login(username, password).await;
+        let loc = r.expect_redirect("/");
+        if loc.starts_with("/login/totp") {
+            let code = self.next_totp(username).await;
+            let r = self.form_totp(&c, &code).await;
+            r.expect_redirect("/");
+            assert!(
+                !r.location().unwrap_or_default().starts_with("/login"),
+                "TOTP step for {username} did not finish the login: {:?}",
+                r.location()
+            );
+        }
         let mut b = Browser {
             client: c,
             base: self.base.clone(),
@@ -462,6 +659,7 @@ impl Api {
 }
 
 /// An HTML client logged in through the form.
+#[derive(Clone)]
 pub struct Browser {
     pub client: Client,
     pub base: String,

@@ -1,0 +1,420 @@
+//! Account management by admins, inside their subtree (issue 4): create one or many accounts,
+//! grant and remove roles, set clearance, unlock, reset passwords; and the audit log.
+//!
+//! The rules: an admin manages an account only when every role it holds lies inside the admin's
+//! subtree (and its person too); nobody grants a role or a clearance above their own; nobody
+//! changes their own roles or clearance here.
+
+use chrono::{DateTime, Utc};
+use domain::auth::{Clearance, Role};
+use domain::ids::{AccountId, OrgId, PersonId};
+use serde::Serialize;
+
+use crate::auth::{self, hash_password};
+use crate::db::Db;
+use crate::error::{Result, StoreError};
+use crate::scope::Scope;
+use crate::{db_exec, db_run, now, Page, Paging};
+
+/// An account as admins list it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AccountSummary {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub person_id: Option<i64>,
+    /// none, confidential, secret, top_secret
+    pub clearance: String,
+    pub totp_enabled: bool,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub must_change_password: bool,
+}
+
+impl AccountSummary {
+    pub fn clearance_label(&self) -> &'static str {
+        Clearance::parse(&self.clearance)
+            .map(Clearance::label)
+            .unwrap_or("")
+    }
+    pub fn is_locked(&self) -> bool {
+        self.locked_until.is_some_and(|u| u > Utc::now())
+    }
+}
+
+/// A role of an account.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct GrantRow {
+    pub org_id: i64,
+    pub org_name: String,
+    /// admin, organizer, secretary, presenter, member
+    pub role: String,
+}
+
+impl GrantRow {
+    pub fn role_label(&self) -> &'static str {
+        Role::parse(&self.role).map(Role::label).unwrap_or("")
+    }
+}
+
+/// An account with its roles.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccountDetail {
+    pub account: AccountSummary,
+    pub grants: Vec<GrantRow>,
+}
+
+/// A new account, as an admin enters it.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub person_id: Option<PersonId>,
+    pub org_id: OrgId,
+    pub role: Role,
+    pub clearance: Clearance,
+    pub password: String,
+}
+
+const SUMMARY: &str = "a.id, a.username, a.display_name, a.person_id, a.clearance, a.totp_enabled, a.locked_until, a.must_change_password";
+
+/// SQL true when the account `a` is managed by the admin bound to `$1`: it holds at least one
+/// role or a person inside the admin's subtree, and nothing outside it.
+fn managed_sql() -> String {
+    let inside_grant = Scope::subtree_sql("g.org_id", 1, Role::Admin);
+    let inside_person = Scope::subtree_sql("p.org_id", 1, Role::Admin);
+    format!(
+        "(EXISTS (SELECT 1 FROM role_grants g WHERE g.account_id = a.id AND {inside_grant}) \
+           OR EXISTS (SELECT 1 FROM people p WHERE p.id = a.person_id AND {inside_person})) \
+         AND NOT EXISTS (SELECT 1 FROM role_grants g WHERE g.account_id = a.id AND NOT ({inside_grant})) \
+         AND (a.person_id IS NULL OR EXISTS (SELECT 1 FROM people p WHERE p.id = a.person_id AND {inside_person}))"
+    )
+}
+
+fn require_admin(scope: &Scope) -> Result<()> {
+    if scope.has_role(Role::Admin) {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden)
+    }
+}
+
+/// Accounts the caller manages, by username.
+pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<AccountSummary>> {
+    require_admin(scope)?;
+    let sql = format!(
+        "SELECT {SUMMARY} FROM accounts a WHERE {} ORDER BY a.username LIMIT 2000",
+        managed_sql()
+    );
+    Ok(
+        db_run!(db, p => sqlx::query_as::<_, AccountSummary>(&sql).bind(scope.account_id.0).fetch_all(p).await)?,
+    )
+}
+
+/// One account the caller manages (or their own), with its roles.
+pub async fn get(db: &Db, scope: &Scope, id: AccountId) -> Result<AccountDetail> {
+    require_admin(scope)?;
+    let sql = format!(
+        "SELECT {SUMMARY} FROM accounts a WHERE a.id = $2 AND ({} OR a.id = $1)",
+        managed_sql()
+    );
+    let account = db_run!(db, p => sqlx::query_as::<_, AccountSummary>(&sql).bind(scope.account_id.0).bind(id.0).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)?;
+    let grants = db_run!(db, p => sqlx::query_as::<_, GrantRow>(
+        "SELECT g.org_id, o.name AS org_name, g.role FROM role_grants g JOIN orgs o ON o.id = g.org_id WHERE g.account_id = $1 ORDER BY o.depth, o.sort_key")
+        .bind(id.0).fetch_all(p).await)?;
+    Ok(AccountDetail { account, grants })
+}
+
+/// A change the caller may make to `id`: managed by them, and not their own account.
+async fn require_managed(db: &Db, scope: &Scope, id: AccountId) -> Result<()> {
+    if id == scope.account_id {
+        return Err(StoreError::Rule(
+            "Không thể tự thay đổi quyền hoặc độ mật của chính mình.".into(),
+        ));
+    }
+    require_admin(scope)?;
+    let sql = format!(
+        "SELECT COUNT(*) FROM accounts a WHERE a.id = $2 AND {}",
+        managed_sql()
+    );
+    let (n,): (i64,) = db_run!(db, p => sqlx::query_as(&sql).bind(scope.account_id.0).bind(id.0).fetch_one(p).await)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// The role and clearance checks of a grant: admin over the organization, nothing above oneself.
+async fn check_grant(db: &Db, scope: &Scope, org: OrgId, role: Role) -> Result<()> {
+    scope.require(db, org, Role::Admin).await?;
+    let mine = scope.top_role().unwrap_or(Role::Member);
+    if role > mine {
+        return Err(StoreError::Forbidden);
+    }
+    Ok(())
+}
+
+fn check_clearance(scope: &Scope, clearance: Clearance) -> Result<()> {
+    if clearance > scope.clearance {
+        return Err(StoreError::Forbidden);
+    }
+    Ok(())
+}
+
+/// Creates an account with one role; the password must be changed at first login.
+pub async fn create(db: &Db, scope: &Scope, a: &NewAccount) -> Result<AccountId> {
+    require_admin(scope)?;
+    check_grant(db, scope, a.org_id, a.role).await?;
+    check_clearance(scope, a.clearance)?;
+    if let Some(p) = a.person_id {
+        crate::org::get_person(db, scope, p).await?;
+        scope
+            .require(db, person_org(db, p).await?, Role::Admin)
+            .await?;
+    }
+    let id = auth::create_account(
+        db,
+        &a.username,
+        &a.password,
+        &a.display_name,
+        a.person_id,
+        a.clearance,
+    )
+    .await?;
+    auth::grant(db, id, a.org_id, a.role).await?;
+    db_exec!(db, p => sqlx::query("UPDATE accounts SET must_change_password = TRUE WHERE id = $1").bind(id.0).execute(p).await)?;
+    let detail = format!(
+        "{} {} on org {} clearance {}",
+        a.username,
+        a.role.code(),
+        a.org_id,
+        a.clearance.code()
+    );
+    auth::audit(
+        db,
+        scope,
+        "create",
+        "account",
+        id.0,
+        Some(a.org_id),
+        &detail,
+    )
+    .await?;
+    Ok(id)
+}
+
+async fn person_org(db: &Db, person: PersonId) -> Result<OrgId> {
+    let row: Option<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT org_id FROM people WHERE id = $1").bind(person.0).fetch_optional(p).await)?;
+    row.map(|(o,)| OrgId(o)).ok_or(StoreError::NotFound)
+}
+
+/// Grants a role on an organization.
+pub async fn add_grant(
+    db: &Db,
+    scope: &Scope,
+    id: AccountId,
+    org: OrgId,
+    role: Role,
+) -> Result<()> {
+    require_managed(db, scope, id).await?;
+    check_grant(db, scope, org, role).await?;
+    auth::grant(db, id, org, role).await?;
+    auth::audit(db, scope, "grant", "account", id.0, Some(org), role.code()).await?;
+    Ok(())
+}
+
+/// Removes a role.
+pub async fn remove_grant(
+    db: &Db,
+    scope: &Scope,
+    id: AccountId,
+    org: OrgId,
+    role: Role,
+) -> Result<()> {
+    require_managed(db, scope, id).await?;
+    scope.require(db, org, Role::Admin).await?;
+    let n = db_exec!(db, p => sqlx::query("DELETE FROM role_grants WHERE account_id = $1 AND org_id = $2 AND role = $3")
+        .bind(id.0).bind(org.0).bind(role.code()).execute(p).await)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    auth::audit(db, scope, "revoke", "account", id.0, Some(org), role.code()).await?;
+    Ok(())
+}
+
+/// Sets the clearance (never above the caller's own).
+pub async fn set_clearance(
+    db: &Db,
+    scope: &Scope,
+    id: AccountId,
+    clearance: Clearance,
+) -> Result<()> {
+    require_managed(db, scope, id).await?;
+    check_clearance(scope, clearance)?;
+    let (before,): (String,) = db_run!(db, p => sqlx::query_as("SELECT clearance FROM accounts WHERE id = $1").bind(id.0).fetch_one(p).await)?;
+    db_exec!(db, p => sqlx::query("UPDATE accounts SET clearance = $2 WHERE id = $1").bind(id.0).bind(clearance.code()).execute(p).await)?;
+    auth::audit(
+        db,
+        scope,
+        "set_clearance",
+        "account",
+        id.0,
+        None,
+        &format!("{before} -> {}", clearance.code()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Lifts a lockout.
+pub async fn unlock(db: &Db, scope: &Scope, id: AccountId) -> Result<()> {
+    require_managed(db, scope, id).await?;
+    db_exec!(db, p => sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(id.0).execute(p).await)?;
+    auth::audit(db, scope, "unlock", "account", id.0, None, "").await?;
+    Ok(())
+}
+
+/// Sets a temporary password (to be changed at next login) and ends the account's sessions.
+pub async fn reset_password(db: &Db, scope: &Scope, id: AccountId, password: &str) -> Result<()> {
+    require_managed(db, scope, id).await?;
+    let (username, name): (String, String) = db_run!(db, p => sqlx::query_as("SELECT username, display_name FROM accounts WHERE id = $1").bind(id.0).fetch_one(p).await)?;
+    domain::auth::validate_password(password, &username, &name)
+        .map_err(|e| StoreError::Rule(e.to_string()))?;
+    let hash = hash_password(password).await?;
+    db_exec!(db, p => sqlx::query("UPDATE accounts SET password_hash = $2, must_change_password = TRUE, failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(id.0).bind(&hash).execute(p).await)?;
+    auth::delete_all_sessions(db, id).await?;
+    auth::audit(db, scope, "reset_password", "account", id.0, None, "").await?;
+    Ok(())
+}
+
+/// An account made by [`bulk_create`], with its one-time password.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedAccount {
+    pub username: String,
+    pub display_name: String,
+    /// Shown once; to be changed at first login.
+    pub password: String,
+}
+
+/// At most this many accounts per bulk call (each password hash costs ~22 ms).
+pub const BULK_LIMIT: usize = 1000;
+
+/// A readable random password: 12 letters and digits without look-alikes.
+fn temporary_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..12)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// Creates accounts with `role` for every member of `org`'s subtree who has none, each on their
+/// own organization; usernames are card numbers (or `dv<id>` without one).
+pub async fn bulk_create(
+    db: &Db,
+    scope: &Scope,
+    org: OrgId,
+    role: Role,
+) -> Result<Vec<CreatedAccount>> {
+    require_admin(scope)?;
+    check_grant(db, scope, org, role).await?;
+    let people: Vec<(i64, i64, String, Option<String>)> = db_run!(db, p => sqlx::query_as(
+        "SELECT p.id, p.org_id, p.full_name, p.party_card_number FROM people p \
+         WHERE p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) \
+         AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = p.id) ORDER BY p.sort_key LIMIT $2")
+        .bind(org.0).bind(i64::try_from(BULK_LIMIT).unwrap_or(1000)).fetch_all(p).await)?;
+    let mut created = Vec::with_capacity(people.len());
+    for (pid, porg, name, card) in people {
+        let username = card.unwrap_or_else(|| format!("dv{pid}"));
+        let password = temporary_password();
+        let hash = hash_password(&password).await?;
+        let id: Option<(i64,)> = db_run!(db, p => sqlx::query_as(
+            "INSERT INTO accounts (username, password_hash, display_name, person_id, clearance, created_at, must_change_password) \
+             VALUES ($1, $2, $3, $4, 'none', $5, TRUE) ON CONFLICT (username) DO NOTHING RETURNING id")
+            .bind(&username).bind(&hash).bind(&name).bind(pid).bind(now()).fetch_optional(p).await)?;
+        if let Some((id,)) = id {
+            auth::grant(db, AccountId(id), OrgId(porg), role).await?;
+            created.push(CreatedAccount {
+                username,
+                display_name: name,
+                password,
+            });
+        }
+    }
+    auth::audit(
+        db,
+        scope,
+        "bulk_create",
+        "account",
+        org.0,
+        Some(org),
+        &format!("{} accounts, role {}", created.len(), role.code()),
+    )
+    .await?;
+    Ok(created)
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub account_id: Option<i64>,
+    pub username: Option<String>,
+    pub ip: String,
+    pub org_id: Option<i64>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub detail: String,
+}
+
+/// Filter of the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    pub username: Option<String>,
+}
+
+/// Audit entries about organizations in the caller's admin subtree, newest first.
+pub async fn audit_log(
+    db: &Db,
+    scope: &Scope,
+    f: &AuditFilter,
+    paging: Paging,
+) -> Result<Page<AuditEntry>> {
+    require_admin(scope)?;
+    let wh = format!(
+        "({} OR (l.org_id IS NULL AND l.account_id IN (SELECT a.id FROM accounts a WHERE {} OR a.id = $1))) \
+         AND ($2 = '' OR l.action = $2) AND ($3 = '' OR l.entity = $3) AND ($4 = '' OR u.username = $4)",
+        Scope::subtree_sql("l.org_id", 1, Role::Admin),
+        managed_sql()
+    );
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM audit_log l LEFT JOIN accounts u ON u.id = l.account_id WHERE {wh}"
+    );
+    let list_sql = format!(
+        "SELECT l.id, l.at, l.account_id, u.username, l.ip, l.org_id, l.action, l.entity, l.entity_id, l.detail \
+         FROM audit_log l LEFT JOIN accounts u ON u.id = l.account_id WHERE {wh} ORDER BY l.id DESC LIMIT $5 OFFSET $6"
+    );
+    let (action, entity, user) = (
+        f.action.clone().unwrap_or_default(),
+        f.entity.clone().unwrap_or_default(),
+        f.username.clone().unwrap_or_default(),
+    );
+    let (total, items) = db_run!(db, p => {
+        let (total,): (i64,) = sqlx::query_as(&count_sql).bind(scope.account_id.0).bind(&action).bind(&entity).bind(&user).fetch_one(p).await?;
+        let items = sqlx::query_as::<_, AuditEntry>(&list_sql).bind(scope.account_id.0).bind(&action).bind(&entity).bind(&user)
+            .bind(paging.per_page).bind(paging.offset()).fetch_all(p).await?;
+        Ok::<_, StoreError>((total, items))
+    })?;
+    Ok(Page {
+        items,
+        total,
+        page: paging.page,
+        per_page: paging.per_page,
+    })
+}

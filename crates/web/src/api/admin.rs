@@ -1,0 +1,254 @@
+//! `/api/v1/admin`: accounts, roles, clearance and the audit log, inside the admin's subtree.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use domain::auth::{Clearance, Role};
+use domain::ids::{AccountId, OrgId};
+use serde::{Deserialize, Serialize};
+use store::accounts::{
+    self, AccountDetail, AccountSummary, AuditEntry, AuditFilter, CreatedAccount,
+};
+use store::{Page, Paging};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiJson;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult, ErrorBody};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/accounts", get(list).post(create))
+        .route("/admin/accounts/bulk", post(bulk))
+        .route("/admin/accounts/{id}", get(detail))
+        .route("/admin/accounts/{id}/grants", post(add_grant))
+        .route("/admin/accounts/{id}/grants/remove", post(remove_grant))
+        .route("/admin/accounts/{id}/clearance", put(set_clearance))
+        .route("/admin/accounts/{id}/unlock", post(unlock))
+        .route("/admin/audit", get(audit))
+}
+
+fn admin(user: &CurrentUser) -> AppResult<()> {
+    if user.scope().has_role(Role::Admin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Accounts the caller manages.
+#[utoipa::path(get, path = "/api/v1/admin/accounts", tag = "admin",
+    responses((status = 200, body = [AccountSummary]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(st): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<AccountSummary>>> {
+    admin(&user)?;
+    Ok(Json(accounts::list(&st.db, user.scope()).await?))
+}
+
+/// A new account with one role.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AccountBody {
+    pub username: String,
+    pub display_name: String,
+    pub person_id: Option<i64>,
+    pub org_id: i64,
+    /// admin, organizer, secretary, presenter, member
+    pub role: String,
+    /// none, confidential, secret, top_secret (never above the caller's)
+    #[serde(default = "none")]
+    pub clearance: String,
+    /// Temporary: must be changed at first login.
+    pub password: String,
+}
+
+fn none() -> String {
+    "none".into()
+}
+
+/// Creates an account (admin of the organization; role and clearance not above the caller's).
+#[utoipa::path(post, path = "/api/v1/admin/accounts", tag = "admin", request_body = AccountBody,
+    responses((status = 201, body = AccountDetail), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    ApiJson(b): ApiJson<AccountBody>,
+) -> AppResult<(StatusCode, Json<AccountDetail>)> {
+    admin(&user)?;
+    let new = crate::admin::validate_account(
+        &b.username,
+        &b.display_name,
+        b.person_id,
+        Some(b.org_id),
+        &b.role,
+        &b.clearance,
+        &b.password,
+    )?;
+    let id = accounts::create(&st.db, user.scope(), &new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(accounts::get(&st.db, user.scope(), id).await?),
+    ))
+}
+
+/// One account with its roles.
+#[utoipa::path(get, path = "/api/v1/admin/accounts/{id}", tag = "admin", params(("id" = i64, Path, description = "account id")),
+    responses((status = 200, body = AccountDetail), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn detail(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<AccountDetail>> {
+    admin(&user)?;
+    Ok(Json(
+        accounts::get(&st.db, user.scope(), AccountId(id)).await?,
+    ))
+}
+
+/// A role on an organization.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GrantBody {
+    pub org_id: i64,
+    /// admin, organizer, secretary, presenter, member
+    pub role: String,
+}
+
+fn role(s: &str) -> AppResult<Role> {
+    Role::parse(s).map_err(|e| {
+        let mut f = domain::FieldErrors::new();
+        f.add("role", e);
+        AppError::Validation(f)
+    })
+}
+
+/// Grants a role (never above the caller's own, only inside the caller's subtree).
+#[utoipa::path(post, path = "/api/v1/admin/accounts/{id}/grants", tag = "admin", params(("id" = i64, Path, description = "account id")), request_body = GrantBody,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn add_grant(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<GrantBody>,
+) -> AppResult<StatusCode> {
+    admin(&user)?;
+    accounts::add_grant(
+        &st.db,
+        user.scope(),
+        AccountId(id),
+        OrgId(b.org_id),
+        role(&b.role)?,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a role.
+#[utoipa::path(post, path = "/api/v1/admin/accounts/{id}/grants/remove", tag = "admin", params(("id" = i64, Path, description = "account id")), request_body = GrantBody,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn remove_grant(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<GrantBody>,
+) -> AppResult<StatusCode> {
+    admin(&user)?;
+    accounts::remove_grant(
+        &st.db,
+        user.scope(),
+        AccountId(id),
+        OrgId(b.org_id),
+        role(&b.role)?,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClearanceBody {
+    /// none, confidential, secret, top_secret
+    pub clearance: String,
+}
+
+/// Sets an account's clearance (never above the caller's).
+#[utoipa::path(put, path = "/api/v1/admin/accounts/{id}/clearance", tag = "admin", params(("id" = i64, Path, description = "account id")), request_body = ClearanceBody,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn set_clearance(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ClearanceBody>,
+) -> AppResult<StatusCode> {
+    admin(&user)?;
+    let c = Clearance::parse(&b.clearance).map_err(|e| {
+        let mut f = domain::FieldErrors::new();
+        f.add("clearance", e);
+        AppError::Validation(f)
+    })?;
+    accounts::set_clearance(&st.db, user.scope(), AccountId(id), c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lifts a lockout.
+#[utoipa::path(post, path = "/api/v1/admin/accounts/{id}/unlock", tag = "admin", params(("id" = i64, Path, description = "account id")),
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn unlock(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    admin(&user)?;
+    accounts::unlock(&st.db, user.scope(), AccountId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkCreated {
+    /// The new accounts with their one-time passwords.
+    pub created: Vec<CreatedAccount>,
+}
+
+/// Creates accounts for every member of an organization's subtree who has none.
+#[utoipa::path(post, path = "/api/v1/admin/accounts/bulk", tag = "admin", request_body = GrantBody,
+    responses((status = 200, body = BulkCreated), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn bulk(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    ApiJson(b): ApiJson<GrantBody>,
+) -> AppResult<Json<BulkCreated>> {
+    admin(&user)?;
+    let created =
+        accounts::bulk_create(&st.db, user.scope(), OrgId(b.org_id), role(&b.role)?).await?;
+    Ok(Json(BulkCreated { created }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditQuery {
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    pub username: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// The audit log about organizations in the caller's admin subtree, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = Page<AuditEntry>), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn audit(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Json<Page<AuditEntry>>> {
+    admin(&user)?;
+    let f = AuditFilter {
+        action: q.action,
+        entity: q.entity,
+        username: q.username,
+    };
+    Ok(Json(
+        accounts::audit_log(&st.db, user.scope(), &f, Paging::new(q.page, q.per_page)).await?,
+    ))
+}
