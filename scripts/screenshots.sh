@@ -6,7 +6,14 @@ user=${1:-admin}; base=${2:-http://127.0.0.1:8080}; out=${3:-screenshots}; shift
 mkdir -p "$out"; jar=$(mktemp)
 page=$(curl -s -c "$jar" -b "$jar" "$base/login")
 csrf=$(grep -o 'name="csrf" value="[^"]*"' <<<"$page" | sed 's/.*value="//;s/"//')
-curl -s -c "$jar" -b "$jar" -o /dev/null -d "username=$user&password=quantriet-demo-2026&csrf=$csrf&next=/" "$base/login"
+next=$(curl -s -c "$jar" -b "$jar" -o /dev/null -w "%{redirect_url}" -d "username=$user&password=quantriet-demo-2026&csrf=$csrf&next=/" "$base/login")
+if [[ "$next" == */login/totp ]]; then
+  # The demo admin's second factor (its secret is published in the README; demo only).
+  code=$(python3 -c "import hmac,hashlib,struct,time,base64;k=base64.b32decode('${TOTP_SECRET:-JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP}');h=hmac.new(k,struct.pack('>Q',int(time.time())//30),hashlib.sha1).digest();o=h[-1]&15;print('%06d'%((struct.unpack('>I',h[o:o+4])[0]&0x7fffffff)%1000000))")
+  page=$(curl -s -b "$jar" "$base/login/totp")
+  csrf=$(grep -o 'name="csrf" value="[^"]*"' <<<"$page" | sed 's/.*value="//;s/"//')
+  curl -s -c "$jar" -b "$jar" -o /dev/null -d "csrf=$csrf&code=$code" "$base/login/totp"
+fi
 for path in "$@"; do
   name=$(echo "$path" | tr '/?=&' '____' | sed 's/^_//'); name=${name:-home}
   html="$out/$user-$name.html"

@@ -47,3 +47,43 @@ pub fn selected(a: &str, b: &str) -> &'static str {
         ""
     }
 }
+
+/// The Vietnamese name of an audit action code.
+pub fn action_label(code: &str) -> &str {
+    match code {
+        "create" => "Tạo mới",
+        "update" => "Sửa",
+        "read" => "Xem văn bản mật",
+        "record" => "Điểm danh",
+        "generate" => "Lập danh sách",
+        "add" => "Thêm",
+        "remove" => "Đưa ra khỏi danh sách",
+        "finish" => "Kết thúc lớp học",
+        "reopen" => "Mở lại lớp học",
+        "grant" => "Cấp vai trò",
+        "revoke" => "Thu hồi vai trò",
+        "set_clearance" => "Đổi quyền tiếp cận tài liệu mật",
+        "unlock" => "Mở khóa tài khoản",
+        "reset_password" => "Đặt mật khẩu tạm",
+        "change_password" => "Đổi mật khẩu",
+        "logout_all" => "Đăng xuất mọi thiết bị",
+        "enable_totp" => "Bật xác thực hai lớp",
+        "bulk_create" => "Tạo tài khoản hàng loạt",
+        other => other,
+    }
+}
+
+/// The Vietnamese name of an audited record kind.
+pub fn entity_label(code: &str) -> &str {
+    match code {
+        "resolution" => "Văn bản",
+        "campaign" => "Đợt học tập",
+        "class" => "Lớp học",
+        "session" => "Buổi học",
+        "bridge_point" => "Điểm cầu",
+        "participant" | "participants" => "Người tham dự",
+        "attendance" => "Điểm danh",
+        "account" => "Tài khoản",
+        other => other,
+    }
+}
