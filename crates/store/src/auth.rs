@@ -343,7 +343,15 @@ pub async fn attempt_login(
     let Some(row) = row else {
         verify_password(password, DUMMY_HASH).await;
         record(false).await?;
-        return Ok(LoginOutcome::Invalid);
+        // Answer an unknown username as a real one would be answered, lockout included, so that
+        // the replies do not tell which usernames exist.
+        let (failures,): (i64,) = db_run!(db, p => sqlx::query_as(
+            "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND at > $2 AND NOT success")
+            .bind(username.trim()).bind(since).fetch_one(p).await)?;
+        return Ok(match lock_duration(failures) {
+            Some(d) => LoginOutcome::Locked { until: now + d },
+            None => LoginOutcome::Invalid,
+        });
     };
     if let Some(until) = row.locked_until.filter(|u| *u > now) {
         record(false).await?;
@@ -549,4 +557,16 @@ pub async fn account_facts(db: &Db, account: AccountId) -> Result<AccountFacts> 
          (SELECT COUNT(*) FROM login_sessions s WHERE s.account_id = a.id) AS sessions, \
          (SELECT COUNT(*) FROM recovery_codes r WHERE r.account_id = a.id AND r.used_at IS NULL) AS recovery_codes_left \
          FROM accounts a WHERE a.id = $1").bind(account.0).fetch_one(p).await)?)
+}
+
+/// The scope of an account by username, for command-line tools acting as that account.
+pub async fn scope_of(db: &Db, username: &str) -> Result<Scope> {
+    let row: Option<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT id FROM accounts WHERE username = $1").bind(username).fetch_optional(p).await)?;
+    let (id,) = row.ok_or(StoreError::NotFound)?;
+    let token = start_session(db, AccountId(id), Stage::Full, "cli").await?;
+    let session = load_session(db, &token)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    delete_session(db, &token).await?;
+    Ok(session.account.scope)
 }
