@@ -6,6 +6,11 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::RuleError;
 
+/// Composes letters and combining marks (NFC): "A" + U+0301 becomes "Á", as Windows-1258 files need.
+pub fn compose(s: &str) -> String {
+    s.nfc().collect()
+}
+
 /// Lower-case and strip diacritics, so that "nghi quyet" finds "Nghị quyết" (đ folds to d).
 /// Runs of whitespace become one space.
 pub fn fold(s: &str) -> String {

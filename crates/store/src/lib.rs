@@ -7,6 +7,7 @@ pub mod auth;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod import;
 pub mod org;
 pub mod resolutions;
 pub mod scope;

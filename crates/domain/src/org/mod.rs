@@ -1,6 +1,8 @@
 //! The organization tree and its people (R2.x, R5.2). The tree has any depth and its level names
 //! are data ("Tỉnh ủy", "Đảng ủy xã", "Chi bộ"…), since the district level was abolished in 2025.
 
+pub mod import;
+
 use crate::{choice, text, RuleError};
 
 choice!(
