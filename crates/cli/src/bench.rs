@@ -15,6 +15,13 @@ use crate::config::Config;
 
 #[derive(Subcommand, Debug)]
 pub enum Which {
+    /// Member import (read, check, write in one transaction) vs. the engine's raw batched insert
+    /// of the same rows, measured in the same run, on SQLite and PostgreSQL.
+    Import {
+        /// Rows in the generated file (a province is about 92,000).
+        #[arg(long, default_value_t = 92_000)]
+        rows: usize,
+    },
     /// Pages and API calls of the study loop vs. a hello-world route, on SQLite and PostgreSQL.
     Http {
         /// Concurrent clients.
@@ -40,8 +47,170 @@ struct Figure {
     rows_per_s: Option<f64>,
 }
 
-pub async fn run(which: Which, json: bool, _config: &Config) -> anyhow::Result<()> {
-    let Which::Http { clients, seconds } = which;
+pub async fn run(which: Which, json: bool, config: &Config) -> anyhow::Result<()> {
+    match which {
+        Which::Http { clients, seconds } => http(clients, seconds, json, config).await,
+        Which::Import { rows } => import(rows, json).await,
+    }
+}
+
+/// A generated member file of `n` rows for the cells of `cells` (csv, UTF-8).
+fn member_csv(n: usize, cells: &[String]) -> Vec<u8> {
+    const FAMILY: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Đặng", "Bùi"];
+    const MIDDLE: [&str; 6] = ["Văn", "Thị", "Hữu", "Minh", "Thu", "Đức"];
+    const GIVEN: [&str; 10] = [
+        "An", "Bình", "Cường", "Dũng", "Hà", "Lan", "Mai", "Nam", "Tâm", "Yến",
+    ];
+    let mut s =
+        String::from("Họ và tên,Ngày sinh,Giới tính,Dân tộc,Số thẻ đảng viên,Mã tổ chức,Chức vụ\n");
+    for i in 0..n {
+        let name = format!(
+            "{} {} {}",
+            FAMILY[i % 8],
+            MIDDLE[(i / 8) % 6],
+            GIVEN[(i / 48) % 10]
+        );
+        let date = format!(
+            "{:02}/{:02}/{}",
+            1 + i % 28,
+            1 + (i / 28) % 12,
+            1950 + i % 50
+        );
+        s.push_str(&format!(
+            "{name},{date},{},Kinh,{:09},{},\n",
+            if i % 3 == 0 { "Nữ" } else { "Nam" },
+            500_000_000 + i,
+            cells[i % cells.len()]
+        ));
+    }
+    s.into_bytes()
+}
+
+#[derive(Debug, Serialize)]
+struct ImportFigure {
+    engine: String,
+    rows: usize,
+    baseline_rows_per_s: f64,
+    import_rows_per_s: f64,
+    ratio: f64,
+    read_s: f64,
+    check_s: f64,
+    write_s: f64,
+}
+
+async fn import(n: usize, json: bool) -> anyhow::Result<()> {
+    let mut figures = Vec::new();
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        // Baseline: the same number of people through the store's raw batched INSERT.
+        let Some(t) = fresh(engine).await else {
+            eprintln!("PostgreSQL unreachable: skipping it");
+            continue;
+        };
+        let db = Db::connect(&t.url).await?;
+        db.migrate().await?;
+        demo::load(&db, Scale::Small, 2026, true).await?;
+        let scope = store::auth::scope_of(&db, "admin").await?;
+        let commune = store::org::find_by_code(&db, "T01-X002")
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo commune missing"))?;
+        let cells: Vec<(i64, String)> = match &db {
+            Db::Sqlite(p) => {
+                sqlx::query_as("SELECT id, code FROM orgs WHERE parent_id = $1")
+                    .bind(commune)
+                    .fetch_all(p)
+                    .await?
+            }
+            Db::Postgres(p) => {
+                sqlx::query_as("SELECT id, code FROM orgs WHERE parent_id = $1")
+                    .bind(commune)
+                    .fetch_all(p)
+                    .await?
+            }
+        };
+        let people = (0..n)
+            .map(|i| -> anyhow::Result<store::org::NewPerson> {
+                Ok(store::org::NewPerson {
+                    org_id: domain::ids::OrgId(cells[i % cells.len()].0),
+                    name: domain::org::PersonName::from_full(&format!("Bench Văn Số{i}"))?,
+                    birth_date: None,
+                    gender: domain::org::Gender::Male,
+                    ethnicity: "Kinh".into(),
+                    party_card_number: Some(format!("{:09}", 600_000_000 + i)),
+                    positions: String::new(),
+                    management_level: domain::org::ManagementLevel::None,
+                    exempt_from_activities: false,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let t0 = Instant::now();
+        store::org::insert_people(&db, &people).await?;
+        let baseline = n as f64 / t0.elapsed().as_secs_f64();
+        db.close().await;
+        drop(t);
+
+        let Some(t) = fresh(engine).await else {
+            continue;
+        };
+        let db = Db::connect(&t.url).await?;
+        db.migrate().await?;
+        demo::load(&db, Scale::Small, 2026, true).await?;
+        let codes: Vec<String> = cells.iter().map(|(_, c)| c.clone()).collect();
+        let file = member_csv(n, &codes);
+        let target = domain::ids::OrgId(commune);
+        let t0 = Instant::now();
+        let sheet = store::import::read_sheet("bench.csv", &file)?;
+        let read_s = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let plan = store::import::plan_members(&db, &scope, target, &sheet, None).await?;
+        let check_s = t1.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            plan.is_clean() && plan.new == n,
+            "unexpected plan: {} new, {} errors",
+            plan.new,
+            plan.errors.len()
+        );
+        let t2 = Instant::now();
+        store::import::apply_members(&db, &scope, target, &plan).await?;
+        let write_s = t2.elapsed().as_secs_f64();
+        let total = t0.elapsed().as_secs_f64();
+        let rate = n as f64 / total;
+        figures.push(ImportFigure {
+            engine: db.engine().into(),
+            rows: n,
+            baseline_rows_per_s: baseline,
+            import_rows_per_s: rate,
+            ratio: rate / baseline,
+            read_s,
+            check_s,
+            write_s,
+        });
+        db.close().await;
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        println!("member import of {n} rows (csv), same machine, same run\n");
+        println!(
+            "{:<9} {:>16} {:>16} {:>7} {:>8} {:>8} {:>8}",
+            "engine", "raw insert r/s", "import r/s", "ratio", "read s", "check s", "write s"
+        );
+        for f in &figures {
+            println!(
+                "{:<9} {:>16.0} {:>16.0} {:>7.3} {:>8.2} {:>8.2} {:>8.2}",
+                f.engine,
+                f.baseline_rows_per_s,
+                f.import_rows_per_s,
+                f.ratio,
+                f.read_s,
+                f.check_s,
+                f.write_s
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn http(clients: usize, seconds: u64, json: bool, _config: &Config) -> anyhow::Result<()> {
     let dur = Duration::from_secs(seconds);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)

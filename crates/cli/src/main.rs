@@ -51,6 +51,23 @@ enum Command {
         #[arg(long, default_value = "none")]
         clearance: String,
     },
+    /// Import the organization tree or the member list from an xlsx or csv file (dry run first).
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export the member list of an organization's subtree to xlsx (the layout the import reads).
+    Export {
+        /// Code of the organization (e.g. T01-X001).
+        #[arg(long)]
+        org: String,
+        /// The xlsx file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Act with the rights of this account.
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
     /// Benchmarks that print ratios against a baseline measured in the same run.
     Bench {
         #[command(subcommand)]
@@ -58,6 +75,31 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportWhat {
+    /// Members (Mẫu 7-HSĐV columns or the usual exports) into an organization's subtree.
+    Members {
+        file: std::path::PathBuf,
+        /// Code of the organization the file covers (members are matched and placed inside it).
+        #[arg(long)]
+        org: String,
+        /// Check and report only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Act with the rights of this account.
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+    /// Organizations: columns Mã, Tên, Mã cấp trên, Cấp, Loại.
+    Orgs {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, default_value = "admin")]
+        user: String,
     },
 }
 
@@ -129,7 +171,121 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { which, json } => bench::run(which, json, &config).await,
+        Command::Import { what } => import(what, &config).await,
+        Command::Export { org, out, user } => {
+            let db = open(&config).await?;
+            let scope = store::auth::scope_of(&db, &user)
+                .await
+                .with_context(|| format!("no account {user}"))?;
+            let org_id = store::org::find_by_code(&db, &org)
+                .await?
+                .with_context(|| format!("no organization with code {org}"))?;
+            let bytes = store::import::export_members(&db, &scope, OrgId(org_id)).await?;
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
     }
+}
+
+async fn import(what: ImportWhat, config: &Config) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let (file, user) = match &what {
+        ImportWhat::Members { file, user, .. } | ImportWhat::Orgs { file, user, .. } => {
+            (file, user)
+        }
+    };
+    let scope = store::auth::scope_of(&db, user)
+        .await
+        .with_context(|| format!("no account {user}"))?;
+    let started = std::time::Instant::now();
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    eprintln!(
+        "[1/3] reading {} ({} KB)…",
+        file.display(),
+        bytes.len() / 1024
+    );
+    let sheet = store::import::read_sheet(&name, &bytes)?;
+    drop(bytes);
+    eprintln!("[2/3] checking {} rows…", sheet.rows.len());
+    match what {
+        ImportWhat::Members { org, dry_run, .. } => {
+            let org_id = OrgId(
+                store::org::find_by_code(&db, &org)
+                    .await?
+                    .with_context(|| format!("no organization with code {org}"))?,
+            );
+            let plan = store::import::plan_members(&db, &scope, org_id, &sheet, None).await?;
+            for (heading, col) in &plan.mapping {
+                eprintln!(
+                    "  column «{heading}» → {}",
+                    col.map_or("(ignored)", |c| c.label())
+                );
+            }
+            println!(
+                "{} rows: {} new, {} changed, {} unchanged, {} in the organization but not in the file, {} errors",
+                plan.rows,
+                plan.new,
+                plan.changed.len(),
+                plan.unchanged,
+                plan.missing.len(),
+                plan.errors.len()
+            );
+            for e in plan.errors.iter().take(200) {
+                println!("  {e}");
+            }
+            for c in plan.changed.iter().take(50) {
+                let fields: Vec<String> = c
+                    .fields
+                    .iter()
+                    .map(|(f, b, a)| format!("{f}: {b} → {a}"))
+                    .collect();
+                println!(
+                    "  dòng {}: {} (theo {}) — {}",
+                    c.row,
+                    c.full_name,
+                    c.matched_by,
+                    fields.join("; ")
+                );
+            }
+            if !plan.is_clean() {
+                anyhow::bail!("the file has errors: nothing was written");
+            }
+            if dry_run {
+                println!("dry run: nothing written");
+            } else {
+                eprintln!("[3/3] writing in one transaction…");
+                let a = store::import::apply_members(&db, &scope, org_id, &plan).await?;
+                println!(
+                    "written: {} new, {} updated in {:.1} s",
+                    a.inserted,
+                    a.updated,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        ImportWhat::Orgs { dry_run, .. } => {
+            match store::import::import_orgs(&db, &scope, &sheet, dry_run).await? {
+                Ok(n) if dry_run => println!("dry run: {n} new organizations would be created"),
+                Ok(n) => println!(
+                    "created {n} organizations in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                ),
+                Err(errors) => {
+                    for e in &errors {
+                        println!("  {e}");
+                    }
+                    anyhow::bail!("{} errors: nothing was written", errors.len());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Connects and migrates.

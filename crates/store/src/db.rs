@@ -89,6 +89,17 @@ impl Db {
         Ok(())
     }
 
+    /// Rows per multi-row INSERT for `params_per_row` bound values. sqlx binds SQLite's numbered
+    /// parameters (`$n`) by name, at a cost that grows with the square of their number per
+    /// statement (measured: 500 rows × 15 values ran at 8,000 rows/s, 25 rows at 47,000), so
+    /// SQLite takes small batches of about 300 values; PostgreSQL takes large ones.
+    pub fn rows_per_insert(&self, params_per_row: usize) -> usize {
+        match self {
+            Db::Sqlite(_) => (300 / params_per_row.max(1)).max(1),
+            Db::Postgres(_) => (30_000 / params_per_row.max(1)).clamp(1, 1000),
+        }
+    }
+
     /// "sqlite" or "postgres".
     pub fn engine(&self) -> &'static str {
         match self {

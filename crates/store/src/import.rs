@@ -55,9 +55,9 @@ pub fn read_sheet(file_name: &str, bytes: &[u8]) -> Result<Sheet> {
         }
         read_csv(bytes)?
     };
+    // Rows keep the numbers the spreadsheet shows, blank rows skipped.
     let mut it = rows
         .into_iter()
-        .enumerate()
         .filter(|(_, r)| r.iter().any(|c| !c.is_empty()));
     let Some((_, head)) = it.next() else {
         return Err(refuse("Tệp không có dữ liệu."));
@@ -65,21 +65,28 @@ pub fn read_sheet(file_name: &str, bytes: &[u8]) -> Result<Sheet> {
     let headings = head.iter().map(Cell::text).collect();
     Ok(Sheet {
         headings,
-        rows: it.map(|(i, r)| (i + 1, r)).collect(),
+        rows: it.collect(),
     })
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<Cell>>> {
+/// Rows with their 1-based numbers as the spreadsheet shows them.
+type NumberedRows = Vec<(usize, Vec<Cell>)>;
+
+fn read_xlsx(bytes: &[u8]) -> Result<NumberedRows> {
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|_| refuse("Không đọc được tệp Excel: tệp hỏng hoặc không phải .xlsx."))?;
     let range = book
         .worksheet_range_at(0)
         .ok_or_else(|| refuse("Tệp Excel không có trang tính nào."))?
         .map_err(|_| refuse("Không đọc được trang tính đầu tiên của tệp Excel."))?;
+    // The range starts at its first used cell, which is not always A1.
+    let first_row = range.start().map_or(0, |(r, _)| r as usize);
     Ok(range
         .rows()
-        .map(|r| {
-            r.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let cells = r
+                .iter()
                 .map(|d| match d {
                     Data::Empty => Cell::Empty,
                     Data::String(s) => Cell::Text(s.clone()),
@@ -90,12 +97,13 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<Cell>>> {
                     Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
                     Data::Error(e) => Cell::Error(format!("{e:?}")),
                 })
-                .collect()
+                .collect();
+            (first_row + i + 1, cells)
         })
         .collect())
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<Cell>>> {
+fn read_csv(bytes: &[u8]) -> Result<NumberedRows> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // UTF-8 when it decodes; otherwise the Vietnamese Windows code page.
     let text = match std::str::from_utf8(bytes) {
@@ -104,7 +112,7 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<Cell>>> {
     };
     // Windows-1258 writes tones as combining marks: compose them.
     let text: String = unicode_compose(&text);
-    let first = text.lines().next().unwrap_or("");
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let delimiter = if first.matches(';').count() > first.matches(',').count() {
         b';'
     } else {
@@ -118,7 +126,12 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<Cell>>> {
     let mut rows = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| refuse(format!("Tệp CSV không đọc được: {e}")))?;
-        rows.push(
+        // The line where the record starts: the csv reader skips blank lines on its own.
+        let line = rec
+            .position()
+            .map_or(rows.len() + 1, |p| usize::try_from(p.line()).unwrap_or(0));
+        rows.push((
+            line,
             rec.iter()
                 .map(|s| {
                     if s.trim().is_empty() {
@@ -128,7 +141,7 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<Cell>>> {
                     }
                 })
                 .collect(),
-        );
+        ));
     }
     Ok(rows)
 }
@@ -199,6 +212,67 @@ struct Existing {
     exempt_from_activities: bool,
     phone: String,
     email: String,
+    religion: String,
+    home_town: String,
+    education: String,
+    occupation: String,
+    joined_on: Option<NaiveDate>,
+    official_on: Option<NaiveDate>,
+}
+
+/// A re-import carries only the columns its file has: every other field keeps what the register
+/// holds (a file without "Ngày sinh" must not erase birth dates).
+fn keep_absent(r: &mut MemberRecord, e: &Existing, has: impl Fn(MemberColumn) -> bool) {
+    use MemberColumn as C;
+    if !has(C::BirthDate) {
+        r.birth_date = e.birth_date;
+    }
+    if !has(C::Gender) {
+        r.gender = domain::org::Gender::parse(&e.gender).unwrap_or(r.gender);
+    }
+    if !has(C::Ethnicity) {
+        r.ethnicity = e.ethnicity.clone();
+    }
+    if !has(C::Religion) {
+        r.religion = e.religion.clone();
+    }
+    if !has(C::HomeTown) {
+        r.home_town = e.home_town.clone();
+    }
+    if !has(C::Education) {
+        r.education = e.education.clone();
+    }
+    if !has(C::Occupation) {
+        r.occupation = e.occupation.clone();
+    }
+    if !has(C::JoinedOn) {
+        r.joined_on = e.joined_on;
+    }
+    if !has(C::OfficialOn) {
+        r.official_on = e.official_on;
+    }
+    if !has(C::CardNumber) {
+        r.card_number = e.party_card_number.clone();
+    }
+    if !has(C::RecordNumber) {
+        r.record_number = e.record_number.clone();
+    }
+    if !has(C::Positions) {
+        r.positions = e.positions.clone();
+    }
+    if !has(C::ManagementLevel) {
+        r.management_level =
+            domain::org::ManagementLevel::parse(&e.management_level).unwrap_or(r.management_level);
+    }
+    if !has(C::Exempt) {
+        r.exempt = e.exempt_from_activities;
+    }
+    if !has(C::Phone) {
+        r.phone = e.phone.clone();
+    }
+    if !has(C::Email) {
+        r.email = e.email.clone();
+    }
 }
 
 fn diff(
@@ -258,7 +332,8 @@ pub async fn plan_members(
     mapping: Option<Vec<Option<MemberColumn>>>,
 ) -> Result<MemberPlan> {
     scope.require(db, target, crate::scope::WRITE).await?;
-    let mapping = mapping.unwrap_or_else(|| import::map_headers(&sheet.headings));
+    let mut mapping = mapping.unwrap_or_else(|| import::map_headers(&sheet.headings));
+    mapping.resize(sheet.headings.len(), None);
     let mut plan = MemberPlan {
         mapping: sheet
             .headings
@@ -299,7 +374,8 @@ pub async fn plan_members(
     }
     let existing: Vec<Existing> = db_run!(db, p => sqlx::query_as(
         "SELECT p.id, p.org_id, p.full_name, p.name_folded, p.birth_date, p.gender, p.ethnicity, p.party_card_number, p.record_number, \
-         p.positions, p.management_level, p.exempt_from_activities, p.phone, p.email FROM people p \
+         p.positions, p.management_level, p.exempt_from_activities, p.phone, p.email, p.religion, p.home_town, p.education, \
+         p.occupation, p.joined_on, p.official_on FROM people p \
          WHERE p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1)")
         .bind(target.0).fetch_all(p).await)?;
     let card_idx: HashMap<&str, usize> = existing
@@ -396,6 +472,8 @@ pub async fn plan_members(
                     });
                     continue;
                 }
+                let mut rec = rec;
+                keep_absent(&mut rec, &existing[i], |c| mapping.contains(&Some(c)));
                 let fields = diff(&existing[i], &rec, org_id, &org_names);
                 if fields.is_empty() {
                     plan.unchanged += 1;
@@ -482,10 +560,11 @@ pub async fn apply_members(
         ));
     }
     const COLS: usize = 24;
+    let batch = db.rows_per_insert(COLS);
     let now = now();
     db_run!(db, p => {
         let mut tx = p.begin().await?;
-        for chunk in plan.to_insert.chunks(400) {
+        for chunk in plan.to_insert.chunks(batch) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let first = i * COLS + 1;

@@ -226,12 +226,12 @@ pub async fn insert_person(db: &Db, n: &NewPerson) -> Result<PersonId> {
 pub async fn insert_people(db: &Db, people: &[NewPerson]) -> Result<Vec<PersonId>> {
     const COLS: usize = 15;
     // SQLite allows 32766 parameters per statement; PostgreSQL 65535.
-    const BATCH: usize = 500;
+    let batch = db.rows_per_insert(COLS);
     let now = now();
     let mut ids = Vec::with_capacity(people.len());
     db_run!(db, p => {
         let mut tx = p.begin().await?;
-        for chunk in people.chunks(BATCH) {
+        for chunk in people.chunks(batch) {
             // The province is taken from the organization: `(SELECT province_id …)` on the row's org id.
             let rows: Vec<String> = (0..chunk.len())
                 .map(|i| {

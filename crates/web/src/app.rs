@@ -103,7 +103,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(json_errors));
     let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
-    Router::new()
+    // Every request body is capped at 4 MB, except file imports (60 MB, on their own route).
+    let limited = Router::new()
         .merge(crate::pages::routes())
         .merge(crate::auth_pages::routes())
         .merge(crate::org::routes())
@@ -114,6 +115,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(crate::assets::serve))
+        .layer(RequestBodyLimitLayer::new(4 * 1024 * 1024));
+    let api_imports = crate::api::import::routes()
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::limit::api_limit,
+        ))
+        .layer(middleware::from_fn(json_errors));
+    Router::new()
+        .merge(limited)
+        .merge(crate::import::routes())
+        .merge(api_imports)
         .fallback(|| async { crate::error::AppError::NotFound })
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -133,7 +145,6 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(4 * 1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

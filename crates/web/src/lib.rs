@@ -9,6 +9,7 @@ pub mod auth;
 mod auth_pages;
 pub mod error;
 mod fmt;
+mod import;
 mod limit;
 mod org;
 pub mod pages;

@@ -28,6 +28,8 @@ mod harness;
 
 #[path = "http/auth.rs"]
 mod auth;
+#[path = "http/import.rs"]
+mod import;
 #[path = "http/input.rs"]
 mod input;
 #[path = "http/scope.rs"]

@@ -265,14 +265,20 @@ pub fn parse_member_row(
             err(*c, None, &format!("ô có lỗi công thức {e}"));
         }
     }
+    let full = txt(MemberColumn::FullName);
     let name = if mapping.contains(&Some(MemberColumn::GivenName)) {
-        PersonName::from_parts(
-            &txt(MemberColumn::FamilyName),
-            &txt(MemberColumn::MiddleName),
-            &txt(MemberColumn::GivenName),
-        )
+        let family = txt(MemberColumn::FamilyName);
+        let middle = txt(MemberColumn::MiddleName);
+        let given = txt(MemberColumn::GivenName);
+        // The parts decide the order; the full name, when given, is how the name is written
+        // ("Y Blô Kpă" sorts by Blô).
+        if full.is_empty() {
+            PersonName::from_parts(&family, &middle, &given)
+        } else {
+            PersonName::written_as(&full, &family, &middle, &given)
+        }
     } else {
-        PersonName::from_full(&txt(MemberColumn::FullName))
+        PersonName::from_full(&full)
     };
     let name = match name {
         Ok(n) => Some(n),
@@ -402,7 +408,7 @@ pub fn order_orgs(
             if !by_code.contains_key(p) && !known(p) {
                 errors.push(CellError {
                     row: r.row,
-                    column: "Mã tổ chức cấp trên".into(),
+                    column: "Mã cấp trên".into(),
                     message: format!("không có tổ chức mã '{p}'"),
                 });
             }
@@ -423,7 +429,7 @@ pub fn order_orgs(
                 1 => {
                     errors.push(CellError {
                         row: rows[i].row,
-                        column: "Mã tổ chức cấp trên".into(),
+                        column: "Mã cấp trên".into(),
                         message: "vòng lặp: tổ chức là cấp trên của chính nó".into(),
                     });
                     break;

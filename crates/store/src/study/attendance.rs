@@ -105,9 +105,10 @@ pub async fn record(
         )));
     }
     let now = now();
+    let batch = db.rows_per_insert(7);
     db_run!(db, p => {
         let mut tx = p.begin().await?;
-        for chunk in marks.chunks(200) {
+        for chunk in marks.chunks(batch) {
             const COLS: usize = 7;
             let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, {})", crate::db::placeholders(i * COLS + 2, COLS))).collect();
             let sql = format!(

@@ -173,10 +173,11 @@ pub async fn generate(
         }
     }
     let now = now();
+    let batch = db.rows_per_insert(2);
     let added = db_run!(db, p => {
         let mut tx = p.begin().await?;
         let mut added = 0u64;
-        for chunk in chosen.chunks(500) {
+        for chunk in chosen.chunks(batch) {
             let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, ${}, 'generated')", i * 2 + 2, i * 2 + 3)).collect();
             let sql = format!(
                 "INSERT INTO participants (class_id, person_id, bridge_point_id, source) VALUES {} ON CONFLICT (class_id, person_id) DO NOTHING",

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+pub mod import;
 mod org;
 mod resolutions;
 mod study;
@@ -73,6 +74,7 @@ impl Modify for Security {
         study::add_session, study::add_bridge_point,
         study::participants, study::generate, study::add_participant, study::remove_participant,
         study::sheet, study::record, study::results, study::finish, study::retakes,
+        import::members, import::orgs, import::export,
         admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit,
     ),
     components(schemas(ErrorBody)),
@@ -80,6 +82,7 @@ impl Modify for Security {
         (name = "auth", description = "Login sessions and tokens"),
         (name = "org", description = "Organization tree and people"),
         (name = "resolutions", description = "Catalog of resolutions and directives (R2.8, R6.1)"),
+        (name = "import", description = "Excel/CSV import with dry run, and xlsx export (issue 5)"),
         (name = "admin", description = "Accounts, roles, clearance and the audit log (issue 4)"),
         (name = "study", description = "Campaigns, classes, participants, attendance and retakes (R2.x, R3.x)"),
     )

@@ -1,0 +1,160 @@
+//! `/api/v1/imports`: member and organization files (dry run, then apply), and the xlsx export.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::ids::OrgId;
+use domain::org::import::CellError;
+use serde::{Deserialize, Serialize};
+use store::import::{self, Applied, MemberPlan};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppResult, ErrorBody};
+
+/// Full paths: these routes sit outside the 4 MB body cap of the rest of the API.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/imports/members",
+            post(members).layer(DefaultBodyLimit::max(import::MAX_FILE + 1024)),
+        )
+        .route(
+            "/api/v1/imports/orgs",
+            post(orgs).layer(DefaultBodyLimit::max(import::MAX_FILE + 1024)),
+        )
+        .route("/api/v1/orgs/{id}/members.xlsx", get(export))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// The organization the file covers (members are matched and placed in its subtree).
+    pub org_id: Option<i64>,
+    /// Check only (the default); `false` writes, in one transaction, when the file has no error.
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberImport {
+    pub plan: MemberPlan,
+    /// What was written (absent on a dry run or when the file has errors).
+    pub applied: Option<Applied>,
+}
+
+fn file_name(h: &HeaderMap) -> String {
+    h.get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("upload")
+        .to_string()
+}
+
+/// Member file (xlsx or csv, sent as the raw body; name in `X-File-Name`): dry run or apply.
+#[utoipa::path(post, path = "/api/v1/imports/members", tag = "import", params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = MemberImport), (status = 422, description = "the file has errors; nothing written", body = MemberImport),
+        (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn members(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let Some(org) = q.org_id else {
+        let mut f = domain::FieldErrors::new();
+        f.add("org_id", "Chọn tổ chức nhận dữ liệu.");
+        return Err(f.into());
+    };
+    let sheet = import::read_sheet(&file_name(&headers), &body)?;
+    let plan = import::plan_members(&st.db, scope, OrgId(org), &sheet, None).await?;
+    let dry_run = q.dry_run.unwrap_or(true);
+    if !plan.is_clean() {
+        let status = if dry_run {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return Ok((
+            status,
+            Json(MemberImport {
+                plan,
+                applied: None,
+            }),
+        )
+            .into_response());
+    }
+    let applied = if dry_run {
+        None
+    } else {
+        Some(import::apply_members(&st.db, scope, OrgId(org), &plan).await?)
+    };
+    Ok(Json(MemberImport { plan, applied }).into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgImport {
+    /// New organizations (to be) created.
+    pub created: usize,
+    pub errors: Vec<CellError>,
+    pub dry_run: bool,
+}
+
+/// Organization tree file (columns Mã, Tên, Mã cấp trên, Cấp, Loại): dry run or apply.
+#[utoipa::path(post, path = "/api/v1/imports/orgs", tag = "import", params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = OrgImport), (status = 422, body = OrgImport), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn orgs(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    if !scope.has_role(store::scope::WRITE) {
+        return Err(crate::error::AppError::Forbidden);
+    }
+    let sheet = import::read_sheet(&file_name(&headers), &body)?;
+    let dry_run = q.dry_run.unwrap_or(true);
+    Ok(
+        match import::import_orgs(&st.db, scope, &sheet, dry_run).await? {
+            Ok(created) => Json(OrgImport {
+                created,
+                errors: vec![],
+                dry_run,
+            })
+            .into_response(),
+            Err(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(OrgImport {
+                    created: 0,
+                    errors,
+                    dry_run,
+                }),
+            )
+                .into_response(),
+        },
+    )
+}
+
+/// The member list of an organization's subtree as xlsx, in the layout the import reads.
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/members.xlsx", tag = "import", params(("id" = i64, Path, description = "organization id")),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn export(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let bytes = import::export_members(&st.db, user.scope(), OrgId(id)).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,280 @@
+//! Nhập, xuất dữ liệu (issue 5): upload a member or organization file, see the dry run (counts,
+//! column mapping that can be corrected, every problem by row and column), then confirm; export
+//! the member list to xlsx.
+
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use domain::ids::OrgId;
+use domain::org::import::{CellError, MemberColumn};
+use store::import::{self, MemberPlan};
+use store::org::{self, Org};
+use store::StoreError;
+
+use crate::app::AppState;
+use crate::auth::{same_secret, CsrfForm};
+use crate::error::{AppError, AppResult};
+use crate::pages::{Ctx, PageCtx};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/import",
+            get(form)
+                .post(upload)
+                .layer(DefaultBodyLimit::max(import::MAX_FILE + 64 * 1024)),
+        )
+        .route("/import/{id}", post(confirm))
+        .route("/orgs/{id}/members.xlsx", get(export))
+}
+
+#[derive(Template)]
+#[template(path = "import/form.html")]
+struct FormPage {
+    ctx: PageCtx,
+    orgs: Vec<Org>,
+    error: Option<String>,
+}
+
+async fn form_page(
+    st: &AppState,
+    ctx: PageCtx,
+    scope: &store::Scope,
+    error: Option<String>,
+) -> AppResult<FormPage> {
+    let orgs = org::all_visible(&st.db, scope, 300).await?;
+    Ok(FormPage {
+        ctx: ctx.with_nav("import"),
+        orgs,
+        error,
+    })
+}
+
+async fn form(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Response> {
+    if !ctx.can_plan {
+        return Err(AppError::Forbidden);
+    }
+    let page = form_page(&st, ctx, user.scope(), None).await?;
+    page.ctx.render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "import/report.html")]
+struct ReportPage {
+    ctx: PageCtx,
+    upload_id: i64,
+    kind: String,
+    file_name: String,
+    target: Org,
+    plan: Option<MemberPlan>,
+    org_errors: Vec<CellError>,
+    new_orgs: usize,
+    columns: &'static [MemberColumn],
+}
+
+impl ReportPage {
+    fn ok(&self) -> bool {
+        self.org_errors.is_empty() && self.plan.as_ref().is_none_or(MemberPlan::is_clean)
+    }
+    fn selected(&self, i: &usize, c: &MemberColumn) -> bool {
+        self.plan
+            .as_ref()
+            .and_then(|p| p.mapping.get(*i))
+            .and_then(|m| m.1)
+            == Some(*c)
+    }
+}
+
+async fn report(
+    st: &AppState,
+    ctx: PageCtx,
+    scope: &store::Scope,
+    upload: &import::Upload,
+    mapping: Option<Vec<Option<MemberColumn>>>,
+) -> AppResult<ReportPage> {
+    let target = org::get(&st.db, scope, OrgId(upload.target_org_id)).await?;
+    let sheet = import::read_sheet(&upload.file_name, &upload.content)?;
+    let (plan, org_errors, new_orgs) = if upload.kind == "orgs" {
+        match import::import_orgs(&st.db, scope, &sheet, true).await? {
+            Ok(n) => (None, vec![], n),
+            Err(e) => (None, e, 0),
+        }
+    } else {
+        (
+            Some(
+                import::plan_members(&st.db, scope, OrgId(upload.target_org_id), &sheet, mapping)
+                    .await?,
+            ),
+            vec![],
+            0,
+        )
+    };
+    Ok(ReportPage {
+        ctx: ctx.with_nav("import"),
+        upload_id: upload.id,
+        kind: upload.kind.clone(),
+        file_name: upload.file_name.clone(),
+        target,
+        plan,
+        org_errors,
+        new_orgs,
+        columns: MemberColumn::ALL,
+    })
+}
+
+async fn upload(
+    State(st): State<AppState>,
+    Ctx(ctx, user): Ctx,
+    mut mp: Multipart,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let (mut csrf, mut kind, mut org_id, mut file) =
+        (String::new(), String::new(), String::new(), None);
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("Không đọc được tệp tải lên: {e}")))?
+    {
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "kind" => kind = field.text().await.unwrap_or_default(),
+            "org_id" => org_id = field.text().await.unwrap_or_default(),
+            "file" => {
+                let name = field.file_name().unwrap_or("tep").to_string();
+                let bytes = field.bytes().await.map_err(|_| {
+                    AppError::BadRequest("Tệp quá lớn hoặc tải lên bị gián đoạn.".into())
+                })?;
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    if !same_secret(&csrf, &user.csrf) {
+        return Err(AppError::Csrf);
+    }
+    let Some(org) = org_id.trim().parse::<i64>().ok().map(OrgId) else {
+        let page = form_page(&st, ctx, scope, Some("Chọn tổ chức nhận dữ liệu.".into())).await?;
+        return page.ctx.render_invalid(&page);
+    };
+    let kind = if kind == "orgs" { "orgs" } else { "members" };
+    let (name, bytes) = match file {
+        Some((n, b)) if !b.is_empty() => (n, b),
+        _ => {
+            let page = form_page(
+                &st,
+                ctx,
+                scope,
+                Some("Chọn tệp Excel (.xlsx) hoặc CSV.".into()),
+            )
+            .await?;
+            return page.ctx.render_invalid(&page);
+        }
+    };
+    scope.require(&st.db, org, store::scope::WRITE).await?;
+    // A file that cannot be read is refused here, before it is kept.
+    if let Err(StoreError::Rule(m)) = import::read_sheet(&name, &bytes) {
+        let page = form_page(&st, ctx, scope, Some(m)).await?;
+        return page.ctx.render_invalid(&page);
+    }
+    let id = import::save_upload(&st.db, scope, kind, org, &name, &bytes).await?;
+    let up = import::get_upload(&st.db, scope, id).await?;
+    let page = report(&st, ctx, scope, &up, None).await?;
+    page.ctx.render(&page)
+}
+
+async fn confirm(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let up = import::get_upload(&st.db, scope, id).await?;
+    let apply = f.form.iter().any(|(k, v)| k == "action" && v == "apply");
+    // The corrected mapping: one `col_<i>` per heading, placed by its index (a heading without
+    // a field is ignored).
+    let picked: Vec<(usize, Option<MemberColumn>)> = f
+        .form
+        .iter()
+        .filter_map(|(k, v)| {
+            let i = k.strip_prefix("col_")?.parse::<usize>().ok()?;
+            Some((
+                i,
+                MemberColumn::ALL
+                    .iter()
+                    .copied()
+                    .find(|c| format!("{c:?}") == *v),
+            ))
+        })
+        .collect();
+    let mapping = (!picked.is_empty()).then(|| {
+        let width = picked
+            .iter()
+            .map(|(i, _)| i + 1)
+            .max()
+            .unwrap_or(0)
+            .min(1000);
+        let mut m = vec![None; width];
+        for (i, c) in picked {
+            if let Some(slot) = m.get_mut(i) {
+                *slot = c;
+            }
+        }
+        m
+    });
+    let target = OrgId(up.target_org_id);
+    if apply {
+        let sheet = import::read_sheet(&up.file_name, &up.content)?;
+        if up.kind == "orgs" {
+            if let Ok(n) = import::import_orgs(&st.db, scope, &sheet, false).await? {
+                import::drop_upload(&st.db, up.id).await?;
+                return Ok(ctx.redirect(
+                    &format!("/orgs/{}", target.0),
+                    &format!("Đã nhập {n} tổ chức."),
+                ));
+            }
+        } else {
+            let plan = import::plan_members(&st.db, scope, target, &sheet, mapping.clone()).await?;
+            if plan.is_clean() {
+                let a = import::apply_members(&st.db, scope, target, &plan).await?;
+                import::drop_upload(&st.db, up.id).await?;
+                let msg = format!("Đã nhập: {} đảng viên mới, cập nhật {} người. {} người có trong tổ chức nhưng không có trong tệp (không xóa).", a.inserted, a.updated, plan.missing.len());
+                return Ok(ctx.redirect(&format!("/orgs/{}", target.0), &msg));
+            }
+        }
+    }
+    let page = report(&st, ctx, scope, &up, mapping).await?;
+    if apply {
+        page.ctx.render_invalid(&page)
+    } else {
+        page.ctx.render(&page)
+    }
+}
+
+/// The member list of an organization's subtree as xlsx (re-imports unchanged).
+async fn export(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let o = org::get(&st.db, user.scope(), OrgId(id)).await?;
+    let bytes = import::export_members(&st.db, user.scope(), OrgId(id)).await?;
+    let file = format!(
+        "attachment; filename=\"dang-vien-{}.xlsx\"",
+        o.code.replace(['"', '\\'], "")
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, file),
+        ],
+        bytes,
+    )
+        .into_response())
+}
