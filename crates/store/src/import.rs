@@ -934,3 +934,47 @@ pub async fn drop_upload(db: &Db, id: i64) -> Result<()> {
     crate::db_exec!(db, p => sqlx::query("DELETE FROM import_uploads WHERE id = $1").bind(id).execute(p).await)?;
     Ok(())
 }
+
+/// The organization tree under `target` as xlsx, in the layout the org import reads
+/// (Mã, Tên, Mã cấp trên, Cấp, Loại), parents before children.
+pub async fn export_orgs(db: &Db, scope: &Scope, target: OrgId) -> Result<Vec<u8>> {
+    crate::org::get(db, scope, target).await?;
+    let rows: Vec<(String, String, Option<String>, String, String)> = db_run!(db, p => sqlx::query_as(
+        "SELECT o.code, o.name, (SELECT u.code FROM orgs u WHERE u.id = o.parent_id), o.level_name, o.kind \
+         FROM orgs o JOIN org_closure c ON c.descendant_id = o.id WHERE c.ancestor_id = $1 ORDER BY o.depth, o.sort_key")
+        .bind(target.0).fetch_all(p).await)?;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let xl = |e: rust_xlsxwriter::XlsxError| StoreError::Internal(format!("xlsx: {e}"));
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in ["Mã", "Tên", "Mã cấp trên", "Cấp", "Loại"]
+        .iter()
+        .enumerate()
+    {
+        sheet
+            .write_string_with_format(0, u16::try_from(c).unwrap_or(0), *h, &bold)
+            .map_err(xl)?;
+    }
+    for (i, (code, name, parent, level, kind)) in rows.iter().enumerate() {
+        let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let kind = OrgKind::parse(kind).map(OrgKind::label).unwrap_or("");
+        for (c, v) in [
+            code.as_str(),
+            name,
+            parent.as_deref().unwrap_or(""),
+            level,
+            kind,
+        ]
+        .iter()
+        .enumerate()
+        {
+            if !v.is_empty() {
+                sheet
+                    .write_string(r, u16::try_from(c).unwrap_or(0), *v)
+                    .map_err(xl)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(xl)?;
+    book.save_to_buffer().map_err(xl)
+}

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
             post(orgs).layer(DefaultBodyLimit::max(import::MAX_FILE + 1024)),
         )
         .route("/api/v1/orgs/{id}/members.xlsx", get(export))
+        .route("/api/v1/orgs/{id}/orgs.xlsx", get(export_orgs))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -149,6 +150,25 @@ pub async fn export(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let bytes = import::export_members(&st.db, user.scope(), OrgId(id)).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The organization tree under an organization as xlsx, in the layout the org import reads.
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/orgs.xlsx", tag = "import", params(("id" = i64, Path, description = "organization id")),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn export_orgs(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let bytes = import::export_orgs(&st.db, user.scope(), OrgId(id)).await?;
     Ok((
         [(
             header::CONTENT_TYPE,

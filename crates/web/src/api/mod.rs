@@ -74,7 +74,7 @@ impl Modify for Security {
         study::add_session, study::add_bridge_point,
         study::participants, study::generate, study::add_participant, study::remove_participant,
         study::sheet, study::record, study::results, study::finish, study::retakes,
-        import::members, import::orgs, import::export,
+        import::members, import::orgs, import::export, import::export_orgs,
         admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit,
     ),
     components(schemas(ErrorBody)),

@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/import/{id}", post(confirm))
         .route("/orgs/{id}/members.xlsx", get(export))
+        .route("/orgs/{id}/orgs.xlsx", get(export_orgs))
 }
 
 #[derive(Template)]
@@ -262,11 +263,27 @@ async fn export(
 ) -> AppResult<Response> {
     let o = org::get(&st.db, user.scope(), OrgId(id)).await?;
     let bytes = import::export_members(&st.db, user.scope(), OrgId(id)).await?;
+    Ok(xlsx_download(bytes, &format!("dang-vien-{}", o.code)))
+}
+
+/// The organization tree under an organization as xlsx (re-imports unchanged).
+async fn export_orgs(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let o = org::get(&st.db, user.scope(), OrgId(id)).await?;
+    let bytes = import::export_orgs(&st.db, user.scope(), OrgId(id)).await?;
+    Ok(xlsx_download(bytes, &format!("to-chuc-{}", o.code)))
+}
+
+/// An xlsx file as a download named `<stem>.xlsx`.
+fn xlsx_download(bytes: Vec<u8>, stem: &str) -> Response {
     let file = format!(
-        "attachment; filename=\"dang-vien-{}.xlsx\"",
-        o.code.replace(['"', '\\'], "")
+        "attachment; filename=\"{}.xlsx\"",
+        stem.replace(['"', '\\'], "")
     );
-    Ok((
+    (
         [
             (
                 header::CONTENT_TYPE,
@@ -276,5 +293,5 @@ async fn export(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }

@@ -25,6 +25,7 @@ both_engines! {
     import_html_flow => import_html_flow_sqlite, import_html_flow_postgres;
     import_html_partial_mapping => import_html_partial_mapping_sqlite, import_html_partial_mapping_postgres;
     import_scope => import_scope_sqlite, import_scope_postgres;
+    org_tree_export_reimports_unchanged => org_tree_export_reimports_unchanged_sqlite, org_tree_export_reimports_unchanged_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1540,4 +1541,26 @@ async fn import_scope(app: TestApp) {
         );
     }
     assert!(search(&admin, "Khong Duoc Nhap").await.is_empty());
+}
+
+/// Issue 5: the organization tree exported as xlsx reads back with nothing new and no error.
+async fn org_tree_export_reimports_unchanged(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let (commune, detail) = my_commune(&organizer).await;
+    let (_, xlsx) = get_bytes(
+        &organizer.client,
+        &app.url(&format!("/api/v1/orgs/{commune}/orgs.xlsx")),
+        Some(&organizer.token),
+    )
+    .await;
+    assert!(xlsx.starts_with(b"PK\x03\x04"), "an xlsx (zip) file");
+    let r = import_orgs(&organizer, true, "to-chuc.xlsx", xlsx).await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(v["created"], 0, "{v}");
+    assert_eq!(v["errors"].as_array().map(Vec::len), Some(0), "{v}");
+    assert!(
+        !children(&detail).is_empty(),
+        "the commune has cells to export"
+    );
 }
