@@ -260,7 +260,17 @@ async fn import(what: ImportWhat, config: &Config) -> anyhow::Result<()> {
                 println!("dry run: nothing written");
             } else {
                 eprintln!("[3/3] writing in one transaction…");
-                let a = store::import::apply_members(&db, &scope, org_id, &plan).await?;
+                let total = plan.new + plan.changed.len();
+                let bar = indicatif::ProgressBar::new(total as u64).with_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                let a =
+                    store::import::apply_members_with_progress(&db, &scope, org_id, &plan, &|n| {
+                        bar.set_position(n as u64)
+                    })
+                    .await?;
+                bar.finish_and_clear();
                 println!(
                     "written: {} new, {} updated in {:.1} s",
                     a.inserted,

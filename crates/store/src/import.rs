@@ -218,6 +218,7 @@ struct Existing {
     occupation: String,
     joined_on: Option<NaiveDate>,
     official_on: Option<NaiveDate>,
+    status: String,
 }
 
 /// A re-import carries only the columns its file has: every other field keeps what the register
@@ -375,7 +376,7 @@ pub async fn plan_members(
     let existing: Vec<Existing> = db_run!(db, p => sqlx::query_as(
         "SELECT p.id, p.org_id, p.full_name, p.name_folded, p.birth_date, p.gender, p.ethnicity, p.party_card_number, p.record_number, \
          p.positions, p.management_level, p.exempt_from_activities, p.phone, p.email, p.religion, p.home_town, p.education, \
-         p.occupation, p.joined_on, p.official_on FROM people p \
+         p.occupation, p.joined_on, p.official_on, p.status FROM people p \
          WHERE p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1)")
         .bind(target.0).fetch_all(p).await)?;
     let card_idx: HashMap<&str, usize> = existing
@@ -528,7 +529,8 @@ pub async fn plan_members(
     plan.missing = existing
         .iter()
         .enumerate()
-        .filter(|(i, _)| !matched.contains(i))
+        // Only active members can be missing: who moved away or left is already recorded.
+        .filter(|(i, e)| !matched.contains(i) && e.status == "active")
         .map(|(_, e)| Missing {
             person_id: e.id,
             full_name: e.full_name.clone(),
@@ -553,6 +555,17 @@ pub async fn apply_members(
     target: OrgId,
     plan: &MemberPlan,
 ) -> Result<Applied> {
+    apply_members_with_progress(db, scope, target, plan, &|_| {}).await
+}
+
+/// [`apply_members`], calling `progress` with the number of rows written so far (for the CLI).
+pub async fn apply_members_with_progress(
+    db: &Db,
+    scope: &Scope,
+    target: OrgId,
+    plan: &MemberPlan,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Applied> {
     scope.require(db, target, crate::scope::WRITE).await?;
     if !plan.is_clean() {
         return Err(refuse(
@@ -561,6 +574,7 @@ pub async fn apply_members(
     }
     const COLS: usize = 24;
     let batch = db.rows_per_insert(COLS);
+    let mut written = 0usize;
     let now = now();
     db_run!(db, p => {
         let mut tx = p.begin().await?;
@@ -586,8 +600,14 @@ pub async fn apply_members(
                     .bind(&r.record_number).bind(&r.phone).bind(&r.email);
             }
             q.execute(&mut *tx).await.map_err(StoreError::unique("party_card_number"))?;
+            written += chunk.len();
+            progress(written);
         }
         for (id, r, org) in &plan.to_update {
+            written += 1;
+            if written.is_multiple_of(1000) {
+                progress(written);
+            }
             sqlx::query(
                 "UPDATE people SET org_id = $2, province_id = (SELECT province_id FROM orgs WHERE id = $2), full_name = $3, family_name = $4, \
                  middle_name = $5, given_name = $6, name_folded = $7, sort_key = $8, birth_date = $9, gender = $10, ethnicity = $11, \
@@ -602,6 +622,7 @@ pub async fn apply_members(
                 .execute(&mut *tx).await.map_err(StoreError::unique("party_card_number"))?;
         }
         tx.commit().await?;
+        progress(written);
         Ok::<_, StoreError>(())
     })?;
     let detail = format!(

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use domain::ids::{OrgId, PersonId};
-use domain::org::{Gender, ManagementLevel, OrgKind, PersonName};
+use domain::org::{Gender, ManagementLevel, MemberStatus, OrgKind, PersonName, StatusChange};
 use domain::text;
 use serde::Serialize;
 
@@ -74,9 +74,23 @@ pub struct Person {
     /// none, grassroots, commune, province
     pub management_level: String,
     pub exempt_from_activities: bool,
+    /// active, moved, deceased, left
+    pub status: String,
+    pub status_on: Option<NaiveDate>,
+    pub home_town: String,
+    pub joined_on: Option<NaiveDate>,
+    pub official_on: Option<NaiveDate>,
 }
 
 impl Person {
+    pub fn is_active(&self) -> bool {
+        self.status == MemberStatus::Active.code()
+    }
+    pub fn status_label(&self) -> &'static str {
+        MemberStatus::parse(&self.status)
+            .map(MemberStatus::label)
+            .unwrap_or("")
+    }
     pub fn gender_label(&self) -> &'static str {
         Gender::parse(&self.gender).map(Gender::label).unwrap_or("")
     }
@@ -106,7 +120,7 @@ const ORG_COLUMNS: &str = "o.id, o.parent_id, o.code, o.name, o.level_name, o.ki
     (SELECT COUNT(*) FROM orgs k WHERE k.parent_id = o.id) AS child_count";
 
 pub(crate) const PERSON_COLUMNS: &str = "p.id, p.org_id, o.name AS org_name, p.full_name, p.family_name, p.middle_name, p.given_name, \
-    p.birth_date, p.gender, p.ethnicity, p.party_card_number, p.positions, p.management_level, p.exempt_from_activities";
+    p.birth_date, p.gender, p.ethnicity, p.party_card_number, p.positions, p.management_level, p.exempt_from_activities, p.status, p.status_on, p.home_town, p.joined_on, p.official_on";
 
 /// Filter of the people list.
 #[derive(Debug, Clone, Default)]
@@ -332,4 +346,27 @@ pub async fn leaders(db: &Db, scope: &Scope, org: OrgId) -> Result<Vec<Person>> 
 pub async fn find_by_code(db: &Db, code: &str) -> Result<Option<i64>> {
     let row: Option<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT id FROM orgs WHERE code = $1").bind(code).fetch_optional(p).await)?;
     Ok(row.map(|(id,)| id))
+}
+
+/// Records that a member moved away, passed away or left the Party (or is active again), with
+/// the date: the register keeps everyone (issue 5). The caller organizes the member's organization.
+pub async fn set_status(db: &Db, scope: &Scope, person: PersonId, c: &StatusChange) -> Result<()> {
+    let p = get_person(db, scope, person).await?;
+    scope
+        .require(db, OrgId(p.org_id), crate::scope::WRITE)
+        .await?;
+    crate::db_exec!(db, q => sqlx::query("UPDATE people SET status = $2, status_on = $3, status_note = $4 WHERE id = $1")
+        .bind(person.0).bind(c.status.code()).bind(c.on).bind(&c.note).execute(q).await)?;
+    let detail = format!("{} -> {}", p.status, c.status.code());
+    crate::auth::audit(
+        db,
+        scope,
+        "set_status",
+        "person",
+        person.0,
+        Some(OrgId(p.org_id)),
+        &detail,
+    )
+    .await?;
+    Ok(())
 }

@@ -35,6 +35,59 @@ choice!(
     }
 );
 
+choice!(
+    /// Where a member stands in the register. Leaving is a status with a date, never a deletion.
+    MemberStatus {
+        Active = "active" / "Đang sinh hoạt",
+        Moved = "moved" / "Đã chuyển sinh hoạt đi",
+        Deceased = "deceased" / "Đã từ trần",
+        Left = "left" / "Đã ra khỏi Đảng",
+    }
+);
+
+/// A status change as entered, before validation.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct StatusInput {
+    /// active, moved, deceased, left
+    pub status: String,
+    /// dd/mm/yyyy or yyyy-mm-dd; required unless active
+    pub date: String,
+    pub note: String,
+}
+
+/// A validated status change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub status: MemberStatus,
+    pub on: Option<chrono::NaiveDate>,
+    pub note: String,
+}
+
+impl StatusInput {
+    pub fn validate(&self) -> Result<StatusChange, crate::FieldErrors> {
+        let mut e = crate::FieldErrors::new();
+        let status = e.take("status", MemberStatus::parse(&self.status));
+        let on = e
+            .take("date", text::parse_optional_date(&self.date))
+            .flatten();
+        let note = e
+            .take("note", text::optional_text(&self.note, 500))
+            .flatten()
+            .unwrap_or_default();
+        if status.is_some_and(|s| s != MemberStatus::Active)
+            && on.is_none()
+            && e.get("date").is_none()
+        {
+            e.add("date", "Cần ghi ngày chuyển đi, từ trần hoặc ra khỏi Đảng.");
+        }
+        match status {
+            Some(status) if e.is_empty() => Ok(StatusChange { status, on, note }),
+            _ => Err(e),
+        }
+    }
+}
+
 /// A party card number (số thẻ đảng viên): 6 to 12 digits, leading zeros kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartyCardNumber(String);
@@ -102,6 +155,27 @@ impl PersonName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leaving_needs_a_date() {
+        let i = StatusInput {
+            status: "deceased".into(),
+            ..Default::default()
+        };
+        assert!(i.validate().expect_err("date").get("date").is_some());
+        let i = StatusInput {
+            status: "moved".into(),
+            date: "01/03/2026".into(),
+            note: "Chuyển về xã khác".into(),
+        };
+        assert_eq!(i.validate().map(|c| c.status), Ok(MemberStatus::Moved));
+        assert!(StatusInput {
+            status: "active".into(),
+            ..Default::default()
+        }
+        .validate()
+        .is_ok());
+    }
 
     #[test]
     fn party_card_number_keeps_leading_zeros() {

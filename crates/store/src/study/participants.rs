@@ -135,7 +135,7 @@ pub async fn generate(
     let in_scope = Scope::subtree_sql("p.org_id", 1, READ);
     let people_sql = format!(
         "SELECT p.id, p.exempt_from_activities, p.management_level FROM people p \
-         WHERE p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2) AND {in_scope}"
+         WHERE p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2) AND {in_scope} AND p.status = 'active'"
     );
     let done_sql = format!(
         "SELECT cp.person_id, cp.resolution_id FROM completions cp JOIN people p ON p.id = cp.person_id \

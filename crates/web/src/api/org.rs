@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}", get(detail))
         .route("/people", get(people))
         .route("/people/{id}", get(person))
+        .route("/people/{id}/status", axum::routing::put(set_status))
 }
 
 /// The organizations at the top of what the caller sees.
@@ -93,6 +94,25 @@ pub async fn person(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Person>> {
+    Ok(Json(
+        org::get_person(&st.db, user.scope(), PersonId(id)).await?,
+    ))
+}
+
+/// Records that a member moved away, passed away or left the Party (with the date), or is active
+/// again. Members are never deleted from the register.
+#[utoipa::path(put, path = "/api/v1/people/{id}/status", tag = "org", params(("id" = i64, Path, description = "person id")),
+    request_body = domain::org::StatusInput,
+    responses((status = 200, body = Person), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn set_status(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    super::ApiJson(b): super::ApiJson<domain::org::StatusInput>,
+) -> AppResult<Json<Person>> {
+    let change = b.validate()?;
+    org::set_status(&st.db, user.scope(), PersonId(id), &change).await?;
     Ok(Json(
         org::get_person(&st.db, user.scope(), PersonId(id)).await?,
     ))

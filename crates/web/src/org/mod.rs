@@ -20,6 +20,8 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}", get(detail))
         .route("/people", get(people))
         .route("/people/{id}", get(person))
+        .route("/people/{id}/status", axum::routing::post(set_status))
+        .route("/orgs/{id}/register", get(register))
 }
 
 #[derive(Template)]
@@ -144,6 +146,124 @@ async fn people(
 struct PersonPage {
     ctx: PageCtx,
     p: Person,
+    can_edit: bool,
+    statuses: &'static [domain::org::MemberStatus],
+    input: domain::org::StatusInput,
+    errors: domain::FieldErrors,
+}
+
+impl PersonPage {
+    fn err(&self, f: &str) -> &str {
+        self.errors.get(f).unwrap_or("")
+    }
+}
+
+async fn person_page(
+    st: &AppState,
+    ctx: PageCtx,
+    scope: &store::Scope,
+    id: i64,
+    input: Option<domain::org::StatusInput>,
+    errors: domain::FieldErrors,
+) -> AppResult<PersonPage> {
+    let p = org::get_person(&st.db, scope, PersonId(id)).await?;
+    let crumbs = org::breadcrumb(&st.db, scope, OrgId(p.org_id)).await?;
+    let can_edit = scope
+        .covers(&st.db, OrgId(p.org_id), store::scope::WRITE)
+        .await?;
+    let input = input.unwrap_or_else(|| domain::org::StatusInput {
+        status: p.status.clone(),
+        date: p
+            .status_on
+            .as_ref()
+            .map(crate::fmt::date)
+            .unwrap_or_default(),
+        note: String::new(),
+    });
+    Ok(PersonPage {
+        ctx: ctx.with_nav("people").with_crumbs(crumbs),
+        p,
+        can_edit,
+        statuses: domain::org::MemberStatus::ALL,
+        input,
+        errors,
+    })
+}
+
+/// Records moving away, passing away or leaving the Party, with its date (issue 5).
+async fn set_status(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: crate::auth::CsrfForm<domain::org::StatusInput>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    match f.form.validate() {
+        Ok(change) => {
+            org::set_status(&st.db, scope, PersonId(id), &change).await?;
+            Ok(ctx.redirect(&format!("/people/{id}"), "Đã ghi nhận biến động đảng viên."))
+        }
+        Err(errors) => {
+            let page = person_page(&st, ctx, scope, id, Some(f.form), errors).await?;
+            page.ctx.render_invalid(&page)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "org/register.html")]
+struct RegisterPage {
+    org: Org,
+    people: Vec<Person>,
+    issuer: String,
+    place_date: String,
+}
+
+/// The member register of an organization in the layout of form Mẫu 7-HSĐV (A4 landscape,
+/// Party document header), for printing.
+async fn register(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let o = org::get(&st.db, scope, OrgId(id)).await?;
+    let filter = PeopleFilter {
+        org_id: Some(OrgId(id)),
+        q: None,
+        direct: false,
+    };
+    let people = org::list_people(
+        &st.db,
+        scope,
+        &filter,
+        store::Paging {
+            page: 1,
+            per_page: 20_000,
+        },
+    )
+    .await?
+    .items;
+    let crumbs = org::breadcrumb(&st.db, scope, OrgId(id)).await?;
+    let province = crumbs
+        .first()
+        .map(|c| c.name.trim_start_matches("Đảng bộ tỉnh ").to_string())
+        .unwrap_or_default();
+    let issuer = o.name.replace("Đảng bộ", "Đảng ủy").to_uppercase();
+    let place_date = format!(
+        "{province}, {}",
+        crate::fmt::long_date(&crate::fmt::today())
+    );
+    let html = RegisterPage {
+        org: o,
+        people,
+        issuer,
+        place_date,
+    }
+    .render()?;
+    Ok(axum::response::IntoResponse::into_response(
+        axum::response::Html(html),
+    ))
 }
 
 async fn person(
@@ -151,11 +271,6 @@ async fn person(
     Ctx(ctx, user): Ctx,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let p = org::get_person(&st.db, user.scope(), PersonId(id)).await?;
-    let crumbs = org::breadcrumb(&st.db, user.scope(), OrgId(p.org_id)).await?;
-    let ctx = ctx.with_nav("people").with_crumbs(crumbs);
-    ctx.render(&PersonPage {
-        ctx: ctx.clone(),
-        p,
-    })
+    let page = person_page(&st, ctx, user.scope(), id, None, domain::FieldErrors::new()).await?;
+    page.ctx.render(&page)
 }

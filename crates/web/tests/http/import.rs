@@ -26,6 +26,8 @@ both_engines! {
     import_html_partial_mapping => import_html_partial_mapping_sqlite, import_html_partial_mapping_postgres;
     import_scope => import_scope_sqlite, import_scope_postgres;
     org_tree_export_reimports_unchanged => org_tree_export_reimports_unchanged_sqlite, org_tree_export_reimports_unchanged_postgres;
+    import_libreoffice_xlsx => import_libreoffice_xlsx_sqlite, import_libreoffice_xlsx_postgres;
+    member_status_keeps_the_register => member_status_keeps_the_register_sqlite, member_status_keeps_the_register_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1563,4 +1565,120 @@ async fn org_tree_export_reimports_unchanged(app: TestApp) {
         !children(&detail).is_empty(),
         "the commune has cells to export"
     );
+}
+
+/// Issue 5: a file written by LibreOffice (`soffice --headless --convert-to xlsx`) imports like
+/// one written by Excel. Skipped when LibreOffice is missing outside CI; required under CI.
+async fn import_libreoffice_xlsx(app: TestApp) {
+    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|c| {
+        std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok()
+    }) else {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "LibreOffice is required under CI"
+        );
+        eprintln!("skipping: LibreOffice not installed");
+        return;
+    };
+    let organizer = app.api_login("organizer").await;
+    let (commune, detail) = my_commune(&organizer).await;
+    let cell = codes(&detail).into_values().next().expect("a cell code");
+    let dir = std::env::temp_dir().join(format!("qt-lo-{}-{}", std::process::id(), commune));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // ISO dates: LibreOffice turns them into date cells whatever its locale.
+    let text = format!(
+        "Họ và tên,Ngày sinh,Giới tính,Số thẻ đảng viên,Mã tổ chức\nĐinh Thị Lò Vôi,1985-12-25,Nữ,987654321,{cell}\nY Ksơr Mlô,1979-02-07,Nam,987654322,{cell}\n"
+    );
+    let csv_path = dir.join("lo.csv");
+    std::fs::write(&csv_path, text).expect("write csv");
+    let out = std::process::Command::new(soffice)
+        // The csv is UTF-8 (76), comma-separated (44), quoted with " (34), as a person would
+        // open it in Calc before saving it as xlsx.
+        .args([
+            "--headless",
+            "--norestore",
+            "--infilter=CSV:44,34,76,1",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+        ])
+        .arg(&dir)
+        .arg(&csv_path)
+        .env("HOME", &dir)
+        .output()
+        .expect("run soffice");
+    let xlsx = std::fs::read(dir.join("lo.xlsx")).unwrap_or_else(|e| {
+        panic!(
+            "no xlsx from soffice ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(xlsx.starts_with(b"PK\x03\x04"), "LibreOffice wrote an xlsx");
+    let r = import_members(&organizer, commune, false, "lo.xlsx", xlsx).await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(n(plan(&v), "new"), 2, "{v}");
+    let found = search(&organizer, "dinh thi lo voi").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0]["birth_date"], "1985-12-25",
+        "the date cell reads back as the date"
+    );
+    assert_eq!(found[0]["party_card_number"], "987654321");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 5: moving away is a status with a date; the person stays in the register, is not
+/// reported missing by a later import, and is not put on new participant lists.
+async fn member_status_keeps_the_register(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let (commune, _) = my_commune(&organizer).await;
+    let people = organizer.all_people(Some(commune)).await;
+    let someone = people
+        .iter()
+        .find(|p| p["exempt_from_activities"] == false)
+        .expect("a member");
+    let pid = id(someone);
+    let r = organizer
+        .put(
+            &format!("/api/v1/people/{pid}/status"),
+            &serde_json::json!({"status": "moved", "date": ""}),
+        )
+        .await;
+    r.expect(422);
+    assert!(
+        r.json()["fields"]["date"].is_string(),
+        "leaving needs a date"
+    );
+    let r = organizer
+        .put(&format!("/api/v1/people/{pid}/status"), &serde_json::json!({"status": "moved", "date": "01/03/2026", "note": "Chuyển về phường khác"}))
+        .await;
+    r.expect(200);
+    assert_eq!(r.json()["status"], "moved");
+    assert_eq!(
+        people_count(&organizer, commune).await,
+        people.len(),
+        "nobody is deleted"
+    );
+    // An empty re-import reports the active members missing, not the one who moved away.
+    let header = csv("Họ và tên,Mã tổ chức\n");
+    let v = import_members(&organizer, commune, true, "empty.csv", header)
+        .await
+        .json();
+    let missing: Vec<i64> = plan(&v)["missing"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|m| m["person_id"].as_i64().unwrap_or(0))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        !missing.contains(&pid),
+        "the member who moved is not missing"
+    );
+    assert_eq!(missing.len(), people.len() - 1);
 }
