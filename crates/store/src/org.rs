@@ -370,3 +370,35 @@ pub async fn set_status(db: &Db, scope: &Scope, person: PersonId, c: &StatusChan
     .await?;
     Ok(())
 }
+
+/// Corrects how a member's written name splits into family, middle and given name (it decides
+/// the sort order): "Y Blô Kpă" is given name Blô, not Kpă. The written name stays as it is.
+pub async fn set_name_split(
+    db: &Db,
+    scope: &Scope,
+    person: PersonId,
+    family: &str,
+    middle: &str,
+    given: &str,
+) -> Result<()> {
+    let p = get_person(db, scope, person).await?;
+    scope
+        .require(db, OrgId(p.org_id), crate::scope::WRITE)
+        .await?;
+    let name = PersonName::written_as(&p.full_name, family, middle, given)
+        .map_err(|e| StoreError::Rule(e.to_string()))?;
+    crate::db_exec!(db, q => sqlx::query("UPDATE people SET family_name = $2, middle_name = $3, given_name = $4, sort_key = $5 WHERE id = $1")
+        .bind(person.0).bind(&name.family).bind(&name.middle).bind(&name.given).bind(name.sort_key()).execute(q).await)?;
+    let detail = format!("given name {} -> {}", p.given_name, name.given);
+    crate::auth::audit(
+        db,
+        scope,
+        "set_name_split",
+        "person",
+        person.0,
+        Some(OrgId(p.org_id)),
+        &detail,
+    )
+    .await?;
+    Ok(())
+}

@@ -11,7 +11,7 @@ pub mod error;
 mod fmt;
 mod import;
 mod limit;
-mod org;
+pub mod org;
 pub mod pages;
 mod resolutions;
 mod study;

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people", get(people))
         .route("/people/{id}", get(person))
         .route("/people/{id}/status", axum::routing::put(set_status))
+        .route("/people/{id}/name", axum::routing::put(set_name_split))
 }
 
 /// The organizations at the top of what the caller sees.
@@ -113,6 +114,31 @@ pub async fn set_status(
 ) -> AppResult<Json<Person>> {
     let change = b.validate()?;
     org::set_status(&st.db, user.scope(), PersonId(id), &change).await?;
+    Ok(Json(
+        org::get_person(&st.db, user.scope(), PersonId(id)).await?,
+    ))
+}
+
+/// Corrects how the written name splits into family, middle and given name (the sort order).
+#[utoipa::path(put, path = "/api/v1/people/{id}/name", tag = "org", params(("id" = i64, Path, description = "person id")),
+    request_body = crate::org::NameSplit,
+    responses((status = 200, body = Person), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn set_name_split(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    super::ApiJson(b): super::ApiJson<crate::org::NameSplit>,
+) -> AppResult<Json<Person>> {
+    org::set_name_split(
+        &st.db,
+        user.scope(),
+        PersonId(id),
+        &b.family_name,
+        &b.middle_name,
+        &b.given_name,
+    )
+    .await?;
     Ok(Json(
         org::get_person(&st.db, user.scope(), PersonId(id)).await?,
     ))

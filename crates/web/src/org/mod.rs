@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people", get(people))
         .route("/people/{id}", get(person))
         .route("/people/{id}/status", axum::routing::post(set_status))
+        .route("/people/{id}/name", axum::routing::post(set_name_split))
         .route("/orgs/{id}/register", get(register))
 }
 
@@ -207,6 +208,47 @@ async fn set_status(
             let page = person_page(&st, ctx, scope, id, Some(f.form), errors).await?;
             page.ctx.render_invalid(&page)
         }
+    }
+}
+
+/// The three parts of a name, as corrected by hand.
+#[derive(Debug, Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct NameSplit {
+    pub family_name: String,
+    pub middle_name: String,
+    pub given_name: String,
+}
+
+/// Corrects the split of a written name (issue 5: Ê Đê and Gia Rai given names are not the last word).
+async fn set_name_split(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: crate::auth::CsrfForm<NameSplit>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    match org::set_name_split(
+        &st.db,
+        scope,
+        PersonId(id),
+        &f.form.family_name,
+        &f.form.middle_name,
+        &f.form.given_name,
+    )
+    .await
+    {
+        Ok(()) => Ok(ctx.redirect(
+            &format!("/people/{id}"),
+            "Đã sửa cách tách họ tên; danh sách sắp xếp lại theo tên mới.",
+        )),
+        Err(store::StoreError::Rule(m)) => {
+            let mut errors = domain::FieldErrors::new();
+            errors.add("given_name", m);
+            let page = person_page(&st, ctx, scope, id, None, errors).await?;
+            page.ctx.render_invalid(&page)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -28,6 +28,7 @@ both_engines! {
     org_tree_export_reimports_unchanged => org_tree_export_reimports_unchanged_sqlite, org_tree_export_reimports_unchanged_postgres;
     import_libreoffice_xlsx => import_libreoffice_xlsx_sqlite, import_libreoffice_xlsx_postgres;
     member_status_keeps_the_register => member_status_keeps_the_register_sqlite, member_status_keeps_the_register_postgres;
+    name_split_is_corrected_per_person => name_split_is_corrected_per_person_sqlite, name_split_is_corrected_per_person_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1681,4 +1682,43 @@ async fn member_status_keeps_the_register(app: TestApp) {
         "the member who moved is not missing"
     );
     assert_eq!(missing.len(), people.len() - 1);
+}
+
+/// Issue 5: the split of a written name can be corrected per person; the written name stays and
+/// the Vietnamese order follows the corrected given name.
+async fn name_split_is_corrected_per_person(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let (commune, _) = my_commune(&organizer).await;
+    let before = organizer.all_people(Some(commune)).await;
+    let first = &before[0];
+    let pid = id(first);
+    let written = first["full_name"].as_str().unwrap_or("").to_string();
+    let r = organizer
+        .put(
+            &format!("/api/v1/people/{pid}/name"),
+            &serde_json::json!({"family_name": "", "middle_name": "", "given_name": " "}),
+        )
+        .await;
+    r.expect(422);
+    let r = organizer
+        .put(
+            &format!("/api/v1/people/{pid}/name"),
+            &serde_json::json!({"family_name": first["family_name"], "middle_name": first["middle_name"], "given_name": "Ưng"}),
+        )
+        .await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(v["given_name"], "Ưng");
+    assert_eq!(v["full_name"], written, "the written name is kept");
+    let after = organizer.all_people(Some(commune)).await;
+    let pos = after
+        .iter()
+        .position(|p| id(p) == pid)
+        .expect("still listed");
+    assert!(pos > 0, "sorted by the corrected given name now");
+    let next = &after[(pos + 1).min(after.len() - 1)];
+    assert!(
+        pos == after.len() - 1 || next["given_name"].as_str().unwrap_or("") >= "U",
+        "{next}"
+    );
 }
