@@ -36,11 +36,16 @@ fn refuse(msg: impl Into<String>) -> StoreError {
 /// Reads the first sheet of an xlsx file, or a csv file (UTF-8 with or without BOM, or
 /// Windows-1258; comma or semicolon). The kind is told by the content, not the name.
 pub fn read_sheet(file_name: &str, bytes: &[u8]) -> Result<Sheet> {
-    if bytes.len() > MAX_FILE {
+    read_sheet_up_to(file_name, bytes, MAX_FILE)
+}
+
+/// [`read_sheet`] with another size limit (the CLI reads national files of hundreds of MB).
+pub fn read_sheet_up_to(file_name: &str, bytes: &[u8], max: usize) -> Result<Sheet> {
+    if bytes.len() > max {
         return Err(refuse(format!(
             "Tệp quá lớn ({} MB); tối đa {} MB.",
             bytes.len() / 1_048_576,
-            MAX_FILE / 1_048_576
+            max / 1_048_576
         )));
     }
     if bytes.is_empty() {
