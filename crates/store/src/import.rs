@@ -577,28 +577,25 @@ pub async fn apply_members_with_progress(
             "Tệp còn lỗi: chưa ghi dòng nào. Sửa các lỗi rồi nhập lại.",
         ));
     }
-    const COLS: usize = 24;
+    // The org id is bound twice: for the row and for the province subquery.
+    const COLS: usize = 25;
     let batch = db.rows_per_insert(COLS);
     let mut written = 0usize;
     let now = now();
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         for chunk in plan.to_insert.chunks(batch) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let first = i * COLS + 1;
-                    format!("(${first}, (SELECT province_id FROM orgs WHERE id = ${first}), {})", placeholders(first + 1, COLS - 1))
-                })
-                .collect();
+            let values = db.values(chunk.len(), COLS, |p| {
+                format!("({}, (SELECT province_id FROM orgs WHERE id = {}), {})", p[0], p[1], p[2..].join(", "))
+            });
             let sql = format!(
                 "INSERT INTO people (org_id, province_id, full_name, family_name, middle_name, given_name, name_folded, sort_key, birth_date, \
                  gender, ethnicity, party_card_number, positions, management_level, exempt_from_activities, created_at, religion, home_town, \
-                 education, occupation, joined_on, official_on, record_number, phone, email) VALUES {}",
-                rows.join(", ")
+                 education, occupation, joined_on, official_on, record_number, phone, email) VALUES {values}"
             );
             let mut q = sqlx::query(&sql);
             for (r, org) in chunk {
-                q = q.bind(*org).bind(&r.name.full).bind(&r.name.family).bind(&r.name.middle).bind(&r.name.given)
+                q = q.bind(*org).bind(*org).bind(&r.name.full).bind(&r.name.family).bind(&r.name.middle).bind(&r.name.given)
                     .bind(text::fold(&r.name.full)).bind(r.name.sort_key()).bind(r.birth_date).bind(r.gender.code()).bind(&r.ethnicity)
                     .bind(&r.card_number).bind(&r.positions).bind(r.management_level.code()).bind(r.exempt).bind(now)
                     .bind(&r.religion).bind(&r.home_town).bind(&r.education).bind(&r.occupation).bind(r.joined_on).bind(r.official_on)

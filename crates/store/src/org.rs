@@ -238,7 +238,8 @@ pub async fn insert_person(db: &Db, n: &NewPerson) -> Result<PersonId> {
 
 /// Creates many people in batches of multi-row INSERTs inside one transaction.
 pub async fn insert_people(db: &Db, people: &[NewPerson]) -> Result<Vec<PersonId>> {
-    const COLS: usize = 15;
+    // The org id is bound twice: for the row and for the province subquery.
+    const COLS: usize = 16;
     // SQLite allows 32766 parameters per statement; PostgreSQL 65535.
     let batch = db.rows_per_insert(COLS);
     let now = now();
@@ -247,23 +248,17 @@ pub async fn insert_people(db: &Db, people: &[NewPerson]) -> Result<Vec<PersonId
         let mut tx = p.begin().await?;
         for chunk in people.chunks(batch) {
             // The province is taken from the organization: `(SELECT province_id …)` on the row's org id.
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let first = i * COLS + 1;
-                    format!(
-                        "(${first}, (SELECT province_id FROM orgs WHERE id = ${first}), {})",
-                        crate::db::placeholders(first + 1, COLS - 1)
-                    )
-                })
-                .collect();
+            let values = db.values(chunk.len(), COLS, |p| {
+                format!("({}, (SELECT province_id FROM orgs WHERE id = {}), {})", p[0], p[1], p[2..].join(", "))
+            });
             let sql = format!(
                 "INSERT INTO people (org_id, province_id, full_name, family_name, middle_name, given_name, name_folded, sort_key, birth_date, \
-                 gender, ethnicity, party_card_number, positions, management_level, exempt_from_activities, created_at) VALUES {} RETURNING id",
-                rows.join(", ")
+                 gender, ethnicity, party_card_number, positions, management_level, exempt_from_activities, created_at) VALUES {values} RETURNING id"
             );
             let mut q = sqlx::query_as::<_, (i64,)>(&sql);
             for n in chunk {
                 q = q
+                    .bind(n.org_id.0)
                     .bind(n.org_id.0)
                     .bind(&n.name.full)
                     .bind(&n.name.family).bind(&n.name.middle).bind(&n.name.given)

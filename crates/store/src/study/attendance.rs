@@ -105,22 +105,22 @@ pub async fn record(
         )));
     }
     let now = now();
-    let batch = db.rows_per_insert(7);
+    // The session id is bound on every row.
+    let batch = db.rows_per_insert(8);
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         for chunk in marks.chunks(batch) {
-            const COLS: usize = 7;
-            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, {})", crate::db::placeholders(i * COLS + 2, COLS))).collect();
+            let values = db.values(chunk.len(), 8, |p| format!("({})", p.join(", ")));
             let sql = format!(
                 "INSERT INTO attendance (session_id, participant_id, status, late_minutes, left_early_minutes, reason, recorded_by, recorded_at) \
                  VALUES {} ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status, \
                  late_minutes = excluded.late_minutes, left_early_minutes = excluded.left_early_minutes, reason = excluded.reason, \
                  recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-                rows.join(", ")
+                values
             );
-            let mut q = sqlx::query(&sql).bind(session.id);
+            let mut q = sqlx::query(&sql);
             for (pid, m) in chunk {
-                q = q.bind(*pid).bind(m.status().code()).bind(i64::from(m.late_minutes())).bind(i64::from(m.left_early_minutes()))
+                q = q.bind(session.id).bind(*pid).bind(m.status().code()).bind(i64::from(m.late_minutes())).bind(i64::from(m.left_early_minutes()))
                     .bind(m.reason().map(str::to_owned)).bind(scope.account_id.0).bind(now);
             }
             q.execute(&mut *tx).await?;

@@ -173,19 +173,18 @@ pub async fn generate(
         }
     }
     let now = now();
-    let batch = db.rows_per_insert(2);
+    let batch = db.rows_per_insert(3);
     let added = db_run!(db, p => {
         let mut tx = p.begin().await?;
         let mut added = 0u64;
         for chunk in chosen.chunks(batch) {
-            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, ${}, 'generated')", i * 2 + 2, i * 2 + 3)).collect();
+            let values = db.values(chunk.len(), 3, |p| format!("({}, {}, {}, 'generated')", p[0], p[1], p[2]));
             let sql = format!(
-                "INSERT INTO participants (class_id, person_id, bridge_point_id, source) VALUES {} ON CONFLICT (class_id, person_id) DO NOTHING",
-                rows.join(", ")
+                "INSERT INTO participants (class_id, person_id, bridge_point_id, source) VALUES {values} ON CONFLICT (class_id, person_id) DO NOTHING"
             );
-            let mut q = sqlx::query(&sql).bind(class.id);
+            let mut q = sqlx::query(&sql);
             for (person, bp) in chunk {
-                q = q.bind(*person).bind(*bp);
+                q = q.bind(class.id).bind(*person).bind(*bp);
             }
             added += q.execute(&mut *tx).await?.rows_affected();
         }

@@ -1587,7 +1587,7 @@ async fn import_libreoffice_xlsx(app: TestApp) {
     let organizer = app.api_login("organizer").await;
     let (commune, detail) = my_commune(&organizer).await;
     let cell = codes(&detail).into_values().next().expect("a cell code");
-    let dir = std::env::temp_dir().join(format!("qt-lo-{}-{}", std::process::id(), commune));
+    let dir = std::env::temp_dir().join(format!("qt-lo-{}-{:?}", std::process::id(), app.engine));
     std::fs::create_dir_all(&dir).expect("temp dir");
     // ISO dates: LibreOffice turns them into date cells whatever its locale.
     let text = format!(
@@ -1595,28 +1595,43 @@ async fn import_libreoffice_xlsx(app: TestApp) {
     );
     let csv_path = dir.join("lo.csv");
     std::fs::write(&csv_path, text).expect("write csv");
-    let out = std::process::Command::new(soffice)
-        // The csv is UTF-8 (76), comma-separated (44), quoted with " (34), as a person would
-        // open it in Calc before saving it as xlsx.
-        .args([
-            "--headless",
-            "--norestore",
-            "--infilter=CSV:44,34,76,1",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-        ])
-        .arg(&dir)
-        .arg(&csv_path)
-        .env("HOME", &dir)
-        .output()
-        .expect("run soffice");
-    let xlsx = std::fs::read(dir.join("lo.xlsx")).unwrap_or_else(|e| {
-        panic!(
-            "no xlsx from soffice ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    // One soffice at a time (the SQLite and PostgreSQL runs go in parallel), each with its own
+    // profile, and a retry: a busy machine sometimes makes a conversion come back empty.
+    static SOFFICE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let mut xlsx = Vec::new();
+    let mut last_err = String::new();
+    for _ in 0..3 {
+        let _one = SOFFICE.lock().unwrap_or_else(|e| e.into_inner());
+        let out = std::process::Command::new(soffice)
+            // The csv is UTF-8 (76), comma-separated (44), quoted with " (34), as a person would
+            // open it in Calc before saving it as xlsx.
+            .arg(format!(
+                "-env:UserInstallation=file://{}/profile",
+                dir.display()
+            ))
+            .args([
+                "--headless",
+                "--norestore",
+                "--infilter=CSV:44,34,76,1",
+                "--convert-to",
+                "xlsx",
+                "--outdir",
+            ])
+            .arg(&dir)
+            .arg(&csv_path)
+            .env("HOME", &dir)
+            .output()
+            .expect("run soffice");
+        match std::fs::read(dir.join("lo.xlsx")) {
+            Ok(b) if !b.is_empty() => {
+                xlsx = b;
+                break;
+            }
+            Ok(_) => last_err = "empty file".into(),
+            Err(e) => last_err = format!("{e}: {}", String::from_utf8_lossy(&out.stderr)),
+        }
+    }
+    assert!(!xlsx.is_empty(), "no xlsx from soffice: {last_err}");
     assert!(xlsx.starts_with(b"PK\x03\x04"), "LibreOffice wrote an xlsx");
     let r = import_members(&organizer, commune, false, "lo.xlsx", xlsx).await;
     r.expect(200);
