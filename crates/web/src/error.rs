@@ -68,6 +68,13 @@ impl AppError {
         Self::NotFound
     }
 
+    /// A validation error on one field, with its Vietnamese message.
+    pub fn field(name: &str, message: impl ToString) -> Self {
+        let mut f = FieldErrors::new();
+        f.add(name, message);
+        Self::Validation(f)
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             Self::SecondFactor => (StatusCode::UNAUTHORIZED, "totp_required", "Cần nhập mã xác thực hai lớp.".into()),

@@ -118,11 +118,7 @@ pub struct GrantBody {
 }
 
 fn role(s: &str) -> AppResult<Role> {
-    Role::parse(s).map_err(|e| {
-        let mut f = domain::FieldErrors::new();
-        f.add("role", e);
-        AppError::Validation(f)
-    })
+    Role::parse(s).map_err(|e| AppError::field("role", e))
 }
 
 /// Grants a role (never above the caller's own, only inside the caller's subtree).
@@ -183,11 +179,7 @@ pub async fn set_clearance(
     ApiJson(b): ApiJson<ClearanceBody>,
 ) -> AppResult<StatusCode> {
     admin(&user)?;
-    let c = Clearance::parse(&b.clearance).map_err(|e| {
-        let mut f = domain::FieldErrors::new();
-        f.add("clearance", e);
-        AppError::Validation(f)
-    })?;
+    let c = Clearance::parse(&b.clearance).map_err(|e| AppError::field("clearance", e))?;
     accounts::set_clearance(&st.db, user.scope(), AccountId(id), c).await?;
     Ok(StatusCode::NO_CONTENT)
 }

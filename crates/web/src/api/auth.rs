@@ -178,11 +178,7 @@ pub async fn change_password(
     .await
     {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(store::StoreError::Rule(m)) => {
-            let mut f = domain::FieldErrors::new();
-            f.add("new_password", m);
-            Err(AppError::Validation(f))
-        }
+        Err(store::StoreError::Rule(m)) => Err(AppError::field("new_password", m)),
         Err(e) => Err(e.into()),
     }
 }

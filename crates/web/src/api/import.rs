@@ -66,9 +66,10 @@ pub async fn members(
 ) -> AppResult<Response> {
     let scope = user.scope();
     let Some(org) = q.org_id else {
-        let mut f = domain::FieldErrors::new();
-        f.add("org_id", "Chọn tổ chức nhận dữ liệu.");
-        return Err(f.into());
+        return Err(crate::error::AppError::field(
+            "org_id",
+            "Chọn tổ chức nhận dữ liệu.",
+        ));
     };
     let sheet = import::read_sheet(&file_name(&headers), &body)?;
     let plan = import::plan_members(&st.db, scope, OrgId(org), &sheet, None).await?;

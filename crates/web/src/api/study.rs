@@ -345,11 +345,8 @@ pub async fn generate(
     let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
     let mut levels = Vec::new();
     for l in &b.management_levels {
-        let level = ManagementLevel::parse(l).map_err(|e| {
-            let mut f = FieldErrors::new();
-            f.add("management_levels", e);
-            AppError::Validation(f)
-        })?;
+        let level =
+            ManagementLevel::parse(l).map_err(|e| AppError::field("management_levels", e))?;
         levels.push(level);
     }
     let req = GenerateRequest {
@@ -432,9 +429,10 @@ pub async fn remove_participant(
 ) -> AppResult<StatusCode> {
     let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
     if b.reason.trim().is_empty() {
-        let mut e = FieldErrors::new();
-        e.add("reason", "Cần ghi lý do khi đưa người ra khỏi danh sách.");
-        return Err(e.into());
+        return Err(AppError::field(
+            "reason",
+            "Cần ghi lý do khi đưa người ra khỏi danh sách.",
+        ));
     }
     participants::remove(&st.db, user.scope(), &class, pid, b.reason.trim()).await?;
     Ok(StatusCode::NO_CONTENT)
