@@ -35,6 +35,12 @@ pub enum RuleError {
     PasswordTooCommon,
     #[error("Mật khẩu không được chứa tên đăng nhập hoặc họ tên của bạn.")]
     PasswordPersonal,
+    #[error("Mã lượt điểm danh phải dài 8–64 ký tự, chỉ gồm chữ, số, «-», «_», «:» hoặc «.».")]
+    InvalidCheckinId,
+    #[error("Thời điểm điểm danh ở tương lai: kiểm tra đồng hồ của thiết bị.")]
+    CheckinInFuture,
+    #[error("Thời điểm điểm danh sớm hơn giờ bắt đầu buổi học quá 12 giờ.")]
+    CheckinTooEarly,
 }
 
 impl RuleError {
@@ -55,6 +61,9 @@ impl RuleError {
             Self::PasswordTooShort => "password_too_short",
             Self::PasswordTooCommon => "password_too_common",
             Self::PasswordPersonal => "password_personal",
+            Self::InvalidCheckinId => "invalid_checkin_id",
+            Self::CheckinInFuture => "checkin_in_future",
+            Self::CheckinTooEarly => "checkin_too_early",
         }
     }
 }

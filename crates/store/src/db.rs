@@ -43,7 +43,8 @@ macro_rules! db_exec {
 
 impl Db {
     /// Connects to `url`: `postgres://…` for PostgreSQL, `sqlite://path` or a plain path for SQLite
-    /// (created if missing, with WAL, synchronous=NORMAL and foreign keys on).
+    /// (created if missing, with WAL, synchronous=FULL so that a reply follows a commit that
+    /// survives a power cut, and foreign keys on).
     pub async fn connect(url: &str) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
@@ -68,7 +69,7 @@ impl Db {
                 .filename(path)
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()

@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod notify;
 pub mod org;
 pub mod resolutions;
 pub mod scope;

@@ -49,6 +49,10 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<WebConfig>,
     pub limiter: Arc<crate::limit::RateLimiter>,
+    /// The one writer of check-ins (group commit, R3.4).
+    pub checkins: store::study::checkins::CheckinWriter,
+    /// Signs the check-in QR codes.
+    pub qr: store::study::checkins::QrKey,
 }
 
 /// A bound, not yet serving application.
@@ -61,7 +65,12 @@ impl App {
     /// Binds `listen` (port 0 picks a free one) and builds the router over `db`.
     pub async fn build(db: Db, listen: &str, config: WebConfig) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
+        let qr = store::study::checkins::QrKey::load(&db)
+            .await
+            .map_err(std::io::Error::other)?;
         let state = AppState {
+            checkins: store::study::checkins::CheckinWriter::spawn(db.clone()),
+            qr,
             db,
             config: Arc::new(config),
             limiter: Default::default(),
@@ -110,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::org::routes())
         .merge(crate::resolutions::routes())
         .merge(crate::study::routes())
+        .merge(crate::notify::routes())
         .merge(crate::admin::routes())
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(crate::api::openapi_json))

@@ -8,11 +8,14 @@ use crate::error::AppError;
 
 const CSS: &str = include_str!("../static/app.css");
 const JS: &str = include_str!("../static/app.js");
+const CHECKIN_JS: &str = include_str!("../static/checkin.js");
+const SERVICE_WORKER: &str = include_str!("../static/sw.js");
 
 pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
     let (body, mime) = match file.as_str() {
         "app.css" => (CSS, "text/css; charset=utf-8"),
         "app.js" => (JS, "text/javascript; charset=utf-8"),
+        "checkin.js" => (CHECKIN_JS, "text/javascript; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
     Ok((
@@ -23,4 +26,17 @@ pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
         body,
     )
         .into_response())
+}
+
+/// The service worker of the offline operator page (R3.4), served from the root so that it may
+/// control `/sessions/…`. Never cached long: a new version must reach the devices.
+pub async fn service_worker() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        SERVICE_WORKER,
+    )
+        .into_response()
 }

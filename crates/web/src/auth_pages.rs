@@ -335,7 +335,7 @@ struct EnrollPage<'a> {
 }
 
 /// An SVG QR code of `data`, drawn by the server (no external service).
-fn qr_svg(data: &str) -> String {
+pub(crate) fn qr_svg(data: &str) -> String {
     match qrcode::QrCode::new(data.as_bytes()) {
         Ok(code) => code
             .render::<qrcode::render::svg::Color>()

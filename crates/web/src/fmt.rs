@@ -19,6 +19,11 @@ pub fn datetime(t: &DateTime<Utc>) -> String {
     utc_to_local(*t).format("%H:%M %d/%m/%Y").to_string()
 }
 
+/// Local time of day, "08:05".
+pub fn time(t: &DateTime<Utc>) -> String {
+    utc_to_local(*t).format("%H:%M").to_string()
+}
+
 /// An optional time, or a dash.
 pub fn opt_datetime(t: &Option<DateTime<Utc>>) -> String {
     t.as_ref().map(datetime).unwrap_or_else(|| "—".into())

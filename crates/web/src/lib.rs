@@ -11,6 +11,7 @@ pub mod error;
 mod fmt;
 mod import;
 mod limit;
+mod notify;
 pub mod org;
 pub mod pages;
 mod resolutions;

@@ -32,6 +32,8 @@ pub struct PageCtx {
     pub can_plan: bool,
     pub is_admin: bool,
     pub has_person: bool,
+    /// Unread notifications of the account's person (the menu badge).
+    pub unread: i64,
     pub crumbs: Vec<Crumb>,
     secure: bool,
 }
@@ -93,6 +95,11 @@ impl FromRequestParts<AppState> for Ctx {
         let scope = user.scope();
         let flash =
             auth::cookie(&parts.headers, auth::FLASH_COOKIE).and_then(|c| auth::decode_flash(&c));
+        // One COUNT on the (person_id, created_at) index per page, for the menu badge.
+        let unread = match scope.person_id {
+            Some(p) => store::notify::unread_count(&state.db, p).await?,
+            None => 0,
+        };
         let ctx = PageCtx {
             user_name: user.account.display_name.clone(),
             role_label: scope.top_role().map(Role::label).unwrap_or(""),
@@ -103,6 +110,7 @@ impl FromRequestParts<AppState> for Ctx {
             can_plan: scope.has_role(store::scope::WRITE),
             is_admin: scope.has_role(Role::Admin),
             has_person: scope.person_id.is_some(),
+            unread,
             crumbs: vec![],
             secure: auth::is_secure(&parts.headers, state),
         };

@@ -28,11 +28,21 @@ mod harness;
 
 #[path = "http/auth.rs"]
 mod auth;
+#[path = "http/changes.rs"]
+mod changes;
+#[path = "http/checkin.rs"]
+mod checkin;
+#[path = "http/feedback.rs"]
+mod feedback;
 #[path = "http/import.rs"]
 mod import;
 #[path = "http/input.rs"]
 mod input;
+#[path = "http/paper.rs"]
+mod paper;
 #[path = "http/scope.rs"]
 mod scope;
+#[path = "http/seats.rs"]
+mod seats;
 #[path = "http/study.rs"]
 mod study;

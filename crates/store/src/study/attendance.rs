@@ -216,6 +216,9 @@ pub struct FinishReport {
 /// resolution for everyone else (R2.5). Finishing again recomputes both.
 pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishReport> {
     classes::require_planner(db, scope, class).await?;
+    if class.status == super::changes::CLASS_CANCELLED {
+        return Err(StoreError::Rule("Lớp học đã bị hủy, không thể kết thúc.".into()));
+    }
     if class.session_count == 0 {
         return Err(StoreError::Rule("Lớp học chưa có buổi học nào.".into()));
     }
@@ -249,6 +252,8 @@ pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishRepor
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })?;
+    // R3.3, R3.5: absentees and retakes are told, once per class however often it is finished.
+    crate::notify::class_finished(db, class, &results).await?;
     let retakes = results.iter().filter(|r| r.summary.needs_retake).count();
     let detail = format!("retakes {retakes}, completions {completions}");
     auth::audit(

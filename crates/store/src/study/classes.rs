@@ -58,6 +58,9 @@ impl Class {
             .unwrap_or("")
     }
     pub fn status_label(&self) -> &'static str {
+        if self.status == super::changes::CLASS_CANCELLED {
+            return "Đã hủy";
+        }
         ClassStatus::parse(&self.status)
             .map(ClassStatus::label)
             .unwrap_or("")
@@ -143,10 +146,10 @@ fn select_sql() -> String {
          k.venue_name, k.venue_capacity, k.chair_person_id, {ch} AS chair_name, k.opening_speaker_id, {op} AS opening_speaker_name, \
          k.closing_speaker_id, {cl} AS closing_speaker_name, k.retake_threshold, k.status, \
          (SELECT COUNT(*) FROM participants pt WHERE pt.class_id = k.id AND pt.removed_at IS NULL) AS participant_count, \
-         (SELECT COUNT(*) FROM study_sessions s WHERE s.class_id = k.id) AS session_count, \
-         (SELECT COUNT(*) FROM study_sessions s WHERE s.class_id = k.id AND s.is_discussion) AS discussion_count, \
-         (SELECT CAST(COALESCE(SUM(s.duration_minutes), 0) AS BIGINT) FROM study_sessions s WHERE s.class_id = k.id) AS class_minutes, \
-         (SELECT MIN(s.starts_at) FROM study_sessions s WHERE s.class_id = k.id) AS first_session_at \
+         (SELECT COUNT(*) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled') AS session_count, \
+         (SELECT COUNT(*) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled' AND s.is_discussion) AS discussion_count, \
+         (SELECT CAST(COALESCE(SUM(s.duration_minutes), 0) AS BIGINT) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled') AS class_minutes, \
+         (SELECT MIN(s.starts_at) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled') AS first_session_at \
          FROM classes k JOIN campaigns c ON c.id = k.campaign_id JOIN orgs o ON o.id = k.org_id \
          LEFT JOIN people ch ON ch.id = k.chair_person_id LEFT JOIN people op ON op.id = k.opening_speaker_id \
          LEFT JOIN people cl ON cl.id = k.closing_speaker_id",
@@ -263,12 +266,12 @@ pub async fn create(db: &Db, scope: &Scope, campaign: CampaignId, c: &NewClass) 
     Ok(ClassId(id))
 }
 
-/// Sessions of a class, in time order.
+/// Sessions of a class, in time order; cancelled ones (R2.6) are left out.
 pub async fn sessions(db: &Db, class: &Class) -> Result<Vec<StudySession>> {
     let sql =
         "SELECT s.id, s.class_id, s.starts_at, s.duration_minutes, s.topic, s.is_discussion, \
                (SELECT COUNT(*) FROM attendance a WHERE a.session_id = s.id) AS recorded_count \
-               FROM study_sessions s WHERE s.class_id = $1 ORDER BY s.starts_at, s.id";
+               FROM study_sessions s WHERE s.class_id = $1 AND s.status <> 'cancelled' ORDER BY s.starts_at, s.id";
     Ok(db_run!(db, p => sqlx::query_as::<_, StudySession>(sql).bind(class.id).fetch_all(p).await)?)
 }
 

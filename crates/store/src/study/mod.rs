@@ -1,9 +1,15 @@
 //! Campaigns, classes, sessions, bridge points, participants and attendance.
 
 pub mod attendance;
+pub mod attendance_import;
 pub mod campaigns;
+pub mod checkins;
+pub mod changes;
 pub mod classes;
+pub mod feedback;
+pub mod owes;
 pub mod participants;
+pub mod seats;
 
 /// SQL for a person's full name as written, from alias `p`.
 pub(crate) fn full_name_sql(p: &str) -> String {

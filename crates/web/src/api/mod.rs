@@ -2,8 +2,12 @@
 //! Handlers call the same store functions and the same domain validation as the pages.
 
 mod admin;
+mod attendance_import;
 mod auth;
+mod checkins;
+mod feedback;
 pub mod import;
+mod notify;
 mod org;
 mod resolutions;
 mod study;
@@ -21,10 +25,14 @@ use crate::error::{AppError, ErrorBody};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(admin::routes())
+        .merge(attendance_import::routes())
         .merge(auth::routes())
+        .merge(checkins::routes())
+        .merge(feedback::routes())
         .merge(org::routes())
         .merge(resolutions::routes())
         .merge(study::routes())
+        .merge(notify::routes())
 }
 
 /// A JSON body; malformed JSON becomes a 400 with the stable error shape.
@@ -73,7 +81,11 @@ impl Modify for Security {
         study::list_classes, study::create_class, study::get_class,
         study::add_session, study::add_bridge_point,
         study::participants, study::generate, study::add_participant, study::remove_participant,
+        checkins::record,
         study::sheet, study::record, study::results, study::finish, study::retakes,
+        feedback::list, feedback::create,
+        notify::list, notify::read_one, notify::read_all,
+        attendance_import::import, attendance_import::template,
         import::members, import::orgs, import::export, import::export_orgs,
         admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit,
     ),
@@ -85,6 +97,7 @@ impl Modify for Security {
         (name = "import", description = "Excel/CSV import with dry run, and xlsx export (issue 5)"),
         (name = "admin", description = "Accounts, roles, clearance and the audit log (issue 4)"),
         (name = "study", description = "Campaigns, classes, participants, attendance and retakes (R2.x, R3.x)"),
+        (name = "notify", description = "The caller's own notifications: class changes, absences, retakes (R2.6, R3.3, R3.5)"),
     )
 )]
 pub struct ApiDoc;

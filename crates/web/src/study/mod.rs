@@ -2,8 +2,14 @@
 //! attendance and results.
 
 mod attendance;
+mod checkin;
 mod campaigns;
+mod changes;
 mod classes;
+pub(crate) mod feedback;
+mod owes;
+mod paper;
+mod seats;
 
 pub use classes::warnings as class_warnings;
 
@@ -15,7 +21,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(campaigns::routes())
         .merge(classes::routes())
+        .merge(feedback::routes())
+        .merge(owes::routes())
+        .merge(paper::routes())
         .merge(attendance::routes())
+        .merge(changes::routes())
+        .merge(checkin::routes())
+        .merge(seats::routes())
 }
 
 /// Percent-encodes a query value.

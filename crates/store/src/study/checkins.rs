@@ -1,0 +1,442 @@
+//! Check-ins (R3.4): QR self check-in, operator check-in and offline queues.
+//!
+//! Every check-in is an event with an id made where it happened; the attendance mark of the
+//! participant is recomputed from their events, so replays, reordering and several devices all
+//! converge on one record. Writes go through one [`CheckinWriter`] per process, which commits
+//! the check-ins waiting at that moment in one transaction (group commit) and answers each caller
+//! only after that commit.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use domain::study::{minutes_from_checkins, CheckinId, CheckinSource, Direction};
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::{placeholders, Db};
+use crate::error::{Result, StoreError};
+use crate::scope::{Scope, ATTEND};
+use crate::{db_run, now};
+
+/// What a check-in needs to know of its session and class.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionFacts {
+    pub session_id: i64,
+    pub class_id: i64,
+    pub class_org_id: i64,
+    pub class_title: String,
+    pub topic: String,
+    pub starts_at: DateTime<Utc>,
+    pub duration_minutes: i64,
+    pub session_status: String,
+    pub class_status: String,
+}
+
+impl SessionFacts {
+    /// Why this session takes no check-ins at `now`, if it does not. Check-in opens 12 hours
+    /// before the start and stays open after the end (operators enter late queues and paper).
+    pub fn refusal(&self, now: DateTime<Utc>) -> Option<&'static str> {
+        if now < self.starts_at - chrono::Duration::hours(12) {
+            Some("Buổi học chưa mở điểm danh: điểm danh mở từ 12 giờ trước giờ bắt đầu.")
+        } else if self.class_status == "finished" {
+            Some("Lớp học đã kết thúc; không nhận điểm danh nữa.")
+        } else if self.class_status == "cancelled" || self.session_status == "cancelled" {
+            Some("Buổi học đã bị hủy.")
+        } else {
+            None
+        }
+    }
+}
+
+/// The session's facts, without any scope check: callers check access with [`attendable`] or
+/// [`own_participant`].
+pub async fn session_facts(db: &Db, session_id: i64) -> Result<SessionFacts> {
+    let sql = "SELECT s.id AS session_id, k.id AS class_id, k.org_id AS class_org_id, k.title AS class_title, s.topic, \
+               s.starts_at, s.duration_minutes, s.status AS session_status, k.status AS class_status \
+               FROM study_sessions s JOIN classes k ON k.id = s.class_id WHERE s.id = $1";
+    let row: Option<SessionFacts> =
+        db_run!(db, p => sqlx::query_as(sql).bind(session_id).fetch_optional(p).await)?;
+    row.ok_or(StoreError::NotFound)
+}
+
+/// A participant as the check-in pages and the API name them.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Attendee {
+    pub participant_id: i64,
+    pub person_id: i64,
+    pub full_name: String,
+    pub party_card_number: Option<String>,
+}
+
+/// The participants of the session's class, among `ids` and `cards`, whom the caller may check
+/// in: everyone when they hold at least secretary on the class's organization, otherwise those
+/// of the bridge points in their subtree (R2.2). Removed participants are never returned.
+pub async fn attendable(
+    db: &Db,
+    scope: &Scope,
+    facts: &SessionFacts,
+    ids: &[i64],
+    cards: &[String],
+) -> Result<Vec<Attendee>> {
+    if ids.is_empty() && cards.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut wanted = Vec::new();
+    if !ids.is_empty() {
+        wanted.push(format!("pt.id IN ({})", placeholders(4, ids.len())));
+    }
+    if !cards.is_empty() {
+        wanted.push(format!(
+            "p.party_card_number IN ({})",
+            placeholders(4 + ids.len(), cards.len())
+        ));
+    }
+    let sql = format!(
+        "SELECT pt.id AS participant_id, pt.person_id, p.full_name, p.party_card_number \
+         FROM participants pt JOIN people p ON p.id = pt.person_id \
+         WHERE pt.class_id = $2 AND pt.removed_at IS NULL AND ({}) \
+         AND (EXISTS (SELECT 1 FROM orgs o WHERE o.id = $3 AND {}) \
+              OR pt.bridge_point_id IN (SELECT b.id FROM bridge_points b WHERE b.class_id = $2 AND {}))",
+        wanted.join(" OR "),
+        Scope::subtree_sql("o.id", 1, ATTEND),
+        Scope::subtree_sql("b.org_id", 1, ATTEND),
+    );
+    let rows: Vec<Attendee> = db_run!(db, p => {
+        let mut q = sqlx::query_as(&sql).bind(scope.account_id.0).bind(facts.class_id).bind(facts.class_org_id);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        for c in cards {
+            q = q.bind(c.clone());
+        }
+        q.fetch_all(p).await
+    })?;
+    Ok(rows)
+}
+
+/// The caller's own participant row in the session's class (QR self check-in), if listed.
+pub async fn own_participant(
+    db: &Db,
+    scope: &Scope,
+    facts: &SessionFacts,
+) -> Result<Option<Attendee>> {
+    let Some(person) = scope.person_id else {
+        return Ok(None);
+    };
+    let sql = "SELECT pt.id AS participant_id, pt.person_id, p.full_name, p.party_card_number \
+               FROM participants pt JOIN people p ON p.id = pt.person_id \
+               WHERE pt.class_id = $1 AND pt.person_id = $2 AND pt.removed_at IS NULL";
+    Ok(
+        db_run!(db, p => sqlx::query_as(sql).bind(facts.class_id).bind(person.0).fetch_optional(p).await)?,
+    )
+}
+
+/// One check-in, validated and authorized, ready to be written.
+#[derive(Debug, Clone)]
+pub struct Checkin {
+    pub id: CheckinId,
+    pub session_id: i64,
+    pub participant_id: i64,
+    pub direction: Direction,
+    pub at: DateTime<Utc>,
+    pub source: CheckinSource,
+    pub device_id: Option<String>,
+    pub recorded_by: Option<i64>,
+}
+
+/// A participant's check-ins of one session, oldest first (for the operator page).
+pub async fn events(
+    db: &Db,
+    session_id: i64,
+    participant_id: i64,
+) -> Result<Vec<(String, DateTime<Utc>)>> {
+    let sql = "SELECT direction, at FROM checkins WHERE session_id = $1 AND participant_id = $2 ORDER BY at";
+    Ok(
+        db_run!(db, p => sqlx::query_as(sql).bind(session_id).bind(participant_id).fetch_all(p).await)?,
+    )
+}
+
+/// How many participants of a session have checked in (for the operator's counter).
+pub async fn checked_in_count(db: &Db, session_id: i64) -> Result<i64> {
+    let sql = "SELECT COUNT(DISTINCT participant_id) FROM checkins WHERE session_id = $1 AND direction = 'in'";
+    let (n,): (i64,) = db_run!(db, p => sqlx::query_as(sql).bind(session_id).fetch_one(p).await)?;
+    Ok(n)
+}
+
+/// Per participant of a session: the first check-in and the last check-out.
+#[allow(clippy::type_complexity)]
+pub async fn first_in_last_out(
+    db: &Db,
+    session_id: i64,
+) -> Result<Vec<(i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>> {
+    let sql = "SELECT participant_id, MIN(CASE WHEN direction = 'in' THEN at END), MAX(CASE WHEN direction = 'out' THEN at END) \
+               FROM checkins WHERE session_id = $1 GROUP BY participant_id";
+    Ok(db_run!(db, p => sqlx::query_as(sql).bind(session_id).fetch_all(p).await)?)
+}
+
+/// Member card numbers of a class's participants, by participant id.
+pub async fn cards_of_class(db: &Db, class_id: i64) -> Result<HashMap<i64, String>> {
+    let sql = "SELECT pt.id, p.party_card_number FROM participants pt JOIN people p ON p.id = pt.person_id \
+               WHERE pt.class_id = $1 AND p.party_card_number IS NOT NULL";
+    let rows: Vec<(i64, String)> =
+        db_run!(db, p => sqlx::query_as(sql).bind(class_id).fetch_all(p).await)?;
+    Ok(rows.into_iter().collect())
+}
+
+type Reply = oneshot::Sender<Result<Vec<bool>>>;
+
+struct Job {
+    rows: Vec<Checkin>,
+    reply: Reply,
+}
+
+/// The one writer of check-ins in this process (group commit).
+#[derive(Clone, Debug)]
+pub struct CheckinWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+/// Check-ins committed together at most (a group waits for nobody: it takes what is queued).
+const GROUP_ROWS: usize = 2000;
+
+impl CheckinWriter {
+    /// Starts the writer task on the current runtime.
+    pub fn spawn(db: Db) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>(4096);
+        tokio::spawn(run_writer(db, rx));
+        Self { tx }
+    }
+
+    /// Writes `rows`; answers, once they are committed, whether each was new (`true`) or had
+    /// been stored before under the same id (`false`).
+    pub async fn write(&self, rows: Vec<Checkin>) -> Result<Vec<bool>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { rows, reply })
+            .await
+            .map_err(|_| StoreError::Internal("check-in writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Internal("check-in writer dropped a reply".into()))?
+    }
+}
+
+async fn run_writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        let mut rows = jobs[0].rows.len();
+        while rows < GROUP_ROWS {
+            match rx.try_recv() {
+                Ok(job) => {
+                    rows += job.rows.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let all: Vec<&Checkin> = jobs.iter().flat_map(|j| j.rows.iter()).collect();
+        match write_group(&db, &all).await {
+            Ok(stored) => {
+                let mut it = stored.into_iter();
+                for job in jobs {
+                    let mine: Vec<bool> = it.by_ref().take(job.rows.len()).collect();
+                    let _ = job.reply.send(Ok(mine));
+                }
+            }
+            Err(e) if jobs.len() > 1 => {
+                // One job's failure must not fail the others: write each on its own.
+                tracing::warn!(error = %e, jobs = jobs.len(), "check-in group failed; writing its jobs one by one");
+                for job in jobs {
+                    let refs: Vec<&Checkin> = job.rows.iter().collect();
+                    let _ = job.reply.send(write_group(&db, &refs).await);
+                }
+            }
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(StoreError::Internal(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+/// Writes one group in one transaction and recomputes the marks its new check-ins touch.
+async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<bool>> {
+    let received = now();
+    // The first of equal ids in the group is the one stored.
+    let mut seen = HashSet::new();
+    let fresh: Vec<&Checkin> = rows
+        .iter()
+        .copied()
+        .filter(|c| seen.insert(c.id.as_str()))
+        .collect();
+    let per_insert = db.rows_per_insert(9).min(500);
+    let stored: HashSet<String> = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let mut stored = HashSet::new();
+        for chunk in fresh.chunks(per_insert) {
+            let sql = format!(
+                "INSERT INTO checkins (id, session_id, participant_id, direction, at, source, device_id, recorded_by, received_at) \
+                 VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+                db.values(chunk.len(), 9, |ph| format!("({})", ph.join(", ")))
+            );
+            let mut q = sqlx::query_as::<_, (String,)>(&sql);
+            for c in chunk {
+                q = q.bind(c.id.as_str()).bind(c.session_id).bind(c.participant_id).bind(c.direction.code())
+                    .bind(c.at).bind(c.source.code()).bind(c.device_id.clone()).bind(c.recorded_by).bind(received);
+            }
+            stored.extend(q.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
+        }
+        // Recompute the marks of the pairs that got a new event.
+        let mut pairs: Vec<(i64, i64)> = fresh
+            .iter()
+            .filter(|c| stored.contains(c.id.as_str()))
+            .map(|c| (c.session_id, c.participant_id))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let recorder: HashMap<(i64, i64), Option<i64>> = fresh
+            .iter()
+            .map(|c| ((c.session_id, c.participant_id), c.recorded_by))
+            .collect();
+        for chunk in pairs.chunks(per_insert) {
+            let sql = format!(
+                "SELECT c.session_id, c.participant_id, c.direction, c.at, s.starts_at, s.duration_minutes \
+                 FROM checkins c JOIN study_sessions s ON s.id = c.session_id \
+                 WHERE (c.session_id, c.participant_id) IN (VALUES {})",
+                db.values(chunk.len(), 2, |ph| format!("({})", ph.join(", ")))
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64, String, DateTime<Utc>, DateTime<Utc>, i64)>(&sql);
+            for (s, pt) in chunk {
+                q = q.bind(*s).bind(*pt);
+            }
+            let mut by_pair: HashMap<(i64, i64), (DateTime<Utc>, i64, Vec<(Direction, DateTime<Utc>)>)> = HashMap::new();
+            for (s, pt, dir, at, start, len) in q.fetch_all(&mut *tx).await? {
+                if let Ok(d) = Direction::parse(&dir) {
+                    by_pair.entry((s, pt)).or_insert_with(|| (start, len, Vec::new())).2.push((d, at));
+                }
+            }
+            let marks: Vec<((i64, i64), (u32, u32))> = by_pair
+                .into_iter()
+                .filter_map(|(k, (start, len, ev))| {
+                    minutes_from_checkins(start, u32::try_from(len).unwrap_or(0), &ev).map(|m| (k, m))
+                })
+                .collect();
+            if marks.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "INSERT INTO attendance (session_id, participant_id, status, late_minutes, left_early_minutes, reason, recorded_by, recorded_at) \
+                 VALUES {} ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status, \
+                 late_minutes = excluded.late_minutes, left_early_minutes = excluded.left_early_minutes, reason = NULL, \
+                 recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+                db.values(marks.len(), 6, |ph| format!("({}, {}, 'present', {}, {}, NULL, {}, {})", ph[0], ph[1], ph[2], ph[3], ph[4], ph[5]))
+            );
+            let mut q = sqlx::query(&sql);
+            for ((s, pt), (late, early)) in &marks {
+                q = q.bind(*s).bind(*pt).bind(i64::from(*late)).bind(i64::from(*early))
+                    .bind(recorder.get(&(*s, *pt)).copied().flatten()).bind(received);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(stored)
+    })?;
+    // A later row with an id seen earlier in the group is a duplicate even if the first was new.
+    let mut first = HashSet::new();
+    Ok(rows
+        .iter()
+        .map(|c| first.insert(c.id.as_str()) && stored.contains(c.id.as_str()))
+        .collect())
+}
+
+/// The key that signs the QR codes of check-in (kept in the database, so every process and
+/// every restart agree on it).
+#[derive(Clone)]
+pub struct QrKey([u8; 32]);
+
+impl std::fmt::Debug for QrKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QrKey(..)")
+    }
+}
+
+/// Seconds one QR code is valid for display; a scan is accepted for a few windows more
+/// (the camera app and a slow connection take time).
+pub const QR_WINDOW_SECONDS: i64 = 15;
+const QR_GRACE_WINDOWS: i64 = 3;
+
+impl QrKey {
+    /// Loads the key, creating it on first use.
+    pub async fn load(db: &Db) -> Result<Self> {
+        let fresh: [u8; 32] = rand::random();
+        let hex: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
+        crate::db_exec!(db, p => sqlx::query("INSERT INTO app_secrets (name, value) VALUES ('qr_key', $1) ON CONFLICT (name) DO NOTHING")
+            .bind(&hex).execute(p).await)?;
+        let (stored,): (String,) = db_run!(db, p => sqlx::query_as("SELECT value FROM app_secrets WHERE name = 'qr_key'")
+            .fetch_one(p).await)?;
+        let mut key = [0u8; 32];
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = stored
+                .get(i * 2..i * 2 + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| StoreError::Internal("malformed qr_key".into()))?;
+        }
+        Ok(Self(key))
+    }
+
+    /// The time window a QR code belongs to.
+    pub fn window(at: DateTime<Utc>) -> i64 {
+        at.timestamp().div_euclid(QR_WINDOW_SECONDS)
+    }
+
+    fn mac(&self, session_id: i64, direction: Direction, window: i64) -> Result<Hmac<Sha256>> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0)
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        mac.update(format!("checkin:{session_id}:{}:{window}", direction.code()).as_bytes());
+        Ok(mac)
+    }
+
+    /// The signature put in the QR link (16 bytes, hex).
+    pub fn sign(&self, session_id: i64, direction: Direction, window: i64) -> Result<String> {
+        let tag = self
+            .mac(session_id, direction, window)?
+            .finalize()
+            .into_bytes();
+        Ok(tag.iter().take(16).map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Whether `sig` was made for this session, direction and window, and the window is recent.
+    pub fn verify(
+        &self,
+        session_id: i64,
+        direction: Direction,
+        window: i64,
+        sig: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let current = Self::window(now);
+        if window > current || window < current - QR_GRACE_WINDOWS {
+            return false;
+        }
+        let Some(bytes) = (0..sig.len() / 2)
+            .map(|i| {
+                sig.get(i * 2..i * 2 + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+        else {
+            return false;
+        };
+        if bytes.len() != 16 || sig.len() != 32 {
+            return false;
+        }
+        self.mac(session_id, direction, window)
+            .is_ok_and(|m| m.verify_truncated_left(&bytes).is_ok())
+    }
+}

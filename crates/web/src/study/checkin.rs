@@ -1,0 +1,449 @@
+//! Check-in in the field (R3.4): the operator's page (type a name or scan a member card), the
+//! rotating QR screen, and the participant's self check-in through the QR link.
+//!
+//! Every page works without JavaScript; with it, `checkin.js` keeps a queue in the browser so
+//! the operator page goes on taking check-ins while the connection is down.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use domain::study::{CheckinId, CheckinSource, Direction};
+use domain::text::fold;
+use store::study::checkins::{self, Attendee, Checkin, QrKey, SessionFacts};
+use store::study::classes::{self, Class, StudySession};
+use store::StoreError;
+
+use crate::app::AppState;
+use crate::auth::CsrfForm;
+use crate::error::{AppError, AppResult};
+use crate::pages::{Ctx, PageCtx};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/sessions/{id}/checkin",
+            get(operator_page).post(operator_mark),
+        )
+        .route("/sessions/{id}/qr", get(qr_screen))
+        .route("/q/{session}/{direction}/{window}/{sig}", get(self_checkin))
+        .route("/sw.js", get(crate::assets::service_worker))
+}
+
+/// A random id for a check-in made by a form: a double submit repeats it and is stored once.
+fn new_seed() -> String {
+    let bytes: [u8; 12] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("f-{hex}")
+}
+
+/// One participant as the operator sees them.
+struct Row {
+    participant_id: i64,
+    full_name: String,
+    card: String,
+    org_name: String,
+    bridge_point_name: Option<String>,
+    /// Folded name and card number, for the search box (also used by the offline script).
+    search: String,
+    first_in: Option<DateTime<Utc>>,
+    last_out: Option<DateTime<Utc>>,
+    status: Option<String>,
+}
+
+impl Row {
+    fn state_label(&self) -> String {
+        match (self.first_in, self.last_out) {
+            (Some(i), Some(o)) if o > i => {
+                format!("Vào {} · Ra {}", crate::fmt::time(&i), crate::fmt::time(&o))
+            }
+            (Some(i), _) => format!("Vào {}", crate::fmt::time(&i)),
+            _ => match self.status.as_deref() {
+                Some("present") => "Có mặt".into(),
+                Some("absent") => "Vắng".into(),
+                Some("excused") => "Vắng có lý do".into(),
+                _ => "Chưa đến".into(),
+            },
+        }
+    }
+    fn is_in(&self) -> bool {
+        self.first_in.is_some() || self.status.as_deref() == Some("present")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "study/checkin.html")]
+struct OperatorPage {
+    ctx: PageCtx,
+    c: Class,
+    s: StudySession,
+    rows: Vec<Row>,
+    total: usize,
+    present: usize,
+    q: String,
+    seed: String,
+    refusal: Option<&'static str>,
+}
+
+#[derive(Debug, serde::Deserialize, Default)]
+#[serde(default)]
+struct SearchQuery {
+    q: String,
+}
+
+/// Loads the session for someone who records attendance on it (secretary of the class's
+/// organization or of one of its bridge points).
+async fn load(
+    st: &AppState,
+    scope: &store::Scope,
+    id: i64,
+) -> AppResult<(Class, StudySession, classes::Access)> {
+    let (c, s) = classes::session(&st.db, scope, domain::ids::SessionId(id)).await?;
+    let access = classes::access(&st.db, scope, &c, store::scope::ATTEND).await?;
+    Ok((c, s, access))
+}
+
+async fn operator_page(
+    State(st): State<AppState>,
+    Ctx(ctx, user): Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<SearchQuery>,
+) -> AppResult<Response> {
+    let (c, s, access) = load(&st, user.scope(), id).await?;
+    let facts = checkins::session_facts(&st.db, id).await?;
+    let sheet = store::study::attendance::sheet(&st.db, &c, &s, &access).await?;
+    let times: HashMap<i64, (Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
+        checkins::first_in_last_out(&st.db, id)
+            .await?
+            .into_iter()
+            .map(|(p, i, o)| (p, (i, o)))
+            .collect();
+    let cards = checkins::cards_of_class(&st.db, c.id).await?;
+    let needle = fold(q.q.trim());
+    let mut rows: Vec<Row> = sheet
+        .into_iter()
+        .map(|r| {
+            let card = cards.get(&r.participant_id).cloned().unwrap_or_default();
+            let (first_in, last_out) = times.get(&r.participant_id).copied().unwrap_or_default();
+            Row {
+                search: format!("{} {}", fold(&r.full_name), card),
+                participant_id: r.participant_id,
+                full_name: r.full_name,
+                card,
+                org_name: r.org_name,
+                bridge_point_name: r.bridge_point_name,
+                first_in,
+                last_out,
+                status: r.status,
+            }
+        })
+        .collect();
+    let total = rows.len();
+    let present = rows.iter().filter(|r| r.is_in()).count();
+    if !needle.is_empty() {
+        rows.retain(|r| r.search.contains(&needle));
+    }
+    let ctx = ctx.with_nav("campaigns");
+    ctx.render(&OperatorPage {
+        ctx: ctx.clone(),
+        c,
+        s,
+        rows,
+        total,
+        present,
+        q: q.q,
+        seed: new_seed(),
+        refusal: facts.refusal(store::now()),
+    })
+}
+
+#[derive(Debug, serde::Deserialize, Default)]
+#[serde(default)]
+struct MarkForm {
+    /// The form's check-in id seed, made when the page was drawn.
+    seed: String,
+    /// A member card number typed or scanned, or a name to look for.
+    code: String,
+    /// "in" or "out" for the code box.
+    direction: String,
+    /// A row's button: "in:<participant>" or "out:<participant>".
+    mark: String,
+    q: String,
+}
+
+fn back_to(id: i64, q: &str) -> String {
+    if q.trim().is_empty() {
+        format!("/sessions/{id}/checkin")
+    } else {
+        format!("/sessions/{id}/checkin?q={}", super::url_encode(q.trim()))
+    }
+}
+
+async fn operator_mark(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<MarkForm>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let form = f.form;
+    load(&st, scope, id).await?;
+    let facts = checkins::session_facts(&st.db, id).await?;
+    if let Some(why) = facts.refusal(store::now()) {
+        return Ok(ctx.redirect(&back_to(id, &form.q), why));
+    }
+    let (direction, who) = if let Some((dir, pid)) = form.mark.split_once(':') {
+        let dir =
+            Direction::parse(dir).map_err(|_| AppError::BadRequest("Nút không hợp lệ.".into()))?;
+        let pid: i64 = pid
+            .parse()
+            .map_err(|_| AppError::BadRequest("Nút không hợp lệ.".into()))?;
+        let found = checkins::attendable(&st.db, scope, &facts, &[pid], &[]).await?;
+        (dir, found.into_iter().next())
+    } else {
+        let code = form.code.trim();
+        if code.is_empty() {
+            return Ok(ctx.redirect(
+                &back_to(id, ""),
+                "Gõ tên hoặc quét mã thẻ đảng viên rồi bấm Enter.",
+            ));
+        }
+        let dir = Direction::parse(&form.direction).unwrap_or(Direction::In);
+        let by_card = if code.bytes().all(|b| b.is_ascii_digit()) {
+            checkins::attendable(&st.db, scope, &facts, &[], &[code.to_owned()]).await?
+        } else {
+            Vec::new()
+        };
+        match by_card.into_iter().next() {
+            Some(a) => (dir, Some(a)),
+            // Not a card of this session: look the text up as a name.
+            None if !code.bytes().all(|b| b.is_ascii_digit()) => {
+                return Ok(Redirect::to(&back_to(id, code)).into_response())
+            }
+            None => {
+                return Ok(ctx.redirect(
+                    &back_to(id, ""),
+                    &format!("Không có số thẻ {code} trong danh sách buổi học này (hoặc ngoài phạm vi của bạn)."),
+                ))
+            }
+        }
+    };
+    let Some(who) = who else {
+        return Err(AppError::NotFound);
+    };
+    let seed = if form.seed.len() >= 8 && form.seed.len() <= 40 {
+        form.seed.clone()
+    } else {
+        new_seed()
+    };
+    let event = CheckinId::parse(&format!(
+        "{seed}:{}:{}",
+        who.participant_id,
+        direction.code()
+    ))
+    .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let now = store::now();
+    let stored = st
+        .checkins
+        .write(vec![Checkin {
+            id: event,
+            session_id: id,
+            participant_id: who.participant_id,
+            direction,
+            at: now,
+            source: CheckinSource::Operator,
+            device_id: None,
+            recorded_by: Some(scope.account_id.0),
+        }])
+        .await?;
+    let message = if stored.first().copied().unwrap_or(false) {
+        format!(
+            "Đã ghi {}: {} lúc {}.",
+            direction.label().to_lowercase(),
+            who.full_name,
+            crate::fmt::time(&now)
+        )
+    } else {
+        format!(
+            "Đã ghi trước đó: {} (bấm lại không tính thêm).",
+            who.full_name
+        )
+    };
+    // After a row button the search stays; after a scan the box is emptied for the next card.
+    let q = if form.mark.is_empty() { "" } else { &form.q };
+    Ok(ctx.redirect(&back_to(id, q), &message))
+}
+
+#[derive(Template)]
+#[template(path = "study/qr.html")]
+struct QrScreen {
+    ctx: PageCtx,
+    c: Class,
+    s: StudySession,
+    direction: Direction,
+    other: Direction,
+    svg: String,
+    link: String,
+    present: i64,
+    refusal: Option<&'static str>,
+}
+
+#[derive(Debug, serde::Deserialize, Default)]
+#[serde(default)]
+struct QrQuery {
+    direction: String,
+}
+
+/// The scheme and host the participant's phone reaches this server by.
+fn base_url(headers: &HeaderMap, st: &AppState) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let scheme = if crate::auth::is_secure(headers, st) {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+async fn qr_screen(
+    State(st): State<AppState>,
+    Ctx(ctx, user): Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<QrQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let (c, s, _) = load(&st, user.scope(), id).await?;
+    let facts = checkins::session_facts(&st.db, id).await?;
+    let direction = Direction::parse(&q.direction).unwrap_or(Direction::In);
+    let window = QrKey::window(store::now());
+    let sig = st.qr.sign(id, direction, window)?;
+    let link = format!(
+        "{}/q/{id}/{}/{window}/{sig}",
+        base_url(&headers, &st),
+        direction.code()
+    );
+    let svg = crate::auth_pages::qr_svg(&link);
+    let present = checkins::checked_in_count(&st.db, id).await?;
+    let ctx = ctx.with_nav("campaigns");
+    let mut resp = ctx.render(&QrScreen {
+        ctx: ctx.clone(),
+        c,
+        s,
+        other: if direction == Direction::In {
+            Direction::Out
+        } else {
+            Direction::In
+        },
+        direction,
+        svg,
+        link,
+        present,
+        refusal: facts.refusal(store::now()),
+    })?;
+    // The page renews itself with the next code, without JavaScript.
+    resp.headers_mut()
+        .insert(header::REFRESH, header::HeaderValue::from_static("15"));
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "study/checked_in.html")]
+struct CheckedIn {
+    ctx: PageCtx,
+    facts: SessionFacts,
+    who: Option<Attendee>,
+    direction: Direction,
+    at: DateTime<Utc>,
+    first_time: bool,
+    problem: Option<String>,
+}
+
+/// The participant's phone opened the QR link: check them in (or out) as themselves (R3.4).
+/// The link is signed for this session, direction and a 15-second window, and accepted for a
+/// minute; the check-in's id comes from the window, so scanning the same code twice counts once.
+async fn self_checkin(
+    State(st): State<AppState>,
+    Path((session, direction, window, sig)): Path<(i64, String, i64, String)>,
+    ctx: Result<Ctx, AppError>,
+) -> AppResult<Response> {
+    let Ctx(ctx, user) = match ctx {
+        Ok(c) => c,
+        Err(AppError::Unauthorized) => {
+            let next = format!("/q/{session}/{direction}/{window}/{sig}");
+            return Ok(
+                Redirect::to(&format!("/login?next={}", super::url_encode(&next))).into_response(),
+            );
+        }
+        Err(e) => return Err(e),
+    };
+    let direction = Direction::parse(&direction).map_err(|_| AppError::NotFound)?;
+    let facts = match checkins::session_facts(&st.db, session).await {
+        Ok(f) => f,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let now = store::now();
+    let mut page = CheckedIn {
+        ctx: ctx.clone(),
+        facts,
+        who: None,
+        direction,
+        at: now,
+        first_time: false,
+        problem: None,
+    };
+    if !st.qr.verify(session, direction, window, &sig, now) {
+        page.problem = Some(
+            "Mã QR đã hết hạn hoặc không đúng. Hãy quét lại mã đang hiển thị trên màn hình.".into(),
+        );
+        return ctx.render_invalid(&page);
+    }
+    if let Some(why) = page.facts.refusal(store::now()) {
+        page.problem = Some(why.into());
+        return ctx.render_invalid(&page);
+    }
+    let Some(who) = checkins::own_participant(&st.db, user.scope(), &page.facts).await? else {
+        page.problem = Some("Bạn không có tên trong danh sách lớp học này. Hãy báo người điều hành để được ghi tên hoặc điểm danh giúp.".into());
+        let mut resp = ctx.render(&page)?;
+        *resp.status_mut() = axum::http::StatusCode::FORBIDDEN;
+        return Ok(resp);
+    };
+    let id = CheckinId::parse(&format!(
+        "qr:{session}:{}:{}:{window}",
+        who.participant_id,
+        direction.code()
+    ))
+    .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let stored = st
+        .checkins
+        .write(vec![Checkin {
+            id,
+            session_id: session,
+            participant_id: who.participant_id,
+            direction,
+            at: now,
+            source: CheckinSource::Qr,
+            device_id: None,
+            recorded_by: Some(user.scope().account_id.0),
+        }])
+        .await?;
+    page.first_time = stored.first().copied().unwrap_or(false);
+    page.who = Some(who);
+    ctx.render(&page)
+}

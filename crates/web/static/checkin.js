@@ -1,0 +1,155 @@
+// quantriet — the operator's check-in page keeps working without a connection (R3.4).
+// Check-ins go to a queue in localStorage, each with an id made on this device, and are sent to
+// POST /api/v1/checkins whenever the server answers; the server stores each id once, so a queue
+// sent twice, out of order or from two devices never duplicates a record. Without this script
+// the page still works: every button is a plain form submit.
+(function () {
+  "use strict";
+  var form = document.getElementById("checkin-form");
+  var roster = document.getElementById("roster-form");
+  if (!form || !roster) return;
+  var session = Number(form.getAttribute("data-session"));
+  var csrf = form.getAttribute("data-csrf");
+  var code = document.getElementById("code");
+  var statusEl = document.getElementById("sync-status");
+  var countEl = document.getElementById("present-count");
+  var QUEUE = "qt-checkin-queue";
+
+  function hex(n) {
+    var a = new Uint8Array(n);
+    crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+  var device = localStorage.getItem("qt-device");
+  if (!device) { device = "d" + hex(6); localStorage.setItem("qt-device", device); }
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch (e) { return []; }
+  }
+  function save(q) { localStorage.setItem(QUEUE, JSON.stringify(q)); }
+
+  // Same folding as the server: no diacritics, đ → d, lower case, single spaces.
+  function fold(s) {
+    return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d")
+      .toLowerCase().replace(/\s+/g, " ").trim();
+  }
+  function rows() { return roster.querySelectorAll("tr[data-pid]"); }
+  function rowOf(pid) { return roster.querySelector('tr[data-pid="' + pid + '"]'); }
+
+  function show(text, offline) {
+    statusEl.hidden = !text;
+    statusEl.textContent = text || "";
+    statusEl.className = "sync" + (offline ? " offline" : "");
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function hhmm(d) { return pad(d.getHours()) + ":" + pad(d.getMinutes()); }
+
+  function refreshCount() {
+    var n = 0;
+    rows().forEach(function (r) { if (r.classList.contains("is-in")) n++; });
+    if (countEl) countEl.textContent = String(n);
+  }
+
+  function enqueue(pid, direction) {
+    var row = rowOf(pid);
+    var now = new Date();
+    var q = load();
+    q.push({ id: device + "-" + hex(8), session_id: session, participant_id: pid,
+             direction: direction, at: now.toISOString() });
+    save(q);
+    if (row) {
+      var name = row.querySelector(".who-cell").textContent;
+      var state = row.querySelector(".state");
+      state.textContent = (direction === "in" ? "Vào " : "Ra ") + hhmm(now);
+      row.classList.add("queued");
+      if (direction === "in") row.classList.add("is-in");
+      show("Đã ghi " + (direction === "in" ? "vào" : "ra") + ": " + name + " lúc " + hhmm(now) + ".", false);
+    }
+    refreshCount();
+    flush();
+  }
+
+  var sending = false;
+  function flush() {
+    var q = load();
+    if (sending || q.length === 0) return;
+    sending = true;
+    var batch = q.slice(0, 500);
+    fetch("/api/v1/checkins", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ device_id: device, checkins: batch })
+    }).then(function (resp) {
+      if (resp.status === 401 || resp.status === 403) {
+        show("Phiên đăng nhập đã hết: đăng nhập lại để gửi " + load().length + " lượt đang chờ.", true);
+        return null;
+      }
+      if (!resp.ok) throw new Error("HTTP " + resp.status);
+      return resp.json();
+    }).then(function (report) {
+      if (!report) return;
+      var answered = {};
+      var problems = [];
+      report.results.forEach(function (r) {
+        answered[r.id] = true;
+        if (r.outcome === "rejected") problems.push(r.message);
+      });
+      var rest = load().filter(function (c) { return !answered[c.id]; });
+      save(rest);
+      batch.forEach(function (c) {
+        var row = rowOf(c.participant_id);
+        if (row && !rest.some(function (x) { return x.participant_id === c.participant_id; })) row.classList.remove("queued");
+      });
+      if (problems.length) show("Không ghi được " + problems.length + " lượt: " + problems[0], true);
+      else if (rest.length) show("Còn " + rest.length + " lượt chờ gửi…", false);
+      else show("Đã gửi hết lên máy chủ.", false);
+      if (rest.length) setTimeout(flush, 0);
+    }).catch(function () {
+      show("Mất kết nối: " + load().length + " lượt đang chờ, sẽ tự gửi khi có mạng lại.", true);
+    }).then(function () { sending = false; });
+  }
+
+  // The code box: a scanned card number checks in at once; a name filters the list here.
+  form.addEventListener("submit", function (e) {
+    var text = code.value.trim();
+    var direction = form.querySelector("select[name=direction]").value;
+    if (!text) { e.preventDefault(); return; }
+    if (/^\d+$/.test(text)) {
+      var row = roster.querySelector('tr[data-card="' + text + '"]');
+      e.preventDefault();
+      if (row) { enqueue(Number(row.getAttribute("data-pid")), direction); code.value = ""; filter(""); }
+      else show("Không có số thẻ " + text + " trong danh sách buổi học này.", true);
+      return;
+    }
+    e.preventDefault();
+    filter(text);
+  });
+  function filter(text) {
+    var needle = fold(text);
+    rows().forEach(function (r) {
+      r.hidden = needle !== "" && r.getAttribute("data-search").indexOf(needle) < 0;
+    });
+  }
+  code.addEventListener("input", function () {
+    if (!/^\d+$/.test(code.value.trim())) filter(code.value);
+  });
+  // Row buttons.
+  roster.addEventListener("submit", function (e) {
+    var b = e.submitter;
+    if (!b || b.name !== "mark") return;
+    e.preventDefault();
+    var parts = b.value.split(":");
+    enqueue(Number(parts[1]), parts[0]);
+    code.focus();
+  });
+
+  window.addEventListener("online", flush);
+  window.addEventListener("offline", function () {
+    show("Mất kết nối: vẫn điểm danh bình thường, các lượt sẽ được gửi khi có mạng lại.", true);
+  });
+  setInterval(flush, 10000);
+  var waiting = load().length;
+  if (waiting) show(waiting + " lượt chờ gửi…", false);
+  flush();
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(function () {});
+})();

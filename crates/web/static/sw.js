@@ -1,0 +1,39 @@
+// quantriet — service worker for the offline check-in page (R3.4). It keeps the operator page
+// and the static files, so that the page opens again without a connection; check-ins themselves
+// wait in the page's queue (checkin.js), never here.
+"use strict";
+var CACHE = "qt-checkin-v1";
+var STATIC = ["/static/app.css", "/static/app.js", "/static/checkin.js"];
+
+self.addEventListener("install", function (e) {
+  e.waitUntil(caches.open(CACHE).then(function (c) { return c.addAll(STATIC); }).then(function () { return self.skipWaiting(); }));
+});
+self.addEventListener("activate", function (e) {
+  e.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k !== CACHE; }).map(function (k) { return caches.delete(k); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+self.addEventListener("fetch", function (e) {
+  var req = e.request;
+  if (req.method !== "GET") return;
+  var url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  if (STATIC.indexOf(url.pathname) >= 0) {
+    e.respondWith(caches.match(req).then(function (hit) { return hit || fetch(req); }));
+    return;
+  }
+  // The operator page: the network first, the last copy when there is none.
+  if (/^\/sessions\/\d+\/checkin$/.test(url.pathname)) {
+    e.respondWith(fetch(req).then(function (resp) {
+      if (resp.ok) {
+        var copy = resp.clone();
+        caches.open(CACHE).then(function (c) { c.put(url.pathname, copy); });
+      }
+      return resp;
+    }).catch(function () {
+      return caches.match(url.pathname).then(function (hit) {
+        return hit || new Response("Không có mạng và chưa có bản lưu của trang này.", { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+      });
+    }));
+  }
+});

@@ -1,0 +1,450 @@
+//! Check-in in the field (R3.4, issue 3): the offline queue API (idempotent by device-made ids,
+//! whatever the order, the repeats or the number of devices), the operator's form, the QR self
+//! check-in, and who may check in whom.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+both_engines! {
+    r3_4_offline_queue_stores_each_checkin_once => r3_4_offline_queue_stores_each_checkin_once_sqlite, r3_4_offline_queue_stores_each_checkin_once_postgres;
+    r3_4_concurrent_devices_never_duplicate => r3_4_concurrent_devices_never_duplicate_sqlite, r3_4_concurrent_devices_never_duplicate_postgres;
+    r3_4_checkin_scope_and_bad_input => r3_4_checkin_scope_and_bad_input_sqlite, r3_4_checkin_scope_and_bad_input_postgres;
+    r3_4_operator_form_without_javascript => r3_4_operator_form_without_javascript_sqlite, r3_4_operator_form_without_javascript_postgres;
+    r3_4_qr_self_checkin => r3_4_qr_self_checkin_sqlite, r3_4_qr_self_checkin_postgres;
+}
+
+/// A session of the demo commune's in-person class that started 10 minutes ago (local time),
+/// with its participants.
+pub struct Live {
+    pub starts_at: chrono::DateTime<Utc>,
+    pub session_id: i64,
+    pub participants: Vec<Value>,
+}
+
+pub async fn live_session(organizer: &Api) -> Live {
+    live_session_started(organizer, 10).await
+}
+
+/// Like [`live_session`], started `minutes_ago`.
+pub async fn live_session_started(organizer: &Api, minutes_ago: i64) -> Live {
+    let classes = items(&organizer.get_ok("/api/v1/classes").await);
+    let class = classes
+        .iter()
+        .find(|c| c["form"] == "in_person")
+        .unwrap_or_else(|| panic!("the demo commune has an in-person class: {classes:?}"));
+    let class_id = id(class);
+    let start = domain::study::utc_to_local(Utc::now() - Duration::minutes(minutes_ago));
+    let s = organizer
+        .post_ok(
+            &format!("/api/v1/classes/{class_id}/sessions"),
+            &json!({
+                "date": start.format("%d/%m/%Y").to_string(),
+                "start_time": start.format("%H:%M").to_string(),
+                "duration_minutes": 120,
+                "topic": "Buổi điểm danh thử",
+            }),
+            201,
+        )
+        .await;
+    let participants = items(
+        &organizer
+            .get_ok(&format!("/api/v1/classes/{class_id}/participants"))
+            .await,
+    );
+    assert!(participants.len() >= 10, "the class has participants");
+    Live {
+        starts_at: s["starts_at"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .expect("starts_at"),
+        session_id: id(&s),
+        participants,
+    }
+}
+
+/// The session's sheet rows by participant id.
+pub async fn sheet(api: &Api, session: i64) -> BTreeMap<i64, Value> {
+    items(
+        &api.get_ok(&format!("/api/v1/sessions/{session}/attendance"))
+            .await,
+    )
+    .into_iter()
+    .map(|r| (r["participant_id"].as_i64().unwrap_or_default(), r))
+    .collect()
+}
+
+fn checkin(id: &str, session: i64, participant: i64, direction: &str, at: &str) -> Value {
+    json!({"id": id, "session_id": session, "participant_id": participant, "direction": direction, "at": at})
+}
+
+fn outcomes(report: &Value) -> Vec<String> {
+    report["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results in {report}"))
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+async fn r3_4_offline_queue_stores_each_checkin_once(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let live = live_session_started(&organizer, 110).await;
+    let (a, b) = (id(&live.participants[0]), id(&live.participants[1]));
+    // The session starts on a whole minute, as typed; the check-ins are timed from there.
+    let start = live.starts_at;
+    let t = |m: i64| (start + Duration::minutes(m)).to_rfc3339();
+    let first = vec![
+        checkin("dev1-0001", live.session_id, a, "in", &t(7)),
+        checkin("dev1-0002", live.session_id, b, "in", &t(-5)),
+    ];
+    let r = organizer
+        .post_ok(
+            "/api/v1/checkins",
+            &json!({"device_id": "dev1", "checkins": first}),
+            200,
+        )
+        .await;
+    assert_eq!(outcomes(&r), ["stored", "stored"]);
+
+    // The same queue again, reordered, with a check-out and an earlier check-in that arrived late.
+    let again = vec![
+        checkin("dev1-0003", live.session_id, a, "in", &t(3)),
+        checkin("dev1-0002", live.session_id, b, "in", &t(-5)),
+        checkin("dev1-0004", live.session_id, b, "out", &t(100)),
+        checkin("dev1-0001", live.session_id, a, "in", &t(7)),
+    ];
+    let r = organizer
+        .post_ok(
+            "/api/v1/checkins",
+            &json!({"device_id": "dev1", "checkins": again}),
+            200,
+        )
+        .await;
+    assert_eq!(outcomes(&r), ["stored", "duplicate", "stored", "duplicate"]);
+    assert_eq!(r["stored"], 2);
+    assert_eq!(r["duplicates"], 2);
+
+    let rows = sheet(&organizer, live.session_id).await;
+    // a: first check-in 3 minutes after the start → 3 minutes late.
+    assert_eq!(rows[&a]["status"], "present");
+    assert_eq!(rows[&a]["late_minutes"], 3);
+    // b: early arrival, left 20 minutes before the end of the 120-minute session.
+    assert_eq!(rows[&b]["status"], "present");
+    assert_eq!(rows[&b]["late_minutes"], 0);
+    assert_eq!(rows[&b]["left_early_minutes"], 20);
+    let stored: i64 = count_checkins(&app, live.session_id).await;
+    assert_eq!(stored, 4, "four distinct ids, four records");
+}
+
+pub async fn count_checkins(app: &TestApp, session: i64) -> i64 {
+    let (n,): (i64,) = match &app.db {
+        store::Db::Sqlite(p) => {
+            sqlx::query_as("SELECT COUNT(*) FROM checkins WHERE session_id = $1")
+                .bind(session)
+                .fetch_one(p)
+                .await
+        }
+        store::Db::Postgres(p) => {
+            sqlx::query_as("SELECT COUNT(*) FROM checkins WHERE session_id = $1")
+                .bind(session)
+                .fetch_one(p)
+                .await
+        }
+    }
+    .unwrap();
+    n
+}
+
+async fn r3_4_concurrent_devices_never_duplicate(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let live = live_session(&organizer).await;
+    let now = Utc::now().to_rfc3339();
+    // Three devices hold overlapping queues (a device re-sends; two share records after a
+    // hand-over); all six uploads run at once.
+    let ids: Vec<String> = (0..30).map(|i| format!("shared-{i:04}")).collect();
+    let queue = |from: usize, to: usize| -> Vec<Value> {
+        (from..to)
+            .map(|i| {
+                let p = id(&live.participants[i % live.participants.len()]);
+                checkin(&ids[i], live.session_id, p, "in", &now)
+            })
+            .collect()
+    };
+    let uploads = vec![
+        queue(0, 20),
+        queue(10, 30),
+        queue(0, 30),
+        queue(5, 25),
+        queue(0, 20),
+        queue(20, 30),
+    ];
+    let mut handles = Vec::new();
+    for (n, q) in uploads.into_iter().enumerate() {
+        let api = organizer.clone();
+        handles.push(tokio::spawn(async move {
+            api.post_ok(
+                "/api/v1/checkins",
+                &json!({"device_id": format!("dev{n}"), "checkins": q}),
+                200,
+            )
+            .await
+        }));
+    }
+    let mut stored = 0;
+    let mut stored_ids = BTreeSet::new();
+    for h in handles {
+        let r = h.await.unwrap();
+        stored += r["stored"].as_i64().unwrap_or_default();
+        for x in r["results"].as_array().unwrap() {
+            if x["outcome"] == "stored" {
+                assert!(
+                    stored_ids.insert(x["id"].as_str().unwrap().to_owned()),
+                    "{x} stored twice"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        stored, 30,
+        "each of the 30 ids is stored by exactly one upload"
+    );
+    assert_eq!(count_checkins(&app, live.session_id).await, 30);
+}
+
+async fn r3_4_checkin_scope_and_bad_input(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let live = live_session(&organizer).await;
+    let a = id(&live.participants[0]);
+    let now = Utc::now().to_rfc3339();
+    // A member, and a cell secretary of this commune, may not check in for the commune's class.
+    for who in ["member", "secretary"] {
+        let api = app.api_login(who).await;
+        let r = api
+            .post_ok(
+                "/api/v1/checkins",
+                &json!({"checkins": [checkin(&format!("{who}-00001"), live.session_id, a, "in", &now)]}),
+                200,
+            )
+            .await;
+        assert_eq!(outcomes(&r), ["rejected"], "{who}: {r}");
+    }
+    assert_eq!(count_checkins(&app, live.session_id).await, 0);
+
+    // Bad lines are rejected one by one with a Vietnamese reason; the good line is stored.
+    let future = (Utc::now() + Duration::hours(2)).to_rfc3339();
+    let r = organizer
+        .post_ok(
+            "/api/v1/checkins",
+            &json!({"checkins": [
+                checkin("short", live.session_id, a, "in", &now),
+                checkin("good-000001", live.session_id, a, "sideways", &now),
+                checkin("good-000002", live.session_id, a, "in", &future),
+                checkin("good-000003", live.session_id, 99_999_999, "in", &now),
+                checkin("good-000004", 99_999_999, a, "in", &now),
+                checkin("good-000005", live.session_id, a, "in", &now),
+            ]}),
+            200,
+        )
+        .await;
+    assert_eq!(
+        outcomes(&r),
+        ["rejected", "rejected", "rejected", "rejected", "rejected", "stored"]
+    );
+    let messages: Vec<String> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x["message"].as_str().map(fold))
+        .collect();
+    assert!(messages[0].contains("ma luot diem danh"), "{messages:?}");
+    assert!(messages[2].contains("tuong lai"), "{messages:?}");
+    assert!(
+        messages[3].contains("khong co trong danh sach"),
+        "{messages:?}"
+    );
+    assert_eq!(count_checkins(&app, live.session_id).await, 1);
+
+    // A card number names the person as well.
+    let card = live
+        .participants
+        .iter()
+        .find_map(|p| p["party_card_number"].as_str().map(str::to_owned))
+        .expect("demo members have card numbers");
+    let r = organizer
+        .post_ok(
+            "/api/v1/checkins",
+            &json!({"checkins": [{"id": "card-000001", "session_id": live.session_id, "card_number": card, "direction": "in"}]}),
+            200,
+        )
+        .await;
+    assert_eq!(outcomes(&r), ["stored"], "{r}");
+
+    // Empty and oversized batches, and malformed JSON.
+    organizer
+        .post("/api/v1/checkins", &json!({"checkins": []}))
+        .await
+        .expect_error(422, "validation_failed");
+    let many: Vec<Value> = (0..1001)
+        .map(|i| checkin(&format!("many-{i:06}"), live.session_id, a, "in", &now))
+        .collect();
+    organizer
+        .post("/api/v1/checkins", &json!({"checkins": many}))
+        .await
+        .expect_error(422, "validation_failed");
+    // Without a login: 401; with the cookie but no CSRF header: refused.
+    let anon = client()
+        .post(app.url("/api/v1/checkins"))
+        .json(&json!({"checkins": [checkin("anon-000001", live.session_id, a, "in", &now)]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+    let browser = app.browser_login("organizer").await;
+    let r = browser
+        .api_post(
+            "/api/v1/checkins",
+            &json!({"checkins": [checkin("cookie-000001", live.session_id, a, "in", &now)]}),
+            None,
+        )
+        .await;
+    r.expect(403);
+}
+
+async fn r3_4_operator_form_without_javascript(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let live = live_session(&organizer).await;
+    let browser = app.browser_login("organizer").await;
+    let page = browser
+        .get(&format!("/sessions/{}/checkin", live.session_id))
+        .await;
+    page.expect(200);
+    let html = page.html();
+    let seed = scrape_input_value(&html, "seed").expect("the form carries a check-in seed");
+    let p = &live.participants[0];
+    let pid = id(p);
+    let mark = format!("in:{pid}");
+    let path = format!("/sessions/{}/checkin", live.session_id);
+    // Twice the same submit (a double click): one record.
+    for _ in 0..2 {
+        browser
+            .post_form(&path, &[("seed", &seed), ("mark", &mark)])
+            .await
+            .expect_redirect(&path);
+    }
+    assert_eq!(count_checkins(&app, live.session_id).await, 1);
+    let rows = sheet(&organizer, live.session_id).await;
+    assert_eq!(rows[&pid]["status"], "present");
+    let page = browser.get(&path).await.html();
+    assert!(fold(&page).contains("vao "), "the row shows the time in");
+
+    // A scanned card number checks in at once; a name becomes a search.
+    let other = live
+        .participants
+        .iter()
+        .skip(1)
+        .find(|p| p["party_card_number"].is_string())
+        .unwrap();
+    let card = other["party_card_number"].as_str().unwrap();
+    let fresh_seed = scrape_input_value(&browser.get(&path).await.html(), "seed").unwrap();
+    browser
+        .post_form(
+            &path,
+            &[("seed", &fresh_seed), ("code", card), ("direction", "in")],
+        )
+        .await
+        .expect_redirect(&path);
+    assert_eq!(count_checkins(&app, live.session_id).await, 2);
+    let name = other["full_name"].as_str().unwrap();
+    let given = name.rsplit(' ').next().unwrap();
+    let to = browser
+        .post_form(&path, &[("seed", &fresh_seed), ("code", &fold(given))])
+        .await
+        .expect_redirect(&path);
+    let found = browser.get(&to).await.html();
+    assert!(
+        found.contains(name),
+        "searching «{given}» without diacritics finds {name}"
+    );
+    // An unknown card number is said plainly and records nothing.
+    browser
+        .post_form(&path, &[("seed", &fresh_seed), ("code", "999999999999")])
+        .await
+        .expect_redirect(&path);
+    assert_eq!(count_checkins(&app, live.session_id).await, 2);
+    // Without the CSRF field: refused.
+    let r = browser
+        .post_raw(&path, form(&[("seed", &fresh_seed), ("mark", &mark)]))
+        .await;
+    r.expect(403);
+    // A cell secretary (no right on the commune's class) cannot open the page.
+    let secretary = app.browser_login("secretary").await;
+    let status = secretary.get(&path).await.status;
+    assert!(status == 403 || status == 404, "secretary got {status}");
+}
+
+async fn r3_4_qr_self_checkin(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let live = live_session(&organizer).await;
+    let operator = app.browser_login("organizer").await;
+    let screen = operator
+        .get(&format!("/sessions/{}/qr", live.session_id))
+        .await;
+    screen.expect(200);
+    assert_eq!(
+        screen.headers.get("refresh").and_then(|v| v.to_str().ok()),
+        Some("15"),
+        "the QR screen renews itself without JavaScript"
+    );
+    let html = screen.html();
+    assert!(html.contains("<svg"), "the server draws the QR code");
+    let link = html
+        .split("Đường dẫn của mã: ")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the link is on the page");
+    let path = link
+        .find("/q/")
+        .map(|i| unescape(&link[i..]))
+        .expect("a /q/ link");
+
+    // Not logged in: to the login page, coming back afterwards.
+    let anon = app.anon_get(&path).await;
+    let to = anon.expect_redirect("/login");
+    assert!(to.contains("next="), "{to}");
+
+    // The member is a participant of the class: checked in by opening the link.
+    let member = app.browser_login("member").await;
+    let me = app.api_login("member").await.get_ok("/api/v1/me").await;
+    let person = me["person_id"].as_i64().expect("member has a person");
+    let mine = live
+        .participants
+        .iter()
+        .find(|p| p["person_id"] == person)
+        .expect("the demo member is listed in the commune's class");
+    let page = member.get(&path).await;
+    page.expect(200);
+    assert!(fold(&page.html()).contains("da diem danh vao"));
+    // Scanning the same code again counts once.
+    member.get(&path).await.expect(200);
+    assert_eq!(count_checkins(&app, live.session_id).await, 1);
+    let rows = sheet(&organizer, live.session_id).await;
+    assert_eq!(rows[&id(mine)]["status"], "present");
+    assert!(rows[&id(mine)]["late_minutes"].as_i64().unwrap() >= 9);
+
+    // A forged or altered signature is refused.
+    let mut forged = path.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == '0' { '1' } else { '0' });
+    let r = member.get(&forged).await;
+    r.expect(422);
+    assert!(fold(&r.html()).contains("het han"));
+    assert_eq!(count_checkins(&app, live.session_id).await, 1);
+    // Someone who is not on the list (the admin has no person) is told so, and nothing is stored.
+    let admin = app.browser_login("admin").await;
+    admin.get(&path).await.expect(403);
+    assert_eq!(count_checkins(&app, live.session_id).await, 1);
+}
