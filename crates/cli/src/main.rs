@@ -1,6 +1,7 @@
 //! The `quantriet` binary: serve (default), migrate, demo, create-admin, bench.
 
 mod bench;
+mod bench_checkin;
 mod config;
 
 use anyhow::Context;

@@ -131,6 +131,35 @@ pub async fn create_session(db: &Db, account: AccountId) -> Result<String> {
     start_session(db, account, Stage::Full, "").await
 }
 
+/// Full sessions for many accounts at once, in one transaction (benchmark fixtures); returns
+/// the tokens in the order of `accounts`.
+pub async fn bulk_sessions(db: &Db, accounts: &[AccountId]) -> Result<Vec<String>> {
+    let now = now();
+    let expires = now + Duration::days(SESSION_DAYS);
+    let tokens: Vec<(String, String)> = accounts
+        .iter()
+        .map(|_| (random_token(), random_token()))
+        .collect();
+    let per = db.rows_per_insert(5).min(1000);
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        for (accs, toks) in accounts.chunks(per).zip(tokens.chunks(per)) {
+            let sql = format!(
+                "INSERT INTO login_sessions (token_hash, account_id, csrf_token, created_at, expires_at) VALUES {}",
+                db.values(accs.len(), 5, |ph| format!("({})", ph.join(", ")))
+            );
+            let mut q = sqlx::query(&sql);
+            for (a, (token, csrf)) in accs.iter().zip(toks) {
+                q = q.bind(token_hash(token)).bind(a.0).bind(csrf.clone()).bind(now).bind(expires);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(tokens.into_iter().map(|(t, _)| t).collect())
+}
+
 /// Starts a session at `stage` from address `ip`.
 pub async fn start_session(db: &Db, account: AccountId, stage: Stage, ip: &str) -> Result<String> {
     let token = random_token();

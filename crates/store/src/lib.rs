@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod benchdata;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -141,22 +141,20 @@ pub fn member_link(class_id: i64) -> String {
     format!("/me#class-{class_id}")
 }
 
-/// The resolutions a class studies, as named in a notification: number and title for public
-/// ones, the number only for classified ones (R2.8).
+/// The resolutions a class studies, as named in a notification: public ones only, by number
+/// and title. A classified resolution is never named, not even by its number: the person may
+/// lack the clearance to see it (R2.8).
 async fn resolution_names(db: &Db, class: &Class) -> Result<String> {
-    let rows: Vec<(String, String, String)> = db_run!(db, p => sqlx::query_as(
-        "SELECT r.number, r.title, r.classification FROM campaign_resolutions cr JOIN resolutions r ON r.id = cr.resolution_id \
-         WHERE cr.campaign_id = $1 ORDER BY r.released_on, r.id")
+    let rows: Vec<(String, String)> = db_run!(db, p => sqlx::query_as(
+        "SELECT r.number, r.title FROM campaign_resolutions cr JOIN resolutions r ON r.id = cr.resolution_id \
+         WHERE cr.campaign_id = $1 AND r.classification = 'public' ORDER BY r.released_on, r.id")
         .bind(class.campaign_id).fetch_all(p).await)?;
+    if rows.is_empty() {
+        return Ok("nội dung của lớp học".into());
+    }
     Ok(rows
         .into_iter()
-        .map(|(number, title, classification)| {
-            if classification == "public" {
-                format!("{number} ({title})")
-            } else {
-                number
-            }
-        })
+        .map(|(number, title)| format!("{number} ({title})"))
         .collect::<Vec<_>>()
         .join("; "))
 }

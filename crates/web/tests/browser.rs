@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 #[path = "http/harness.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod harness;
 
 use std::process::{Child, Command, Stdio};
@@ -275,4 +275,179 @@ async fn organizer_marks_attendance_in_the_browser() {
         .script(&format!("return document.getElementById('{first}').value"))
         .await;
     assert_eq!(kept, json!("absent"));
+}
+
+/// A session of the demo commune's in-person class that started 10 minutes ago, made through
+/// the API; returns its id and the class's participants.
+async fn live_session(app: &harness::TestApp) -> (i64, Vec<Value>) {
+    let organizer = app.api_login("organizer").await;
+    let classes = harness::items(&organizer.get_ok("/api/v1/classes").await);
+    let class_id = harness::id(classes.iter().find(|c| c["form"] == "in_person").unwrap());
+    let start = domain::study::utc_to_local(chrono::Utc::now() - chrono::Duration::minutes(10));
+    let s = organizer
+        .post_ok(
+            &format!("/api/v1/classes/{class_id}/sessions"),
+            &json!({"date": start.format("%d/%m/%Y").to_string(), "start_time": start.format("%H:%M").to_string(),
+                    "duration_minutes": 120, "topic": "Buổi thử điểm danh"}),
+            201,
+        )
+        .await;
+    let people = harness::items(
+        &organizer
+            .get_ok(&format!("/api/v1/classes/{class_id}/participants"))
+            .await,
+    );
+    (harness::id(&s), people)
+}
+
+async fn checkin_count(app: &harness::TestApp, session: i64) -> i64 {
+    let store::Db::Sqlite(p) = &app.db else {
+        panic!("browser tests run on SQLite")
+    };
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM checkins WHERE session_id = $1")
+        .bind(session)
+        .fetch_one(p)
+        .await
+        .unwrap();
+    n
+}
+
+/// R3.4: on a phone, a member opens the link of the QR code shown on the operator's screen,
+/// logs in when asked, and lands checked in; the page fits the phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_checks_in_by_qr_on_a_phone() {
+    let Some(app) = harness::spawn(store::testing::Engine::Sqlite).await else {
+        return;
+    };
+    let (session, _) = live_session(&app).await;
+    // The operator's screen (read over HTTP): the link inside the QR code.
+    let operator = app.browser_login("organizer").await;
+    let screen = operator
+        .get(&format!("/sessions/{session}/qr"))
+        .await
+        .html();
+    let link = screen
+        .split("Đường dẫn của mã: ")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .map(harness::unescape)
+        .unwrap();
+    assert!(link.starts_with(&app.base), "{link}");
+    let Some(b) = Browser::start(390, 844).await else {
+        return;
+    };
+    // What the phone's camera app opens: not logged in yet, so the login page comes first.
+    b.go(&link).await;
+    b.wait_for_text("Đăng nhập").await;
+    b.type_into("#username", "member").await;
+    b.type_into("#password", harness::PASSWORD).await;
+    b.click("button[type=submit]").await;
+    let html = b.wait_for_text("Đã điểm danh vào").await;
+    assert!(html.contains("lúc"), "{html}");
+    assert_eq!(checkin_count(&app, session).await, 1);
+    let overflow = b
+        .script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+        .await;
+    assert_eq!(
+        overflow,
+        Value::Bool(false),
+        "the check-in page fits a phone"
+    );
+}
+
+/// R3.4: the operator page goes offline, keeps taking check-ins (a row button and a scanned
+/// card number), queues them in the browser, and sends them when the connection returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_page_takes_checkins_offline_and_syncs() {
+    let Some(app) = harness::spawn(store::testing::Engine::Sqlite).await else {
+        return;
+    };
+    let (session, people) = live_session(&app).await;
+    let Some(b) = Browser::start(1280, 900).await else {
+        return;
+    };
+    b.login(&app.base, "organizer").await;
+    b.go(&format!("{}/sessions/{session}/checkin", app.base))
+        .await;
+    b.wait_for_text("Điểm danh tại chỗ").await;
+    // The service worker is installed for the next time the page opens without a network.
+    for _ in 0..100 {
+        let ready = b
+            .script("return !!(navigator.serviceWorker && navigator.serviceWorker.controller) || window.__swReady === true")
+            .await;
+        if ready == Value::Bool(true) {
+            break;
+        }
+        b.script("navigator.serviceWorker.ready.then(function(){window.__swReady=true})")
+            .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let offline = |on: bool| json!({"network_conditions": {"offline": on, "latency": 0, "download_throughput": 1_000_000, "upload_throughput": 1_000_000}});
+    b.cmd(
+        reqwest::Method::POST,
+        "/chromium/network_conditions",
+        offline(true),
+    )
+    .await;
+    // A row's button, then a card number typed by the barcode scanner with Enter.
+    let first = harness::id(&people[0]);
+    b.click(&format!(
+        "tr[data-pid='{first}'] button[value='in:{first}']"
+    ))
+    .await;
+    let other = people
+        .iter()
+        .skip(1)
+        .find(|p| p["party_card_number"].is_string())
+        .unwrap();
+    let card = other["party_card_number"].as_str().unwrap();
+    b.type_into("#code", &format!("{card}\u{E007}")).await;
+    // Both wait in the queue; nothing reached the server.
+    let mut queued = Value::Null;
+    for _ in 0..50 {
+        queued = b
+            .script("return JSON.parse(localStorage.getItem('qt-checkin-queue')||'[]').length")
+            .await;
+        if queued == json!(2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(queued, json!(2), "two check-ins queued offline");
+    b.wait_for_text("Mất kết nối").await;
+    assert_eq!(checkin_count(&app, session).await, 0);
+    let shown = b.find("#present-count").await;
+    let count = b
+        .cmd(
+            reqwest::Method::GET,
+            &format!("/element/{shown}/text"),
+            Value::Null,
+        )
+        .await;
+    assert!(count.as_str().unwrap().parse::<i64>().unwrap() >= 2);
+
+    // Back online: the queue is sent, once.
+    b.cmd(
+        reqwest::Method::POST,
+        "/chromium/network_conditions",
+        offline(false),
+    )
+    .await;
+    b.script("window.dispatchEvent(new Event('online'))").await;
+    for _ in 0..150 {
+        if checkin_count(&app, session).await == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(checkin_count(&app, session).await, 2);
+    b.wait_for_text("Đã gửi hết").await;
+    let left = b
+        .script("return JSON.parse(localStorage.getItem('qt-checkin-queue')||'[]').length")
+        .await;
+    assert_eq!(left, json!(0));
+    // Sending the same queue again (a second tab, a retry) adds nothing.
+    b.script("localStorage.setItem('qt-checkin-queue', JSON.stringify([]))")
+        .await;
+    assert_eq!(checkin_count(&app, session).await, 2);
 }

@@ -71,21 +71,30 @@ pub fn minutes_from_checkins(
     duration_minutes: u32,
     events: &[(Direction, DateTime<Utc>)],
 ) -> Option<(u32, u32)> {
-    let first_in = events
-        .iter()
-        .filter(|(d, _)| *d == Direction::In)
-        .map(|(_, at)| *at)
-        .min()?;
-    let last_in = events
-        .iter()
-        .filter(|(d, _)| *d == Direction::In)
-        .map(|(_, at)| *at)
-        .max()?;
+    let ins = || {
+        events
+            .iter()
+            .filter(|(d, _)| *d == Direction::In)
+            .map(|(_, at)| *at)
+    };
     let last_out = events
         .iter()
         .filter(|(d, _)| *d == Direction::Out)
         .map(|(_, at)| *at)
         .max();
+    minutes_from_times(start, duration_minutes, ins().min(), ins().max(), last_out)
+}
+
+/// [`minutes_from_checkins`] from the three times that decide it (as SQL aggregates them).
+pub fn minutes_from_times(
+    start: DateTime<Utc>,
+    duration_minutes: u32,
+    first_in: Option<DateTime<Utc>>,
+    last_in: Option<DateTime<Utc>>,
+    last_out: Option<DateTime<Utc>>,
+) -> Option<(u32, u32)> {
+    let first_in = first_in?;
+    let last_in = last_in.unwrap_or(first_in);
     let end = start + Duration::minutes(i64::from(duration_minutes));
     let minutes = |from: DateTime<Utc>, to: DateTime<Utc>| {
         let m = (to - from)

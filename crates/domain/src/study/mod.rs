@@ -1,11 +1,11 @@
 //! Campaigns, classes, sessions, participants and attendance (R2.1–R2.6, R3.1, R3.3–R3.5).
 
 mod attendance;
+pub mod attendance_file;
 mod checkin;
 mod feedback;
 mod inputs;
 mod participants;
-pub mod attendance_file;
 pub mod seats;
 
 pub use attendance::*;

@@ -217,7 +217,9 @@ pub struct FinishReport {
 pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishReport> {
     classes::require_planner(db, scope, class).await?;
     if class.status == super::changes::CLASS_CANCELLED {
-        return Err(StoreError::Rule("Lớp học đã bị hủy, không thể kết thúc.".into()));
+        return Err(StoreError::Rule(
+            "Lớp học đã bị hủy, không thể kết thúc.".into(),
+        ));
     }
     if class.session_count == 0 {
         return Err(StoreError::Rule("Lớp học chưa có buổi học nào.".into()));

@@ -96,13 +96,16 @@ pub enum ClassShift {
     NewFirstStart(DateTime<Utc>),
 }
 
+/// One move of a postponement: (session id, old start, new start).
+pub type Move = (i64, DateTime<Utc>, DateTime<Utc>);
+
 /// The moves of postponing a class: (session id, old start, new start) for every unfinished
 /// session, all by the same delta. Pure, so the rule is tested without a database.
 pub fn plan_shift(
     sessions: &[SessionState],
     shift: ClassShift,
     now: DateTime<Utc>,
-) -> std::result::Result<Vec<(i64, DateTime<Utc>, DateTime<Utc>)>, String> {
+) -> std::result::Result<Vec<Move>, String> {
     let todo: Vec<&SessionState> = sessions.iter().filter(|s| s.is_unfinished(now)).collect();
     let Some(first) = todo.iter().map(|s| s.starts_at).min() else {
         return Err("Lớp học không còn buổi học nào chưa diễn ra để hoãn.".into());

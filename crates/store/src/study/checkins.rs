@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use domain::study::{minutes_from_checkins, CheckinId, CheckinSource, Direction};
+use domain::study::{minutes_from_times, CheckinId, CheckinSource, Direction};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
@@ -98,7 +98,7 @@ pub async fn attendable(
          FROM participants pt JOIN people p ON p.id = pt.person_id \
          WHERE pt.class_id = $2 AND pt.removed_at IS NULL AND ({}) \
          AND (EXISTS (SELECT 1 FROM orgs o WHERE o.id = $3 AND {}) \
-              OR pt.bridge_point_id IN (SELECT b.id FROM bridge_points b WHERE b.class_id = $2 AND {}))",
+              OR EXISTS (SELECT 1 FROM bridge_points b WHERE b.id = pt.bridge_point_id AND {}))",
         wanted.join(" OR "),
         Scope::subtree_sql("o.id", 1, ATTEND),
         Scope::subtree_sql("b.org_id", 1, ATTEND),
@@ -162,6 +162,12 @@ pub async fn events(
 pub async fn checked_in_count(db: &Db, session_id: i64) -> Result<i64> {
     let sql = "SELECT COUNT(DISTINCT participant_id) FROM checkins WHERE session_id = $1 AND direction = 'in'";
     let (n,): (i64,) = db_run!(db, p => sqlx::query_as(sql).bind(session_id).fetch_one(p).await)?;
+    Ok(n)
+}
+
+/// Check-in records of a session (for benchmarks and checks).
+pub async fn count_for_session(db: &Db, session_id: i64) -> Result<i64> {
+    let (n,): (i64,) = db_run!(db, p => sqlx::query_as("SELECT COUNT(*) FROM checkins WHERE session_id = $1").bind(session_id).fetch_one(p).await)?;
     Ok(n)
 }
 
@@ -306,25 +312,26 @@ async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<bool>> {
             .collect();
         for chunk in pairs.chunks(per_insert) {
             let sql = format!(
-                "SELECT c.session_id, c.participant_id, c.direction, c.at, s.starts_at, s.duration_minutes \
+                "SELECT c.session_id, c.participant_id, MIN(CASE WHEN c.direction = 'in' THEN c.at END), \
+                 MAX(CASE WHEN c.direction = 'in' THEN c.at END), MAX(CASE WHEN c.direction = 'out' THEN c.at END), \
+                 s.starts_at, s.duration_minutes \
                  FROM checkins c JOIN study_sessions s ON s.id = c.session_id \
-                 WHERE (c.session_id, c.participant_id) IN (VALUES {})",
+                 WHERE (c.session_id, c.participant_id) IN (VALUES {}) \
+                 GROUP BY c.session_id, c.participant_id, s.starts_at, s.duration_minutes",
                 db.values(chunk.len(), 2, |ph| format!("({})", ph.join(", ")))
             );
-            let mut q = sqlx::query_as::<_, (i64, i64, String, DateTime<Utc>, DateTime<Utc>, i64)>(&sql);
+            type Times = (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>, i64);
+            let mut q = sqlx::query_as::<_, Times>(&sql);
             for (s, pt) in chunk {
                 q = q.bind(*s).bind(*pt);
             }
-            let mut by_pair: HashMap<(i64, i64), (DateTime<Utc>, i64, Vec<(Direction, DateTime<Utc>)>)> = HashMap::new();
-            for (s, pt, dir, at, start, len) in q.fetch_all(&mut *tx).await? {
-                if let Ok(d) = Direction::parse(&dir) {
-                    by_pair.entry((s, pt)).or_insert_with(|| (start, len, Vec::new())).2.push((d, at));
-                }
-            }
-            let marks: Vec<((i64, i64), (u32, u32))> = by_pair
+            let marks: Vec<((i64, i64), (u32, u32))> = q
+                .fetch_all(&mut *tx)
+                .await?
                 .into_iter()
-                .filter_map(|(k, (start, len, ev))| {
-                    minutes_from_checkins(start, u32::try_from(len).unwrap_or(0), &ev).map(|m| (k, m))
+                .filter_map(|(s, pt, first_in, last_in, last_out, start, len)| {
+                    minutes_from_times(start, u32::try_from(len).unwrap_or(0), first_in, last_in, last_out)
+                        .map(|m| ((s, pt), m))
                 })
                 .collect();
             if marks.is_empty() {

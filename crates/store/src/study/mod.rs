@@ -3,8 +3,8 @@
 pub mod attendance;
 pub mod attendance_import;
 pub mod campaigns;
-pub mod checkins;
 pub mod changes;
+pub mod checkins;
 pub mod classes;
 pub mod feedback;
 pub mod owes;

@@ -74,75 +74,108 @@ pub struct OwesSummary {
     pub children: Vec<OrgTally>,
 }
 
-/// The set of owing members with their reason, as a CTE named `owing`.
+/// The CTEs every query here starts with: `rc` the classes of campaigns containing the
+/// resolution, `listed` the people on their lists, `marked` those with an attendance mark or a
+/// check-in there, `rt` those owing a retake of one of them.
 /// `$1` account id, `$2` resolution id, `$3` the organization whose subtree is asked.
-fn owing_cte() -> String {
-    format!(
-        "WITH rc AS (SELECT k.id FROM classes k JOIN campaign_resolutions cr ON cr.campaign_id = k.campaign_id WHERE cr.resolution_id = $2), \
-         listed AS (SELECT DISTINCT pt.person_id FROM participants pt JOIN rc ON rc.id = pt.class_id WHERE pt.removed_at IS NULL), \
-         marked AS (SELECT DISTINCT pt.person_id FROM participants pt JOIN rc ON rc.id = pt.class_id WHERE pt.removed_at IS NULL \
-            AND (EXISTS (SELECT 1 FROM attendance a WHERE a.participant_id = pt.id) OR EXISTS (SELECT 1 FROM checkins ci WHERE ci.participant_id = pt.id))), \
-         rt AS (SELECT DISTINCT r.person_id FROM retakes r JOIN rc ON rc.id = r.class_id), \
-         owing AS (SELECT p.id, p.org_id, p.full_name, p.party_card_number, p.sort_key, \
-            CASE WHEN rt.person_id IS NOT NULL THEN 'retake' WHEN m.person_id IS NOT NULL THEN 'absent' \
-                 WHEN l.person_id IS NOT NULL THEN 'not_checked_in' ELSE 'not_assigned' END AS reason \
-            FROM org_closure sc JOIN people p ON p.org_id = sc.descendant_id \
-            LEFT JOIN rt ON rt.person_id = p.id LEFT JOIN marked m ON m.person_id = p.id LEFT JOIN listed l ON l.person_id = p.id \
-            WHERE sc.ancestor_id = $3 AND p.status = 'active' AND {} \
-              AND NOT EXISTS (SELECT 1 FROM completions c WHERE c.person_id = p.id AND c.resolution_id = $2)) ",
-        Scope::subtree_sql("p.org_id", 1, READ)
-    )
-}
+///
+/// Check-ins are found through the class's sessions: their index leads with the session, and a
+/// conference day holds millions of them, so a probe by participant alone would scan them all.
+const BASE_CTE: &str = "WITH rc AS (SELECT k.id FROM classes k JOIN campaign_resolutions cr ON cr.campaign_id = k.campaign_id WHERE cr.resolution_id = $2), \
+     listed AS (SELECT DISTINCT pt.person_id FROM participants pt JOIN rc ON rc.id = pt.class_id WHERE pt.removed_at IS NULL), \
+     marked AS (SELECT DISTINCT pt.person_id FROM participants pt JOIN rc ON rc.id = pt.class_id WHERE pt.removed_at IS NULL \
+        AND (EXISTS (SELECT 1 FROM attendance a WHERE a.participant_id = pt.id) \
+          OR EXISTS (SELECT 1 FROM study_sessions s JOIN checkins ci ON ci.session_id = s.id AND ci.participant_id = pt.id WHERE s.class_id = pt.class_id))), \
+     rt AS (SELECT DISTINCT r.person_id FROM retakes r JOIN rc ON rc.id = r.class_id)";
+
+/// The reason of a member `p` without a completion, from the joins `rt`, `m` (marked), `l` (listed).
+const REASON_SQL: &str =
+    "CASE WHEN rt.person_id IS NOT NULL THEN 'retake' WHEN m.person_id IS NOT NULL THEN 'absent' \
+     WHEN l.person_id IS NOT NULL THEN 'not_checked_in' ELSE 'not_assigned' END";
+
+const COMPLETED_SQL: &str =
+    "EXISTS (SELECT 1 FROM completions c WHERE c.person_id = p.id AND c.resolution_id = $2)";
 
 /// Counts per reason and per child organization for `org`'s subtree. The caller must read `org`
 /// (`NotFound` otherwise); the resolution comes from [`crate::resolutions::get`], so a classified
 /// one the caller is not cleared for never gets here.
+///
+/// One pass over the subtree's members: each is put in the bucket of the child organization it
+/// lies under (or of `org` itself) and counted by state (completed, or the reason it owes).
 pub async fn summary(db: &Db, scope: &Scope, org: OrgId, res: &Resolution) -> Result<OwesSummary> {
     scope.require(db, org, READ).await?;
-    let reasons_sql = format!(
-        "{} SELECT reason, COUNT(*) FROM owing GROUP BY reason",
-        owing_cte()
+    let tally_sql = format!(
+        "{BASE_CTE}, buckets AS (SELECT cl.descendant_id AS org_id, cl.ancestor_id AS bucket FROM orgs ch \
+            JOIN org_closure cl ON cl.ancestor_id = ch.id WHERE ch.parent_id = $3 \
+            UNION ALL SELECT o.id AS org_id, o.id AS bucket FROM orgs o WHERE o.id = $3) \
+         SELECT b.bucket, CASE WHEN {COMPLETED_SQL} THEN 'completed' ELSE {REASON_SQL} END AS state, COUNT(*) \
+         FROM buckets b JOIN people p ON p.org_id = b.org_id \
+         LEFT JOIN rt ON rt.person_id = p.id LEFT JOIN marked m ON m.person_id = p.id LEFT JOIN listed l ON l.person_id = p.id \
+         WHERE p.status = 'active' AND {} GROUP BY b.bucket, state",
+        Scope::subtree_sql("p.org_id", 1, READ)
     );
-    let children_sql = "SELECT ch.id AS org_id, ch.name AS org_name, COUNT(p.id) AS members, COUNT(c.person_id) AS completed \
-         FROM orgs ch LEFT JOIN org_closure cl ON cl.ancestor_id = ch.id \
-         LEFT JOIN people p ON p.org_id = cl.descendant_id AND p.status = 'active' \
-         LEFT JOIN completions c ON c.person_id = p.id AND c.resolution_id = $1 \
-         WHERE ch.parent_id = $2 GROUP BY ch.id, ch.name, ch.sort_key ORDER BY ch.sort_key";
-    let direct_sql = "SELECT o.id AS org_id, o.name AS org_name, COUNT(p.id) AS members, COUNT(c.person_id) AS completed \
-         FROM orgs o LEFT JOIN people p ON p.org_id = o.id AND p.status = 'active' \
-         LEFT JOIN completions c ON c.person_id = p.id AND c.resolution_id = $1 \
-         WHERE o.id = $2 GROUP BY o.id, o.name";
+    let names_sql = "SELECT o.id, o.name FROM orgs o WHERE o.id = $1 OR o.parent_id = $1 ORDER BY o.depth, o.sort_key";
     let (account, res_id) = (scope.account_id.0, res.id);
-    let (reasons, children, direct) = db_run!(db, p => {
-        let reasons: Vec<(String, i64)> = sqlx::query_as(&reasons_sql)
+    let (rows, names) = db_run!(db, p => {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(&tally_sql)
             .bind(account).bind(res_id).bind(org.0).fetch_all(p).await?;
-        let children = sqlx::query_as::<_, OrgTally>(children_sql).bind(res_id).bind(org.0).fetch_all(p).await?;
-        let direct = sqlx::query_as::<_, OrgTally>(direct_sql).bind(res_id).bind(org.0).fetch_one(p).await?;
-        Ok::<_, StoreError>((reasons, children, direct))
+        let names: Vec<(i64, String)> = sqlx::query_as(names_sql).bind(org.0).fetch_all(p).await?;
+        Ok::<_, StoreError>((rows, names))
     })?;
+    let tally = |bucket: Option<i64>| {
+        let mine = rows
+            .iter()
+            .filter(|(b, _, _)| bucket.is_none_or(|x| *b == x));
+        let (mut members, mut completed) = (0, 0);
+        for (_, state, n) in mine {
+            members += n;
+            if state == "completed" {
+                completed += n;
+            }
+        }
+        (members, completed)
+    };
+    let mut direct = None;
+    let mut children = Vec::new();
+    let mut org_name = String::new();
+    for (id, name) in names {
+        let (members, completed) = tally(Some(id));
+        let t = OrgTally {
+            org_id: id,
+            org_name: name.clone(),
+            members,
+            completed,
+        };
+        if id == org.0 {
+            org_name = name;
+            direct = (members > 0).then_some(t);
+        } else {
+            children.push(t);
+        }
+    }
     let by_reason: Vec<(OwingReason, i64)> = OwingReason::ALL
         .iter()
         .map(|r| {
-            let n = reasons
+            let n = rows
                 .iter()
-                .filter(|(code, _)| code == r.code())
-                .map(|(_, n)| n)
+                .filter(|(_, state, _)| state == r.code())
+                .map(|(_, _, n)| n)
                 .sum();
             (*r, n)
         })
         .collect();
     let total_owing = by_reason.iter().map(|(_, n)| n).sum();
-    let total = OrgTally {
-        org_id: direct.org_id,
-        org_name: direct.org_name.clone(),
-        members: direct.members + children.iter().map(|c| c.members).sum::<i64>(),
-        completed: direct.completed + children.iter().map(|c| c.completed).sum::<i64>(),
-    };
+    let (members, completed) = tally(None);
     Ok(OwesSummary {
         by_reason,
         total_owing,
-        total,
-        direct: (direct.members > 0).then_some(direct),
+        total: OrgTally {
+            org_id: org.0,
+            org_name,
+            members,
+            completed,
+        },
+        direct,
         children,
     })
 }
@@ -158,10 +191,33 @@ pub async fn list(
     paging: Paging,
 ) -> Result<Vec<OwingPerson>> {
     scope.require(db, org, READ).await?;
+    // Two shapes, chosen by what is cheaper on SQLite (PostgreSQL plans either well):
+    // - a large subtree (a province) listing everyone or the never-placed: walk the people in
+    //   name order (index `people_sort`) and stop after a page: most of them owe;
+    // - a small subtree, or a reason that only concerns the few on a class list: start from the
+    //   subtree's organizations (or from the listed people) and sort what is found. `|| ''` keeps
+    //   SQLite from walking the name index through the whole province instead.
+    let (orgs_below,): (i64,) = db_run!(db, p => sqlx::query_as("SELECT COUNT(*) FROM org_closure WHERE ancestor_id = $1")
+        .bind(org.0).fetch_one(p).await)?;
+    let everyone = matches!(reason, None | Some(OwingReason::NotAssigned));
+    let order = if everyone && orgs_below > 100 {
+        "o.sort_key"
+    } else {
+        "o.sort_key || ''"
+    };
+    let candidates = if everyone {
+        ""
+    } else {
+        "JOIN (SELECT person_id FROM listed UNION SELECT person_id FROM rt) cand ON cand.person_id = p.id"
+    };
     let list_sql = format!(
-        "{} SELECT o.id AS person_id, o.full_name, o.party_card_number, o.org_id, g.name AS org_name, o.reason \
-         FROM owing o JOIN orgs g ON g.id = o.org_id WHERE ($4 = '' OR o.reason = $4) ORDER BY o.sort_key, o.id LIMIT $5 OFFSET $6",
-        owing_cte()
+        "{BASE_CTE}, owing AS (SELECT p.id, p.org_id, p.full_name, p.party_card_number, p.sort_key, {REASON_SQL} AS reason \
+            FROM people p {candidates} JOIN org_closure sc ON sc.descendant_id = p.org_id AND sc.ancestor_id = $3 \
+            LEFT JOIN rt ON rt.person_id = p.id LEFT JOIN marked m ON m.person_id = p.id LEFT JOIN listed l ON l.person_id = p.id \
+            WHERE p.status = 'active' AND {} AND NOT {COMPLETED_SQL}) \
+         SELECT o.id AS person_id, o.full_name, o.party_card_number, o.org_id, g.name AS org_name, o.reason \
+         FROM owing o JOIN orgs g ON g.id = o.org_id WHERE ($4 = '' OR o.reason = $4) ORDER BY {order}, o.id LIMIT $5 OFFSET $6",
+        Scope::subtree_sql("p.org_id", 1, READ)
     );
     let reason = reason.map(OwingReason::code).unwrap_or("");
     let (account, res_id) = (scope.account_id.0, res.id);

@@ -42,6 +42,9 @@ fn new_seed() -> String {
     format!("f-{hex}")
 }
 
+/// A participant's first check-in and last check-out.
+type InOut = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// One participant as the operator sees them.
 struct Row {
     participant_id: i64,
@@ -117,12 +120,11 @@ async fn operator_page(
     let (c, s, access) = load(&st, user.scope(), id).await?;
     let facts = checkins::session_facts(&st.db, id).await?;
     let sheet = store::study::attendance::sheet(&st.db, &c, &s, &access).await?;
-    let times: HashMap<i64, (Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
-        checkins::first_in_last_out(&st.db, id)
-            .await?
-            .into_iter()
-            .map(|(p, i, o)| (p, (i, o)))
-            .collect();
+    let times: HashMap<i64, InOut> = checkins::first_in_last_out(&st.db, id)
+        .await?
+        .into_iter()
+        .map(|(p, i, o)| (p, (i, o)))
+        .collect();
     let cards = checkins::cards_of_class(&st.db, c.id).await?;
     let needle = fold(q.q.trim());
     let mut rows: Vec<Row> = sheet

@@ -129,16 +129,26 @@ struct NewQuery {
     own: Option<String>,
 }
 
+/// What the user typed and what was wrong with it, shown again on the form.
+struct Typed {
+    input: FeedbackInput,
+    errors: FieldErrors,
+    form_error: Option<String>,
+}
+
 async fn form_page(
     st: &AppState,
     ctx: PageCtx,
     scope: &Scope,
     c: Class,
     w: &Writer,
-    input: FeedbackInput,
-    errors: FieldErrors,
-    form_error: Option<String>,
+    typed: Typed,
 ) -> AppResult<FormPage> {
+    let Typed {
+        input,
+        errors,
+        form_error,
+    } = typed;
     let nav = if matches!(w, Writer::Online(_)) && !ctx.can_read {
         "me"
     } else {
@@ -201,7 +211,12 @@ async fn new(
         kind: FeedbackKind::Comment.code().into(),
         ..Default::default()
     };
-    let page = form_page(&st, ctx, scope, c, &w, input, FieldErrors::new(), None).await?;
+    let typed = Typed {
+        input,
+        errors: FieldErrors::new(),
+        form_error: None,
+    };
+    let page = form_page(&st, ctx, scope, c, &w, typed).await?;
     page.ctx.render(&page)
 }
 
@@ -326,7 +341,12 @@ async fn create(
             }
         }
     }
-    let page = form_page(&st, ctx, scope, c, &w, input, errors, form_error).await?;
+    let typed = Typed {
+        input,
+        errors,
+        form_error,
+    };
+    let page = form_page(&st, ctx, scope, c, &w, typed).await?;
     page.ctx.render_invalid(&page)
 }
 

@@ -2,9 +2,9 @@
 //! attendance and results.
 
 mod attendance;
-mod checkin;
 mod campaigns;
 mod changes;
+mod checkin;
 mod classes;
 pub(crate) mod feedback;
 mod owes;

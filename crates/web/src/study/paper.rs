@@ -250,7 +250,13 @@ async fn import_upload(
             "csrf" => csrf = field.text().await.unwrap_or_default(),
             "dry_run" => dry_run = !field.text().await.unwrap_or_default().is_empty(),
             "file" => {
-                let name = field.file_name().unwrap_or("tep").to_string();
+                // Only shown back to the user (and in the flash cookie): kept short.
+                let name: String = field
+                    .file_name()
+                    .unwrap_or("tep")
+                    .chars()
+                    .take(80)
+                    .collect();
                 let bytes = field.bytes().await.map_err(|_| {
                     AppError::BadRequest(
                         "Tệp quá lớn (tối đa 4 MB) hoặc tải lên bị gián đoạn.".into(),

@@ -239,8 +239,10 @@ async fn body_limit_and_api_rate_limit(app: TestApp) {
     assert_eq!(s, 413, "5 MB login form");
 
     // The API rate limit, on a second app with a low limit.
-    let mut config = quantriet_web::app::WebConfig::default();
-    config.api_rate_per_minute = 30;
+    let config = quantriet_web::app::WebConfig {
+        api_rate_per_minute: 30,
+        ..Default::default()
+    };
     let limited = crate::harness::spawn_with(app.engine, config)
         .await
         .expect("second app");

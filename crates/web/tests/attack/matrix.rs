@@ -247,7 +247,7 @@ impl Act {
 
     /// Bulk creation only on cells (on a commune it would hash hundreds of passwords).
     fn applies(self, target: &str) -> bool {
-        !(self == Act::AdmBulk && !target.starts_with('K'))
+        self != Act::AdmBulk || target.starts_with('K')
     }
 
     /// Actions whose allowed outcome may also be a rule refusal (409/422): finishing a class

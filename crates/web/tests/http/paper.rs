@@ -14,6 +14,7 @@ both_engines! {
     r3_4_xlsx_file_imports_through_the_api => r3_4_xlsx_file_imports_through_the_api_sqlite, r3_4_xlsx_file_imports_through_the_api_postgres;
     r3_4_template_reimports_unchanged => r3_4_template_reimports_unchanged_sqlite, r3_4_template_reimports_unchanged_postgres;
     r3_4_paper_pages_keep_scope_and_csrf => r3_4_paper_pages_keep_scope_and_csrf_sqlite, r3_4_paper_pages_keep_scope_and_csrf_postgres;
+    r3_4_each_bridge_point_prints_its_own_sheet => r3_4_each_bridge_point_prints_its_own_sheet_sqlite, r3_4_each_bridge_point_prints_its_own_sheet_postgres;
 }
 
 /// A class of the organizer's commune with two sessions on the same day (07:30, 120 min and
@@ -900,4 +901,93 @@ async fn r3_4_paper_pages_keep_scope_and_csrf(app: TestApp) {
         marks(&api, f.s1).await.iter().all(|r| r.1.is_null()),
         "nothing written"
     );
+}
+
+/// The demo's province-wide online class (finished), with three commune bridge points.
+async fn r3_4_each_bridge_point_prints_its_own_sheet(app: TestApp) {
+    let admin = app.api_login("admin").await;
+    let classes = items(&admin.get_ok("/api/v1/classes").await);
+    let online = classes
+        .iter()
+        .find(|c| c["form"] == "online")
+        .unwrap_or_else(|| panic!("no online class in {classes:?}"));
+    let detail = admin
+        .get_ok(&format!("/api/v1/classes/{}", id(online)))
+        .await;
+    let s1 = id(&detail["sessions"][0]);
+    let bps = detail["bridge_points"].as_array().unwrap().clone();
+    assert_eq!(bps.len(), 3, "{detail}");
+    let total: i64 = bps
+        .iter()
+        .map(|b| b["participant_count"].as_i64().unwrap())
+        .sum();
+
+    let a = app.browser_login("admin").await;
+    let all = a.get(&format!("/sessions/{s1}/sheet/print")).await;
+    all.expect(200);
+    assert_eq!(printed_names(&all.text).len() as i64, total);
+    for b in &bps {
+        let r = a
+            .get(&format!(
+                "/sessions/{s1}/sheet/print?bridge_point={}",
+                id(b)
+            ))
+            .await;
+        r.expect(200);
+        let html = r.html();
+        assert_eq!(
+            printed_names(&r.text).len() as i64,
+            b["participant_count"].as_i64().unwrap(),
+            "{}",
+            b["name"]
+        );
+        assert!(
+            html.contains(&format!("Điểm cầu: {}", b["name"].as_str().unwrap())),
+            "{}",
+            short(&html)
+        );
+        assert_eq!(html.matches("<tr class=\"blank\">").count(), 10);
+    }
+
+    // The commune organizer operates the first bridge point only: their sheet lists its people,
+    // and another bridge point's sheet is not theirs to print.
+    let org = app.browser_login("organizer").await;
+    let commune = detail_org_of_organizer(&app).await;
+    let mine = bps
+        .iter()
+        .find(|b| b["org_id"] == commune)
+        .unwrap_or_else(|| panic!("no bridge point of the organizer's commune in {bps:?}"));
+    let r = org.get(&format!("/sessions/{s1}/sheet/print")).await;
+    r.expect(200);
+    assert_eq!(
+        printed_names(&r.text).len() as i64,
+        mine["participant_count"].as_i64().unwrap()
+    );
+    let other = bps.iter().find(|b| id(b) != id(mine)).unwrap();
+    org.get(&format!(
+        "/sessions/{s1}/sheet/print?bridge_point={}",
+        id(other)
+    ))
+    .await
+    .expect(404);
+    // The class is finished: importing into it is refused, the reason said.
+    let api = app.api_login("organizer").await;
+    let r = api_upload(
+        &api,
+        id(online),
+        "",
+        b"Buoi,So the,Trang thai\n1,1,x\n".to_vec(),
+    )
+    .await;
+    let v = r.expect_error(422, "rule_violation");
+    assert!(
+        v["message"].as_str().unwrap().contains("đã kết thúc"),
+        "{v}"
+    );
+}
+
+/// The organizer's commune id.
+async fn detail_org_of_organizer(app: &TestApp) -> Value {
+    let organizer = app.api_login("organizer").await;
+    items(&organizer.get_ok("/api/v1/orgs").await)[0]["id"].clone()
 }

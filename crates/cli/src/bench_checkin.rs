@@ -1,0 +1,411 @@
+//! `quantriet bench checkin` and `quantriet bench national` (issue 3, R3.4).
+//!
+//! `checkin`: the real check-in endpoint (bearer token, idempotent ids, durable before the
+//! reply) under many concurrent clients, against a hello-world axum route measured in the same
+//! run. `national`: a replay of the 7/2/2026 conference — 31,000 bridge points, 1.9 million
+//! check-ins from operator batch uploads and individual QR scans — with wall time and peak memory.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::json;
+use store::demo::{self, Scale};
+use store::testing::{fresh, Engine};
+use store::Db;
+
+/// One engine's check-in figures.
+#[derive(Debug, Serialize)]
+struct CheckinFigure {
+    engine: String,
+    baseline_rps: f64,
+    checkin_rps: f64,
+    ratio: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    clients: usize,
+    checkins: u64,
+}
+
+fn engines(only: Option<&str>) -> anyhow::Result<Vec<Engine>> {
+    Ok(match only {
+        None => vec![Engine::Sqlite, Engine::Postgres],
+        Some("sqlite") => vec![Engine::Sqlite],
+        Some("postgres") => vec![Engine::Postgres],
+        Some(other) => anyhow::bail!("unknown engine {other}: sqlite or postgres"),
+    })
+}
+
+/// A fresh, migrated database of `engine` (`None` when PostgreSQL is unreachable).
+async fn fresh_db(engine: Engine) -> anyhow::Result<Option<(store::testing::TestDb, Db)>> {
+    let Some(t) = fresh(engine).await else {
+        eprintln!("PostgreSQL unreachable: skipping it");
+        return Ok(None);
+    };
+    let db = Db::connect(&t.url).await?;
+    db.migrate().await?;
+    Ok(Some((t, db)))
+}
+
+/// Serves the app over `db` on a random port.
+async fn start(db: &Db) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    let config = web::app::WebConfig {
+        api_rate_per_minute: 0,
+        ..Default::default()
+    };
+    let app = web::app::App::build(db.clone(), "127.0.0.1:0", config).await?;
+    let base = format!("http://{}", app.local_addr()?);
+    let server = tokio::spawn(async move {
+        let _ = app.serve(std::future::pending()).await;
+    });
+    Ok((base, server))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+pub async fn checkin(
+    clients: usize,
+    seconds: u64,
+    only: Option<&str>,
+    json_out: bool,
+) -> anyhow::Result<()> {
+    let dur = Duration::from_secs(seconds);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let (base_rps, _, _) = crate::bench::baseline(&client, clients, dur).await?;
+    let mut figures = Vec::new();
+    for engine in engines(only)? {
+        let Some((_t, db)) = fresh_db(engine).await? else {
+            continue;
+        };
+        demo::load(&db, Scale::Small, 2026, true).await?;
+        let (base, server) = start(&db).await?;
+        let token = crate::bench::login(&db).await?;
+        let auth = format!("Bearer {token}");
+        let (session, participants) = live_session(&client, &base, &auth).await?;
+        let counter = Arc::new(AtomicU64::new(0));
+        // Warm-up.
+        post_checkin(&client, &base, &auth, session, participants[0], "warm-0000").await?;
+        let begin = Instant::now();
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let (client, base, auth, participants, counter) = (
+                client.clone(),
+                base.clone(),
+                auth.clone(),
+                participants.clone(),
+                counter.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut n = 0usize;
+                while begin.elapsed() < dur {
+                    let p = participants[(c * 7 + n) % participants.len()];
+                    let id = format!("bench-{c:03}-{n:08}");
+                    let t = Instant::now();
+                    post_checkin(&client, &base, &auth, session, p, &id).await?;
+                    lat.push(t.elapsed());
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    n += 1;
+                }
+                Ok::<_, anyhow::Error>(lat)
+            }));
+        }
+        let mut lat = Vec::new();
+        for t in tasks {
+            lat.extend(t.await??);
+        }
+        let secs = begin.elapsed().as_secs_f64();
+        lat.sort();
+        let n = counter.load(Ordering::Relaxed);
+        // Every answered check-in is in the database.
+        let stored = store::study::checkins::count_for_session(&db, session).await?;
+        anyhow::ensure!(
+            stored as u64 == n + 1,
+            "{n} check-ins answered but {stored} stored"
+        );
+        let rps = n as f64 / secs;
+        figures.push(CheckinFigure {
+            engine: db.engine().into(),
+            baseline_rps: base_rps,
+            checkin_rps: rps,
+            ratio: rps / base_rps,
+            p50_ms: percentile(&lat, 0.50),
+            p99_ms: percentile(&lat, 0.99),
+            clients,
+            checkins: n,
+        });
+        server.abort();
+        db.close().await;
+    }
+    if json_out {
+        // One object: the first engine's figures at the top, every engine under "engines".
+        let mut top = serde_json::to_value(figures.first())?;
+        if let Some(o) = top.as_object_mut() {
+            o.insert("engines".into(), serde_json::to_value(&figures)?);
+        }
+        println!("{top}");
+    } else {
+        println!("POST /api/v1/checkins, one check-in per request, {clients} clients, {seconds} s, same machine, same run\n");
+        println!(
+            "{:<8} {:>12} {:>12} {:>7} {:>8} {:>8} {:>10}",
+            "engine", "baseline/s", "check-in/s", "ratio", "p50 ms", "p99 ms", "check-ins"
+        );
+        for f in &figures {
+            println!(
+                "{:<8} {:>12.0} {:>12.0} {:>7.3} {:>8.2} {:>8.2} {:>10}",
+                f.engine, f.baseline_rps, f.checkin_rps, f.ratio, f.p50_ms, f.p99_ms, f.checkins
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Adds a session that started 10 minutes ago to the demo's in-person class; returns it and the
+/// class's participants.
+async fn live_session(
+    client: &reqwest::Client,
+    base: &str,
+    auth: &str,
+) -> anyhow::Result<(i64, Vec<i64>)> {
+    let classes: serde_json::Value = client
+        .get(format!("{base}/api/v1/classes"))
+        .header("authorization", auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let class_id = classes
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["form"] == "in_person"))
+        .and_then(|c| c["id"].as_i64())
+        .ok_or_else(|| anyhow::anyhow!("no in-person class in the demo"))?;
+    let start = domain::study::utc_to_local(chrono::Utc::now() - chrono::Duration::minutes(10));
+    let s: serde_json::Value = client
+        .post(format!("{base}/api/v1/classes/{class_id}/sessions"))
+        .header("authorization", auth)
+        .json(&json!({"date": start.format("%d/%m/%Y").to_string(), "start_time": start.format("%H:%M").to_string(),
+                      "duration_minutes": 240, "topic": "Đo hiệu năng điểm danh"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let session = s["id"]
+        .as_i64()
+        .ok_or_else(|| anyhow::anyhow!("session not created: {s}"))?;
+    let list: serde_json::Value = client
+        .get(format!("{base}/api/v1/classes/{class_id}/participants"))
+        .header("authorization", auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let ids: Vec<i64> = list
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p["id"].as_i64()).collect())
+        .unwrap_or_default();
+    anyhow::ensure!(!ids.is_empty(), "the class has no participants");
+    Ok((session, ids))
+}
+
+async fn post_checkin(
+    client: &reqwest::Client,
+    base: &str,
+    auth: &str,
+    session: i64,
+    participant: i64,
+    id: &str,
+) -> anyhow::Result<()> {
+    let body = format!(
+        r#"{{"checkins":[{{"id":"{id}","session_id":{session},"participant_id":{participant},"direction":"in"}}]}}"#
+    );
+    let r = client
+        .post(format!("{base}/api/v1/checkins"))
+        .header("authorization", auth)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?;
+    let status = r.status();
+    let text = r.text().await?;
+    anyhow::ensure!(
+        status.is_success() && text.contains("\"stored\":1"),
+        "check-in answered {status}: {text}"
+    );
+    Ok(())
+}
+
+/// The replay's figures.
+#[derive(Debug, Serialize)]
+struct NationalFigure {
+    engine: String,
+    bridge_points: i64,
+    checkins: u64,
+    batch_uploads: u64,
+    qr_checkins: u64,
+    setup_s: f64,
+    wall_s: f64,
+    checkins_per_s: f64,
+    peak_rss_mb: f64,
+}
+
+/// The process's peak resident memory in MB (VmHWM), 0 when unknown.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+pub async fn national(
+    bridge_points: i64,
+    people: i64,
+    qr_every: i64,
+    engine: &str,
+    json_out: bool,
+) -> anyhow::Result<()> {
+    let engine = engines(Some(engine))?.remove(0);
+    let Some((_t, db)) = fresh_db(engine).await? else {
+        anyhow::bail!("PostgreSQL unreachable");
+    };
+    let setup = Instant::now();
+    eprintln!("building {bridge_points} bridge points and {people} participants…");
+    let conf = store::benchdata::national_conference(&db, bridge_points, people, qr_every).await?;
+    let (base, server) = start(&db).await?;
+    let key = store::study::checkins::QrKey::load(&db).await?;
+    let setup_s = setup.elapsed().as_secs_f64();
+    // The peak is measured from here: forget the fixture's.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    eprintln!("replaying ({setup_s:.0} s of setup)…");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(128)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let begin = Instant::now();
+    let qr_set: std::collections::HashSet<i64> = conf.qr_members.iter().map(|(_, p)| *p).collect();
+    let qr_set = Arc::new(qr_set);
+    let mut tasks = Vec::new();
+    // Operators: every province uploads its bridge points' queues, batch by batch.
+    for (token, points) in conf.operators.clone() {
+        let (client, base, qr_set) = (client.clone(), base.clone(), qr_set.clone());
+        let (session, starts_at) = (conf.session_id, conf.starts_at);
+        tasks.push(tokio::spawn(async move {
+            let auth = format!("Bearer {token}");
+            let (mut sent, mut uploads) = (0u64, 0u64);
+            for point in points {
+                let items: Vec<serde_json::Value> = point
+                    .participants
+                    .iter()
+                    .filter(|p| !qr_set.contains(p))
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let at = starts_at + chrono::Duration::seconds((i as i64 * 37) % 1800 - 600);
+                        json!({"id": format!("n-{}-{p}", point.bridge_point_id), "session_id": session,
+                               "participant_id": p, "direction": "in", "at": at})
+                    })
+                    .collect();
+                for chunk in items.chunks(500) {
+                    let r = client
+                        .post(format!("{base}/api/v1/checkins"))
+                        .header("authorization", &auth)
+                        .json(&json!({"device_id": format!("bp{}", point.bridge_point_id), "checkins": chunk}))
+                        .send()
+                        .await?;
+                    let status = r.status();
+                    let report: serde_json::Value = r.json().await?;
+                    anyhow::ensure!(
+                        status.is_success() && report["stored"].as_u64() == Some(chunk.len() as u64),
+                        "upload answered {status}: {}",
+                        report.to_string().chars().take(300).collect::<String>()
+                    );
+                    sent += chunk.len() as u64;
+                    uploads += 1;
+                }
+            }
+            Ok::<_, anyhow::Error>((sent, uploads, 0u64))
+        }));
+    }
+    // Members scanning the QR code on their phones, 30 at a time.
+    let lanes = 30usize;
+    let members = Arc::new(conf.qr_members.clone());
+    for lane in 0..lanes {
+        let (client, base, members, key) =
+            (client.clone(), base.clone(), members.clone(), key.clone());
+        let session = conf.session_id;
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            for (token, _) in members.iter().skip(lane).step_by(lanes) {
+                let window = store::study::checkins::QrKey::window(chrono::Utc::now());
+                let sig = key.sign(session, domain::study::Direction::In, window)?;
+                let r = client
+                    .get(format!("{base}/q/{session}/in/{window}/{sig}"))
+                    .header("cookie", format!("qt_session={token}"))
+                    .send()
+                    .await?;
+                let status = r.status();
+                r.bytes().await?;
+                anyhow::ensure!(status.is_success(), "QR check-in answered {status}");
+                n += 1;
+            }
+            Ok::<_, anyhow::Error>((0u64, 0u64, n))
+        }));
+    }
+    let (mut checkins, mut uploads, mut qr) = (0u64, 0u64, 0u64);
+    for t in tasks {
+        let (s, u, q) = t.await??;
+        checkins += s + q;
+        uploads += u;
+        qr += q;
+    }
+    let wall_s = begin.elapsed().as_secs_f64();
+    let peak = peak_rss_mb();
+    let stored = store::study::checkins::count_for_session(&db, conf.session_id).await?;
+    anyhow::ensure!(
+        stored as u64 == checkins,
+        "{checkins} check-ins answered but {stored} stored"
+    );
+    server.abort();
+    db.close().await;
+    let f = NationalFigure {
+        engine: db.engine().into(),
+        bridge_points,
+        checkins,
+        batch_uploads: uploads,
+        qr_checkins: qr,
+        setup_s,
+        wall_s,
+        checkins_per_s: checkins as f64 / wall_s,
+        peak_rss_mb: peak,
+    };
+    if json_out {
+        println!("{}", serde_json::to_string(&f)?);
+    } else {
+        println!(
+            "National conference replay on {} (server and clients in one process, same machine)\n\
+             bridge points {}, check-ins {} ({} batch uploads, {} QR scans)\n\
+             wall {:.1} s ({:.0} check-ins/s), peak memory {:.0} MB; setup (not counted) {:.0} s",
+            f.engine,
+            f.bridge_points,
+            f.checkins,
+            f.batch_uploads,
+            f.qr_checkins,
+            f.wall_s,
+            f.checkins_per_s,
+            f.peak_rss_mb,
+            f.setup_s
+        );
+    }
+    Ok(())
+}
