@@ -73,8 +73,8 @@ enum Command {
     Bench {
         #[command(subcommand)]
         which: bench::Which,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
+        /// Print one JSON object instead of text (before or after the benchmark's name).
+        #[arg(long, global = true)]
         json: bool,
     },
 }

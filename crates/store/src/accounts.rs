@@ -183,6 +183,7 @@ pub async fn create(db: &Db, scope: &Scope, a: &NewAccount) -> Result<AccountId>
     .await?;
     auth::grant(db, id, a.org_id, a.role).await?;
     db_exec!(db, p => sqlx::query("UPDATE accounts SET must_change_password = TRUE WHERE id = $1").bind(id.0).execute(p).await)?;
+    crate::auth::forget_sessions();
     let detail = format!(
         "{} {} on org {} clearance {}",
         a.username,
@@ -235,6 +236,7 @@ pub async fn remove_grant(
     scope.require(db, org, Role::Admin).await?;
     let n = db_exec!(db, p => sqlx::query("DELETE FROM role_grants WHERE account_id = $1 AND org_id = $2 AND role = $3")
         .bind(id.0).bind(org.0).bind(role.code()).execute(p).await)?;
+    crate::auth::forget_sessions();
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -253,6 +255,7 @@ pub async fn set_clearance(
     check_clearance(scope, clearance)?;
     let (before,): (String,) = db_run!(db, p => sqlx::query_as("SELECT clearance FROM accounts WHERE id = $1").bind(id.0).fetch_one(p).await)?;
     db_exec!(db, p => sqlx::query("UPDATE accounts SET clearance = $2 WHERE id = $1").bind(id.0).bind(clearance.code()).execute(p).await)?;
+    crate::auth::forget_sessions();
     auth::audit(
         db,
         scope,
@@ -270,6 +273,7 @@ pub async fn set_clearance(
 pub async fn unlock(db: &Db, scope: &Scope, id: AccountId) -> Result<()> {
     require_managed(db, scope, id).await?;
     db_exec!(db, p => sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(id.0).execute(p).await)?;
+    crate::auth::forget_sessions();
     auth::audit(db, scope, "unlock", "account", id.0, None, "").await?;
     Ok(())
 }
@@ -283,6 +287,7 @@ pub async fn reset_password(db: &Db, scope: &Scope, id: AccountId, password: &st
     let hash = hash_password(password).await?;
     db_exec!(db, p => sqlx::query("UPDATE accounts SET password_hash = $2, must_change_password = TRUE, failed_logins = 0, locked_until = NULL WHERE id = $1")
         .bind(id.0).bind(&hash).execute(p).await)?;
+    crate::auth::forget_sessions();
     auth::delete_all_sessions(db, id).await?;
     auth::audit(db, scope, "reset_password", "account", id.0, None, "").await?;
     Ok(())

@@ -105,6 +105,7 @@ pub async fn create_account(
 pub async fn grant(db: &Db, account: AccountId, org: OrgId, role: Role) -> Result<()> {
     db_exec!(db, p => sqlx::query("INSERT INTO role_grants (account_id, org_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(account.0).bind(org.0).bind(role.code()).execute(p).await)?;
+    crate::auth::forget_sessions();
     Ok(())
 }
 
@@ -180,11 +181,51 @@ pub async fn start_session(db: &Db, account: AccountId, stage: Stage, ip: &str) 
 /// Ends a login session.
 pub async fn delete_session(db: &Db, token: &str) -> Result<()> {
     db_exec!(db, p => sqlx::query("DELETE FROM login_sessions WHERE token_hash = $1").bind(token_hash(token)).execute(p).await)?;
+    crate::auth::forget_sessions();
     Ok(())
+}
+
+/// Full sessions recently loaded, by token hash: a busy check-in hall asks for the same few
+/// sessions thousands of times a second. An entry lives [`SESSION_CACHE_TTL`]; every change this
+/// process makes to sessions, accounts or grants empties the cache at once, and a change made by
+/// another process is seen within the TTL.
+static SESSION_CACHE: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, LoginSession)>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// How long a loaded session is reused without asking the database again.
+pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Empties the session cache (after any change to sessions, accounts or grants).
+pub fn forget_sessions() {
+    if let Ok(mut c) = SESSION_CACHE.lock() {
+        c.clear();
+    }
 }
 
 /// Loads the session behind a token, with the account's grants; `None` when unknown or expired.
 pub async fn load_session(db: &Db, token: &str) -> Result<Option<LoginSession>> {
+    let key = token_hash(token);
+    if let Ok(c) = SESSION_CACHE.lock() {
+        if let Some((at, s)) = c.get(&key) {
+            if at.elapsed() < SESSION_CACHE_TTL && s.expires_at > Utc::now() {
+                return Ok(Some(s.clone()));
+            }
+        }
+    }
+    let loaded = load_session_uncached(db, token).await?;
+    if let Some(s) = loaded.as_ref().filter(|s| s.stage == Stage::Full) {
+        if let Ok(mut c) = SESSION_CACHE.lock() {
+            if c.len() > 50_000 {
+                c.clear();
+            }
+            c.insert(key, (std::time::Instant::now(), s.clone()));
+        }
+    }
+    Ok(loaded)
+}
+
+async fn load_session_uncached(db: &Db, token: &str) -> Result<Option<LoginSession>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         account_id: i64,
@@ -533,12 +574,15 @@ pub async fn promote_session(db: &Db, token: &str) -> Result<()> {
     let expires = now() + Duration::days(SESSION_DAYS);
     db_exec!(db, p => sqlx::query("UPDATE login_sessions SET stage = 'full', expires_at = $2 WHERE token_hash = $1")
         .bind(token_hash(token)).bind(expires).execute(p).await)?;
+    crate::auth::forget_sessions();
     Ok(())
 }
 
 /// Ends every session of the account ("đăng xuất trên mọi thiết bị").
 pub async fn delete_all_sessions(db: &Db, account: AccountId) -> Result<u64> {
-    db_exec!(db, p => sqlx::query("DELETE FROM login_sessions WHERE account_id = $1").bind(account.0).execute(p).await).map_err(Into::into)
+    let n = db_exec!(db, p => sqlx::query("DELETE FROM login_sessions WHERE account_id = $1").bind(account.0).execute(p).await)?;
+    forget_sessions();
+    Ok(n)
 }
 
 /// Changes the caller's own password after checking the current one; other sessions end.
@@ -557,7 +601,9 @@ pub async fn change_password(
         .map_err(|e| StoreError::Rule(e.to_string()))?;
     let hash = hash_password(new).await?;
     db_exec!(db, p => sqlx::query("UPDATE accounts SET password_hash = $2, must_change_password = FALSE WHERE id = $1").bind(account.id.0).bind(&hash).execute(p).await)?;
+    crate::auth::forget_sessions();
     db_exec!(db, p => sqlx::query("DELETE FROM login_sessions WHERE account_id = $1 AND token_hash <> $2").bind(account.id.0).bind(token_hash(keep_token)).execute(p).await)?;
+    crate::auth::forget_sessions();
     audit(
         db,
         &account.scope,

@@ -80,36 +80,67 @@ pub async fn attendable(
     ids: &[i64],
     cards: &[String],
 ) -> Result<Vec<Attendee>> {
-    if ids.is_empty() && cards.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut wanted = Vec::new();
+    let mut out = Vec::new();
     if !ids.is_empty() {
-        wanted.push(format!("pt.id IN ({})", placeholders(4, ids.len())));
+        out.extend(
+            attendable_by(
+                db,
+                scope,
+                facts,
+                "pt.id",
+                ids.iter().map(|i| Key::Id(*i)).collect(),
+            )
+            .await?,
+        );
     }
     if !cards.is_empty() {
-        wanted.push(format!(
-            "p.party_card_number IN ({})",
-            placeholders(4 + ids.len(), cards.len())
-        ));
+        out.extend(
+            attendable_by(
+                db,
+                scope,
+                facts,
+                "p.party_card_number",
+                cards.iter().map(|c| Key::Card(c.clone())).collect(),
+            )
+            .await?,
+        );
     }
+    out.sort_by_key(|a| a.participant_id);
+    out.dedup_by_key(|a| a.participant_id);
+    Ok(out)
+}
+
+enum Key {
+    Id(i64),
+    Card(String),
+}
+
+/// [`attendable`] for one kind of key. The named keys drive the query (`+pt.class_id` keeps
+/// the planner from scanning a large class by its class index instead).
+async fn attendable_by(
+    db: &Db,
+    scope: &Scope,
+    facts: &SessionFacts,
+    column: &str,
+    keys: Vec<Key>,
+) -> Result<Vec<Attendee>> {
     let sql = format!(
         "SELECT pt.id AS participant_id, pt.person_id, p.full_name, p.party_card_number \
          FROM participants pt JOIN people p ON p.id = pt.person_id \
-         WHERE pt.class_id = $2 AND pt.removed_at IS NULL AND ({}) \
+         WHERE {column} IN ({}) AND +pt.class_id = $2 AND pt.removed_at IS NULL \
          AND (EXISTS (SELECT 1 FROM orgs o WHERE o.id = $3 AND {}) \
               OR EXISTS (SELECT 1 FROM bridge_points b WHERE b.id = pt.bridge_point_id AND {}))",
-        wanted.join(" OR "),
+        placeholders(4, keys.len()),
         Scope::subtree_sql("o.id", 1, ATTEND),
         Scope::subtree_sql("b.org_id", 1, ATTEND),
     );
     let rows: Vec<Attendee> = db_run!(db, p => {
         let mut q = sqlx::query_as(&sql).bind(scope.account_id.0).bind(facts.class_id).bind(facts.class_org_id);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        for c in cards {
-            q = q.bind(c.clone());
+        for k in &keys {
+            q = match k {
+                Key::Id(i) => q.bind(*i),
+                Key::Card(c) => q.bind(c.clone()),
+            };
         }
         q.fetch_all(p).await
     })?;
@@ -202,7 +233,14 @@ struct Job {
 #[derive(Clone, Debug)]
 pub struct CheckinWriter {
     tx: mpsc::Sender<Job>,
+    db: Db,
+    /// Session facts recently read, for the check-in endpoints (a hall asks for the same session
+    /// thousands of times); a cancellation made meanwhile is seen within [`FACTS_TTL`].
+    facts: std::sync::Arc<std::sync::Mutex<HashMap<i64, (std::time::Instant, SessionFacts)>>>,
 }
+
+/// How long the check-in endpoints reuse a session's facts.
+pub const FACTS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Check-ins committed together at most (a group waits for nobody: it takes what is queued).
 const GROUP_ROWS: usize = 2000;
@@ -211,8 +249,31 @@ impl CheckinWriter {
     /// Starts the writer task on the current runtime.
     pub fn spawn(db: Db) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(4096);
-        tokio::spawn(run_writer(db, rx));
-        Self { tx }
+        tokio::spawn(run_writer(db.clone(), rx));
+        Self {
+            tx,
+            db,
+            facts: Default::default(),
+        }
+    }
+
+    /// [`session_facts`], reused for [`FACTS_TTL`].
+    pub async fn session_facts(&self, session_id: i64) -> Result<SessionFacts> {
+        if let Ok(c) = self.facts.lock() {
+            if let Some((at, f)) = c.get(&session_id) {
+                if at.elapsed() < FACTS_TTL {
+                    return Ok(f.clone());
+                }
+            }
+        }
+        let f = session_facts(&self.db, session_id).await?;
+        if let Ok(mut c) = self.facts.lock() {
+            if c.len() > 10_000 {
+                c.clear();
+            }
+            c.insert(session_id, (std::time::Instant::now(), f.clone()));
+        }
+        Ok(f)
     }
 
     /// Writes `rows`; answers, once they are committed, whether each was new (`true`) or had
@@ -310,21 +371,35 @@ async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<bool>> {
             .iter()
             .map(|c| ((c.session_id, c.participant_id), c.recorded_by))
             .collect();
-        for chunk in pairs.chunks(per_insert) {
+        let mut by_session: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for (sid, pt) in &pairs {
+            by_session.entry(*sid).or_default().push(*pt);
+        }
+        let chunks: Vec<(i64, &[i64])> = by_session
+            .iter()
+            .flat_map(|(sid, pts)| pts.chunks(per_insert).map(move |c| (*sid, c)))
+            .collect();
+        for (sid, chunk) in chunks {
+            // One session per statement, so that the (session, participant, at) index serves it.
+            let last = match db {
+                Db::Sqlite(_) => "?".to_string(),
+                Db::Postgres(_) => format!("${}", chunk.len() + 1),
+            };
             let sql = format!(
                 "SELECT c.session_id, c.participant_id, MIN(CASE WHEN c.direction = 'in' THEN c.at END), \
                  MAX(CASE WHEN c.direction = 'in' THEN c.at END), MAX(CASE WHEN c.direction = 'out' THEN c.at END), \
                  s.starts_at, s.duration_minutes \
                  FROM checkins c JOIN study_sessions s ON s.id = c.session_id \
-                 WHERE (c.session_id, c.participant_id) IN (VALUES {}) \
+                 WHERE c.participant_id IN ({}) AND c.session_id = {last} \
                  GROUP BY c.session_id, c.participant_id, s.starts_at, s.duration_minutes",
-                db.values(chunk.len(), 2, |ph| format!("({})", ph.join(", ")))
+                db.values(chunk.len(), 1, |ph| ph[0].clone())
             );
             type Times = (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>, i64);
             let mut q = sqlx::query_as::<_, Times>(&sql);
-            for (s, pt) in chunk {
-                q = q.bind(*s).bind(*pt);
+            for pt in chunk {
+                q = q.bind(*pt);
             }
+            q = q.bind(sid);
             let marks: Vec<((i64, i64), (u32, u32))> = q
                 .fetch_all(&mut *tx)
                 .await?

@@ -210,13 +210,17 @@ pub async fn list(
     } else {
         "JOIN (SELECT person_id FROM listed UNION SELECT person_id FROM rt) cand ON cand.person_id = p.id"
     };
+    // The page is cut from narrow rows (id, org, sort key, reason); names and organizations are
+    // joined for its 200 rows only.
     let list_sql = format!(
-        "{BASE_CTE}, owing AS (SELECT p.id, p.org_id, p.full_name, p.party_card_number, p.sort_key, {REASON_SQL} AS reason \
+        "{BASE_CTE}, owing AS (SELECT p.id, p.org_id, p.sort_key, {REASON_SQL} AS reason \
             FROM people p {candidates} JOIN org_closure sc ON sc.descendant_id = p.org_id AND sc.ancestor_id = $3 \
             LEFT JOIN rt ON rt.person_id = p.id LEFT JOIN marked m ON m.person_id = p.id LEFT JOIN listed l ON l.person_id = p.id \
-            WHERE p.status = 'active' AND {} AND NOT {COMPLETED_SQL}) \
-         SELECT o.id AS person_id, o.full_name, o.party_card_number, o.org_id, g.name AS org_name, o.reason \
-         FROM owing o JOIN orgs g ON g.id = o.org_id WHERE ($4 = '' OR o.reason = $4) ORDER BY {order}, o.id LIMIT $5 OFFSET $6",
+            WHERE p.status = 'active' AND {} AND NOT {COMPLETED_SQL}), \
+         page AS (SELECT o.id, o.org_id, o.sort_key, o.reason FROM owing o WHERE ($4 = '' OR o.reason = $4) \
+            ORDER BY {order}, o.id LIMIT $5 OFFSET $6) \
+         SELECT x.id AS person_id, p.full_name, p.party_card_number, x.org_id, g.name AS org_name, x.reason \
+         FROM page x JOIN people p ON p.id = x.id JOIN orgs g ON g.id = x.org_id ORDER BY x.sort_key, x.id",
         Scope::subtree_sql("p.org_id", 1, READ)
     );
     let reason = reason.map(OwingReason::code).unwrap_or("");

@@ -117,7 +117,7 @@ pub async fn record(
         if sessions.contains_key(&sid) {
             continue;
         }
-        let facts = match checkins::session_facts(&st.db, sid).await {
+        let facts = match st.checkins.session_facts(sid).await {
             Ok(f) => f,
             Err(StoreError::NotFound) => {
                 sessions.insert(sid, None);

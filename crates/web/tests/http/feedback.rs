@@ -200,6 +200,24 @@ async fn r3_4_member_feedback_reaches_organizer_with_bridge_point(app: TestApp) 
         ))
         .await;
     assert_eq!(v["total"], 0, "{v}");
+
+    // Both operations are in the OpenAPI document, with their schemas.
+    let doc = app.anon_get("/api/openapi.json").await.json();
+    let ops = &doc["paths"]["/api/v1/classes/{id}/feedback"];
+    assert!(ops["get"].is_object() && ops["post"].is_object(), "{ops}");
+    for schema in [
+        "FeedbackList",
+        "Feedback",
+        "FeedbackCounts",
+        "KindCount",
+        "BridgePointCount",
+        "NewFeedbackBody",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "schema {schema} in the OpenAPI document"
+        );
+    }
 }
 
 async fn r3_4_non_participant_member_is_refused(app: TestApp) {
