@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::json;
-use store::demo::{self, Scale};
 use store::testing::{fresh, Engine};
 use store::Db;
 
@@ -84,29 +83,50 @@ pub async fn checkin(
         let Some((_t, db)) = fresh_db(engine).await? else {
             continue;
         };
-        demo::load(&db, Scale::Small, 2026, true).await?;
+        // A conference of 3,100 bridge points and 200,000 participants: every request checks in
+        // someone new, as in a hall, through the operator of the participant's province.
+        let conf = store::benchdata::national_conference(&db, 3_100, 200_000, 0).await?;
         let (base, server) = start(&db).await?;
-        let token = crate::bench::login(&db).await?;
-        let auth = format!("Bearer {token}");
-        let (session, participants) = live_session(&client, &base, &auth).await?;
+        let session = conf.session_id;
+        let lanes: Vec<(String, Vec<i64>)> = conf
+            .operators
+            .iter()
+            .map(|(token, points)| {
+                let people: Vec<i64> = points
+                    .iter()
+                    .flat_map(|p| p.participants.iter().copied())
+                    .collect();
+                (format!("Bearer {token}"), people)
+            })
+            .collect();
         let counter = Arc::new(AtomicU64::new(0));
         // Warm-up.
-        post_checkin(&client, &base, &auth, session, participants[0], "warm-0000").await?;
+        post_checkin(
+            &client,
+            &base,
+            &lanes[0].0,
+            session,
+            lanes[0].1[0],
+            "warm-0000",
+        )
+        .await?;
         let begin = Instant::now();
         let mut tasks = Vec::new();
         for c in 0..clients {
-            let (client, base, auth, participants, counter) = (
-                client.clone(),
-                base.clone(),
-                auth.clone(),
-                participants.clone(),
-                counter.clone(),
-            );
+            // Clients share their province's list: each takes every k-th person of it.
+            let lane = c % lanes.len();
+            let sharing = (clients + lanes.len() - 1 - lane) / lanes.len();
+            let (auth, people) = lanes[lane].clone();
+            let (client, base, counter) = (client.clone(), base.clone(), counter.clone());
+            let offset = c / lanes.len();
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
                 let mut n = 0usize;
                 while begin.elapsed() < dur {
-                    let p = participants[(c * 7 + n) % participants.len()];
+                    let k = 1 + offset + n * sharing.max(1);
+                    let Some(p) = people.get(k % people.len()).copied() else {
+                        break;
+                    };
                     let id = format!("bench-{c:03}-{n:08}");
                     let t = Instant::now();
                     post_checkin(&client, &base, &auth, session, p, &id).await?;
@@ -165,53 +185,6 @@ pub async fn checkin(
         }
     }
     Ok(())
-}
-
-/// Adds a session that started 10 minutes ago to the demo's in-person class; returns it and the
-/// class's participants.
-async fn live_session(
-    client: &reqwest::Client,
-    base: &str,
-    auth: &str,
-) -> anyhow::Result<(i64, Vec<i64>)> {
-    let classes: serde_json::Value = client
-        .get(format!("{base}/api/v1/classes"))
-        .header("authorization", auth)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let class_id = classes
-        .as_array()
-        .and_then(|a| a.iter().find(|c| c["form"] == "in_person"))
-        .and_then(|c| c["id"].as_i64())
-        .ok_or_else(|| anyhow::anyhow!("no in-person class in the demo"))?;
-    let start = domain::study::utc_to_local(chrono::Utc::now() - chrono::Duration::minutes(10));
-    let s: serde_json::Value = client
-        .post(format!("{base}/api/v1/classes/{class_id}/sessions"))
-        .header("authorization", auth)
-        .json(&json!({"date": start.format("%d/%m/%Y").to_string(), "start_time": start.format("%H:%M").to_string(),
-                      "duration_minutes": 240, "topic": "Đo hiệu năng điểm danh"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let session = s["id"]
-        .as_i64()
-        .ok_or_else(|| anyhow::anyhow!("session not created: {s}"))?;
-    let list: serde_json::Value = client
-        .get(format!("{base}/api/v1/classes/{class_id}/participants"))
-        .header("authorization", auth)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let ids: Vec<i64> = list
-        .as_array()
-        .map(|a| a.iter().filter_map(|p| p["id"].as_i64()).collect())
-        .unwrap_or_default();
-    anyhow::ensure!(!ids.is_empty(), "the class has no participants");
-    Ok((session, ids))
 }
 
 async fn post_checkin(

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 
-use calamine::{Data, Reader};
+use calamine::{DataRef, Reader};
 use chrono::NaiveDate;
 use domain::ids::OrgId;
 use domain::org::import::{self, Cell, CellError, MemberColumn, MemberRecord, OrgRecord, OrgRef};
@@ -77,35 +77,72 @@ pub fn read_sheet_up_to(file_name: &str, bytes: &[u8], max: usize) -> Result<She
 /// Rows with their 1-based numbers as the spreadsheet shows them.
 type NumberedRows = Vec<(usize, Vec<Cell>)>;
 
+/// Columns read at most: a file with a value further right is refused (a sheet whose used
+/// range is claimed to reach column XFD would otherwise cost memory for every empty cell).
+const MAX_COLUMNS: u32 = 200;
+/// Rows read at most (Excel's own limit).
+const MAX_ROWS: u32 = 1_048_576;
+
+/// Reads the first sheet cell by cell (only the cells present in the file are kept, however far
+/// apart they are).
 fn read_xlsx(bytes: &[u8]) -> Result<NumberedRows> {
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|_| refuse("Không đọc được tệp Excel: tệp hỏng hoặc không phải .xlsx."))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| refuse("Tệp Excel không có trang tính nào."))?
+    let broken = || refuse("Không đọc được tệp Excel: tệp hỏng hoặc không phải .xlsx.");
+    let mut book: calamine::Xlsx<_> =
+        calamine::Xlsx::new(Cursor::new(bytes)).map_err(|_| broken())?;
+    let name = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| refuse("Tệp Excel không có trang tính nào."))?;
+    let mut cells = book
+        .worksheet_cells_reader(&name)
         .map_err(|_| refuse("Không đọc được trang tính đầu tiên của tệp Excel."))?;
-    // The range starts at its first used cell, which is not always A1.
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, r)| {
-            let cells = r
-                .iter()
-                .map(|d| match d {
-                    Data::Empty => Cell::Empty,
-                    Data::String(s) => Cell::Text(s.clone()),
-                    Data::Int(i) => Cell::Number(*i as f64),
-                    Data::Float(f) => Cell::Number(*f),
-                    Data::Bool(b) => Cell::Bool(*b),
-                    Data::DateTime(dt) => Cell::Date(dt.as_f64()),
-                    Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-                    Data::Error(e) => Cell::Error(format!("{e:?}")),
-                })
-                .collect();
-            (first_row + i + 1, cells)
-        })
-        .collect())
+    let mut rows: NumberedRows = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(|_| broken())? {
+        let value = match cell.get_value() {
+            DataRef::Empty => continue,
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
+                Cell::Text(s.clone())
+            }
+            DataRef::SharedString(s) => Cell::Text((*s).to_owned()),
+            DataRef::Int(i) => Cell::Number(*i as f64),
+            DataRef::Float(f) => Cell::Number(*f),
+            DataRef::Bool(b) => Cell::Bool(*b),
+            DataRef::DateTime(dt) => Cell::Date(dt.as_f64()),
+            DataRef::Error(e) => Cell::Error(format!("{e:?}")),
+        };
+        let (r, c) = cell.get_position();
+        if c >= MAX_COLUMNS || r >= MAX_ROWS {
+            return Err(refuse(format!(
+                "Tệp có dữ liệu ở ô quá xa (dòng {}, cột {}): tối đa {MAX_COLUMNS} cột và {MAX_ROWS} dòng.",
+                u64::from(r) + 1,
+                u64::from(c) + 1
+            )));
+        }
+        let number = r as usize + 1;
+        // Cells come row by row; a file written out of order is put back in order.
+        let at = match rows.last() {
+            Some((n, _)) if *n == number => rows.len() - 1,
+            Some((n, _)) if *n > number => match rows.binary_search_by_key(&number, |(n, _)| *n) {
+                Ok(k) => k,
+                Err(k) => {
+                    rows.insert(k, (number, Vec::new()));
+                    k
+                }
+            },
+            _ => {
+                rows.push((number, Vec::new()));
+                rows.len() - 1
+            }
+        };
+        let row = &mut rows[at].1;
+        let c = c as usize;
+        if row.len() <= c {
+            row.resize(c + 1, Cell::Empty);
+        }
+        row[c] = value;
+    }
+    Ok(rows)
 }
 
 fn read_csv(bytes: &[u8]) -> Result<NumberedRows> {
@@ -1000,4 +1037,46 @@ pub async fn export_orgs(db: &Db, scope: &Scope, target: OrgId) -> Result<Vec<u8
     }
     sheet.set_freeze_panes(1, 0).map_err(xl)?;
     book.save_to_buffer().map_err(xl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xlsx(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (r, c, v) in cells {
+            sheet.write_string(*r, *c, *v).expect("cell");
+        }
+        book.save_to_buffer().expect("xlsx")
+    }
+
+    #[test]
+    fn xlsx_rows_keep_their_spreadsheet_numbers() {
+        let bytes = xlsx(&[
+            (2, 1, "Họ và tên"),
+            (3, 1, "Nguyễn Văn An"),
+            (5, 0, "x"),
+            (5, 1, "Lê Thị Bình"),
+        ]);
+        let sheet = read_sheet("a.xlsx", &bytes).expect("read");
+        assert_eq!(
+            sheet.headings,
+            vec!["".to_string(), "Họ và tên".to_string()]
+        );
+        let numbers: Vec<usize> = sheet.rows.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, vec![4, 6]);
+        assert_eq!(sheet.rows[1].1[1], Cell::Text("Lê Thị Bình".into()));
+    }
+
+    /// A tiny file with a cell at the far corner of the sheet must not make the reader allocate
+    /// every cell in between (16,384 columns × 1,048,576 rows).
+    #[test]
+    fn far_away_cells_are_refused_without_allocating_the_range() {
+        let bytes = xlsx(&[(0, 0, "Họ và tên"), (1_048_575, 16_383, "x")]);
+        assert!(bytes.len() < 20_000);
+        let err = read_sheet("a.xlsx", &bytes).expect_err("refused");
+        assert!(err.to_string().contains("quá xa"), "{err}");
+    }
 }

@@ -36,7 +36,23 @@ pub async fn service_worker() -> Response {
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        SERVICE_WORKER,
+        SERVICE_WORKER_VERSIONED.as_str(),
     )
         .into_response()
 }
+
+/// The service worker with this build's version: a hash of the files it keeps.
+static SERVICE_WORKER_VERSIONED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [CSS, JS, CHECKIN_JS, SERVICE_WORKER] {
+        h.update(part.as_bytes());
+    }
+    let version: String = h
+        .finalize()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    SERVICE_WORKER.replace("__VERSION__", &version)
+});

@@ -74,7 +74,10 @@ pub fn action_label(code: &str) -> &str {
         "logout_all" => "Đăng xuất mọi thiết bị",
         "enable_totp" => "Bật xác thực hai lớp",
         "bulk_create" => "Tạo tài khoản hàng loạt",
-        other => other,
+        "import" => "Nhập từ tệp",
+        other => store::study::changes::ChangeAction::parse(other)
+            .map(|a| a.label())
+            .unwrap_or(other),
     }
 }
 
@@ -89,6 +92,8 @@ pub fn entity_label(code: &str) -> &str {
         "participant" | "participants" => "Người tham dự",
         "attendance" => "Điểm danh",
         "account" => "Tài khoản",
+        "seat_plan" => "Sơ đồ chỗ ngồi",
+        "feedback" => "Ý kiến học viên",
         other => other,
     }
 }

@@ -13,7 +13,11 @@
   var code = document.getElementById("code");
   var statusEl = document.getElementById("sync-status");
   var countEl = document.getElementById("present-count");
-  var QUEUE = "qt-checkin-queue";
+  // Each account keeps its own queue: on a shared device, one operator's check-ins are never
+  // sent under another's login.
+  var account = form.getAttribute("data-account");
+  var QUEUE = "qt-checkin-queue:" + account;
+  var REFUSED = "qt-checkin-refused:" + account;
 
   function hex(n) {
     var a = new Uint8Array(n);
@@ -27,6 +31,9 @@
     try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch (e) { return []; }
   }
   function save(q) { localStorage.setItem(QUEUE, JSON.stringify(q)); }
+  function loadRefused() {
+    try { return JSON.parse(localStorage.getItem(REFUSED) || "[]"); } catch (e) { return []; }
+  }
 
   // Same folding as the server: no diacritics, đ → d, lower case, single spaces.
   function fold(s) {
@@ -90,17 +97,24 @@
       if (!report) return;
       var answered = {};
       var problems = [];
+      var refused = loadRefused();
       report.results.forEach(function (r) {
         answered[r.id] = true;
-        if (r.outcome === "rejected") problems.push(r.message);
+        if (r.outcome === "rejected") {
+          problems.push(r.message);
+          // Kept, with the reason, for the operator to see: never silently dropped.
+          var item = batch.filter(function (c) { return c.id === r.id; })[0];
+          if (item) { item.reason = r.message; refused.push(item); }
+        }
       });
+      localStorage.setItem(REFUSED, JSON.stringify(refused));
       var rest = load().filter(function (c) { return !answered[c.id]; });
       save(rest);
       batch.forEach(function (c) {
         var row = rowOf(c.participant_id);
         if (row && !rest.some(function (x) { return x.participant_id === c.participant_id; })) row.classList.remove("queued");
       });
-      if (problems.length) show("Không ghi được " + problems.length + " lượt: " + problems[0], true);
+      if (problems.length) show("Máy chủ không nhận " + refused.length + " lượt (đã giữ lại trên máy này): " + problems[0], true);
       else if (rest.length) show("Còn " + rest.length + " lượt chờ gửi…", false);
       else show("Đã gửi hết lên máy chủ.", false);
       if (rest.length) setTimeout(flush, 0);
@@ -149,7 +163,9 @@
   });
   setInterval(flush, 10000);
   var waiting = load().length;
-  if (waiting) show(waiting + " lượt chờ gửi…", false);
+  var kept = loadRefused().length;
+  if (kept) show(kept + " lượt máy chủ không nhận vẫn được giữ trên máy này (xem lý do ở lần gửi trước).", true);
+  else if (waiting) show(waiting + " lượt chờ gửi…", false);
   flush();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(function () {});
 })();

@@ -2,7 +2,8 @@
 // and the static files, so that the page opens again without a connection; check-ins themselves
 // wait in the page's queue (checkin.js), never here.
 "use strict";
-var CACHE = "qt-checkin-v1";
+// The server writes its build's version here: a new release makes a new worker and cache.
+var CACHE = "qt-checkin-__VERSION__";
 var STATIC = ["/static/app.css", "/static/app.js", "/static/checkin.js"];
 
 self.addEventListener("install", function (e) {
@@ -15,8 +16,14 @@ self.addEventListener("activate", function (e) {
 });
 self.addEventListener("fetch", function (e) {
   var req = e.request;
-  if (req.method !== "GET") return;
   var url = new URL(req.url);
+  // Logging out forgets the kept pages (rosters), so that the next person on this device
+  // cannot open them offline.
+  if (req.method === "POST" && url.pathname === "/logout") {
+    e.respondWith(caches.delete(CACHE).then(function () { return fetch(req); }));
+    return;
+  }
+  if (req.method !== "GET") return;
   if (url.origin !== self.location.origin) return;
   if (STATIC.indexOf(url.pathname) >= 0) {
     e.respondWith(caches.match(req).then(function (hit) { return hit || fetch(req); }));

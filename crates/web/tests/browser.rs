@@ -406,7 +406,7 @@ async fn operator_page_takes_checkins_offline_and_syncs() {
     let mut queued = Value::Null;
     for _ in 0..50 {
         queued = b
-            .script("return JSON.parse(localStorage.getItem('qt-checkin-queue')||'[]').length")
+            .script("return JSON.parse(localStorage.getItem('qt-checkin-queue:'+document.getElementById('checkin-form').dataset.account)||'[]').length")
             .await;
         if queued == json!(2) {
             break;
@@ -426,6 +426,8 @@ async fn operator_page_takes_checkins_offline_and_syncs() {
         .await;
     assert!(count.as_str().unwrap().parse::<i64>().unwrap() >= 2);
 
+    b.script("window.__sent = localStorage.getItem('qt-checkin-queue:'+document.getElementById('checkin-form').dataset.account)")
+        .await;
     // Back online: the queue is sent, once.
     b.cmd(
         reqwest::Method::POST,
@@ -443,11 +445,20 @@ async fn operator_page_takes_checkins_offline_and_syncs() {
     assert_eq!(checkin_count(&app, session).await, 2);
     b.wait_for_text("Đã gửi hết").await;
     let left = b
-        .script("return JSON.parse(localStorage.getItem('qt-checkin-queue')||'[]').length")
+        .script("return JSON.parse(localStorage.getItem('qt-checkin-queue:'+document.getElementById('checkin-form').dataset.account)||'[]').length")
         .await;
     assert_eq!(left, json!(0));
-    // Sending the same queue again (a second tab, a retry) adds nothing.
-    b.script("localStorage.setItem('qt-checkin-queue', JSON.stringify([]))")
+    // The same queue sent again (a second tab, a retry after a lost reply): nothing is added.
+    b.script("localStorage.setItem('qt-checkin-queue:'+document.getElementById('checkin-form').dataset.account, window.__sent); window.dispatchEvent(new Event('online'))")
         .await;
+    for _ in 0..100 {
+        let left = b
+            .script("return JSON.parse(localStorage.getItem('qt-checkin-queue:'+document.getElementById('checkin-form').dataset.account)||'[]').length")
+            .await;
+        if left == json!(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(checkin_count(&app, session).await, 2);
 }

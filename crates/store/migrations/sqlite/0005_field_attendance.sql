@@ -20,6 +20,9 @@ CREATE TABLE checkins (
     received_at    TEXT NOT NULL
 );
 CREATE INDEX checkins_pair ON checkins(session_id, participant_id, at);
+-- The writer recomputes marks for the people of a group: looked up by person first (with only
+-- the session index, PostgreSQL filtered every check-in of a national session).
+CREATE INDEX checkins_participant ON checkins(participant_id, session_id, at);
 
 -- Seating chart of a class's venue (R3.4): a grid of rows and seats, some blocked.
 CREATE TABLE seat_plans (

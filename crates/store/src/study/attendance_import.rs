@@ -333,6 +333,12 @@ pub async fn template(db: &Db, scope: &Scope, class: &Class) -> Result<Vec<u8>> 
     let mut r: u32 = 1;
     for (i, s) in sessions.iter().enumerate() {
         let rows = super::attendance::sheet(db, class, s, &access).await?;
+        // One spreadsheet holds about a million rows: a larger class is entered per bridge point.
+        if u64::from(r) + rows.len() as u64 > 1_000_000 {
+            return Err(StoreError::Rule(
+                "Lớp học quá đông để xuất mẫu trong một tệp (quá một triệu dòng): hãy nhập điểm danh theo từng điểm cầu.".into(),
+            ));
+        }
         let when = utc_to_local(s.starts_at);
         let when = format!(
             "{} {}",

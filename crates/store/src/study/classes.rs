@@ -301,6 +301,11 @@ pub async fn add_session(
             "Lớp học đã kết thúc, không thể thêm buổi học.".into(),
         ));
     }
+    if class.status == super::changes::CLASS_CANCELLED {
+        return Err(StoreError::Rule(
+            "Lớp học đã bị hủy, không thể thêm buổi học.".into(),
+        ));
+    }
     let (id,): (i64,) = db_run!(db, p => sqlx::query_as(
         "INSERT INTO study_sessions (class_id, starts_at, duration_minutes, topic, is_discussion) VALUES ($1, $2, $3, $4, $5) RETURNING id")
         .bind(class.id).bind(s.starts_at).bind(i64::from(s.duration_minutes)).bind(&s.topic).bind(s.is_discussion)

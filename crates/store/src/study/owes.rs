@@ -96,6 +96,11 @@ const REASON_SQL: &str =
 const COMPLETED_SQL: &str =
     "EXISTS (SELECT 1 FROM completions c WHERE c.person_id = p.id AND c.resolution_id = $2)";
 
+/// R3.3: members exempted from party activities owe nothing, unless they chose to be listed in
+/// a class of the resolution (then they are tracked like everyone else).
+const EXEMPT_SQL: &str =
+    "(NOT p.exempt_from_activities OR l.person_id IS NOT NULL OR rt.person_id IS NOT NULL)";
+
 /// Counts per reason and per child organization for `org`'s subtree. The caller must read `org`
 /// (`NotFound` otherwise); the resolution comes from [`crate::resolutions::get`], so a classified
 /// one the caller is not cleared for never gets here.
@@ -111,7 +116,7 @@ pub async fn summary(db: &Db, scope: &Scope, org: OrgId, res: &Resolution) -> Re
          SELECT b.bucket, CASE WHEN {COMPLETED_SQL} THEN 'completed' ELSE {REASON_SQL} END AS state, COUNT(*) \
          FROM buckets b JOIN people p ON p.org_id = b.org_id \
          LEFT JOIN rt ON rt.person_id = p.id LEFT JOIN marked m ON m.person_id = p.id LEFT JOIN listed l ON l.person_id = p.id \
-         WHERE p.status = 'active' AND {} GROUP BY b.bucket, state",
+         WHERE p.status = 'active' AND {EXEMPT_SQL} AND {} GROUP BY b.bucket, state",
         Scope::subtree_sql("p.org_id", 1, READ)
     );
     let names_sql = "SELECT o.id, o.name FROM orgs o WHERE o.id = $1 OR o.parent_id = $1 ORDER BY o.depth, o.sort_key";
@@ -216,7 +221,7 @@ pub async fn list(
         "{BASE_CTE}, owing AS (SELECT p.id, p.org_id, p.sort_key, {REASON_SQL} AS reason \
             FROM people p {candidates} JOIN org_closure sc ON sc.descendant_id = p.org_id AND sc.ancestor_id = $3 \
             LEFT JOIN rt ON rt.person_id = p.id LEFT JOIN marked m ON m.person_id = p.id LEFT JOIN listed l ON l.person_id = p.id \
-            WHERE p.status = 'active' AND {} AND NOT {COMPLETED_SQL}), \
+            WHERE p.status = 'active' AND {EXEMPT_SQL} AND {} AND NOT {COMPLETED_SQL}), \
          page AS (SELECT o.id, o.org_id, o.sort_key, o.reason FROM owing o WHERE ($4 = '' OR o.reason = $4) \
             ORDER BY {order}, o.id LIMIT $5 OFFSET $6) \
          SELECT x.id AS person_id, p.full_name, p.party_card_number, x.org_id, g.name AS org_name, x.reason \

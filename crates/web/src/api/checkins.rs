@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use domain::study::{check_time, CheckinId, CheckinSource, Direction};
 use serde::{Deserialize, Serialize};
-use store::study::checkins::{self, Attendee, Checkin, SessionFacts};
+use store::study::checkins::{self, Attendee, Checkin, SessionFacts, Written};
 use store::StoreError;
 use utoipa::ToSchema;
 
@@ -139,26 +139,36 @@ pub async fn record(
     for (i, c) in b.checkins.iter().enumerate() {
         let outcome = (|| {
             let id = CheckinId::parse(&c.id).map_err(|e| e.to_string())?;
+            // Ids of QR scans and of the server's forms are made by the server only.
+            if c.id.starts_with("qr:") || c.id.starts_with("f-") {
+                return Err(
+                    "Mã lượt bắt đầu bằng «qr:» hoặc «f-» chỉ máy chủ được tạo.".to_string()
+                );
+            }
             let direction = Direction::parse(&c.direction)
                 .map_err(|_| "Chiều điểm danh phải là «in» (vào) hoặc «out» (ra).".to_string())?;
-            let Some(Some((facts, people))) = sessions.get(&c.session_id) else {
-                return Err("Không tìm thấy buổi học này.".to_string());
+            // Outside the caller's scope, a session and a person look the same as nothing at
+            // all: the session's state is told only to someone who may check people in there.
+            let outside = || {
+                "Người này không có trong danh sách buổi học, đã bị rút khỏi danh sách, hoặc ngoài phạm vi của bạn.".to_string()
             };
-            if let Some(why) = facts.refusal(store::now()) {
-                return Err(why.to_string());
-            }
+            let Some(Some((facts, people))) = sessions.get(&c.session_id) else {
+                return Err(outside());
+            };
             let who = people
                 .iter()
                 .find(|a| {
                     c.participant_id == Some(a.participant_id)
                         || (c.participant_id.is_none()
-                            && c.card_number.as_deref().map(str::trim).is_some_and(|k| {
-                                a.party_card_number.as_deref() == Some(k)
-                            }))
+                            && c.card_number
+                                .as_deref()
+                                .map(str::trim)
+                                .is_some_and(|k| a.party_card_number.as_deref() == Some(k)))
                 })
-                .ok_or_else(|| {
-                    "Người này không có trong danh sách buổi học, đã bị rút khỏi danh sách, hoặc ngoài phạm vi của bạn.".to_string()
-                })?;
+                .ok_or_else(outside)?;
+            if let Some(why) = facts.refusal(store::now()) {
+                return Err(why.to_string());
+            }
             let at = c.at.unwrap_or(now);
             check_time(at, facts.starts_at, now).map_err(|e| e.to_string())?;
             Ok::<_, String>((
@@ -187,13 +197,24 @@ pub async fn record(
         .checkins
         .write(valid.iter().map(|(_, c, _)| c.clone()).collect())
         .await?;
-    for ((i, c, who), new) in valid.into_iter().zip(stored) {
-        results[i] = Some(CheckinResult {
-            id: c.id.as_str().to_owned(),
-            outcome: if new { "stored" } else { "duplicate" }.into(),
-            participant_id: Some(who.participant_id),
-            full_name: Some(who.full_name),
-            message: None,
+    for ((i, c, who), written) in valid.into_iter().zip(stored) {
+        results[i] = Some(match written {
+            Written::Conflict => rejected(
+                c.id.as_str(),
+                "Mã lượt điểm danh này đã dùng cho một lượt khác; thiết bị phải tạo mã mới.",
+            ),
+            w => CheckinResult {
+                id: c.id.as_str().to_owned(),
+                outcome: if w == Written::Stored {
+                    "stored"
+                } else {
+                    "duplicate"
+                }
+                .into(),
+                participant_id: Some(who.participant_id),
+                full_name: Some(who.full_name),
+                message: None,
+            },
         });
     }
     let results: Vec<CheckinResult> = results.into_iter().flatten().collect();

@@ -66,7 +66,7 @@ pub async fn list(
     }
     .filter();
     let per_page = q.per_page.unwrap_or(100).clamp(1, 500);
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let counts = feedback::counts(&st.db, scope, &c, &access).await?;
     let (items, total) = feedback::list(
         &st.db,

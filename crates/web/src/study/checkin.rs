@@ -15,7 +15,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use domain::study::{CheckinId, CheckinSource, Direction};
 use domain::text::fold;
-use store::study::checkins::{self, Attendee, Checkin, QrKey, SessionFacts};
+use store::study::checkins::{self, Attendee, Checkin, QrKey, SessionFacts, Written};
 use store::study::classes::{self, Class, StudySession};
 use store::StoreError;
 
@@ -91,6 +91,8 @@ struct OperatorPage {
     q: String,
     seed: String,
     refusal: Option<&'static str>,
+    /// Keys the browser's offline queue to this account.
+    account: i64,
 }
 
 #[derive(Debug, serde::Deserialize, Default)]
@@ -161,6 +163,7 @@ async fn operator_page(
         q: q.q,
         seed: new_seed(),
         refusal: facts.refusal(store::now()),
+        account: user.account.id.0,
     })
 }
 
@@ -263,7 +266,14 @@ async fn operator_mark(
             recorded_by: Some(scope.account_id.0),
         }])
         .await?;
-    let message = if stored.first().copied().unwrap_or(false) {
+    let written = stored.first().copied().unwrap_or(Written::Conflict);
+    if written == Written::Conflict {
+        return Ok(ctx.redirect(
+            &back_to(id, &form.q),
+            "Biểu mẫu này đã được dùng cho một lượt khác: trang đã được tải lại, hãy bấm lại.",
+        ));
+    }
+    let message = if written == Written::Stored {
         format!(
             "Đã ghi {}: {} lúc {}.",
             direction.label().to_lowercase(),
@@ -368,7 +378,8 @@ async fn qr_screen(
 #[template(path = "study/checked_in.html")]
 struct CheckedIn {
     ctx: PageCtx,
-    facts: SessionFacts,
+    /// Shown only to a participant of the class.
+    facts: Option<SessionFacts>,
     who: Option<Attendee>,
     direction: Direction,
     at: DateTime<Utc>,
@@ -395,37 +406,41 @@ async fn self_checkin(
         Err(e) => return Err(e),
     };
     let direction = Direction::parse(&direction).map_err(|_| AppError::NotFound)?;
-    let facts = match checkins::session_facts(&st.db, session).await {
-        Ok(f) => f,
-        Err(StoreError::NotFound) => return Err(AppError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
     let now = store::now();
     let mut page = CheckedIn {
         ctx: ctx.clone(),
-        facts,
+        facts: None,
         who: None,
         direction,
         at: now,
         first_time: false,
         problem: None,
     };
+    // The signature first: without it nothing about the session is looked up or shown.
     if !st.qr.verify(session, direction, window, &sig, now) {
         page.problem = Some(
             "Mã QR đã hết hạn hoặc không đúng. Hãy quét lại mã đang hiển thị trên màn hình.".into(),
         );
         return ctx.render_invalid(&page);
     }
-    if let Some(why) = page.facts.refusal(store::now()) {
-        page.problem = Some(why.into());
-        return ctx.render_invalid(&page);
-    }
-    let Some(who) = checkins::own_participant(&st.db, user.scope(), &page.facts).await? else {
+    let facts = match checkins::session_facts(&st.db, session).await {
+        Ok(f) => f,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    // The class is shown only to people on its list.
+    let Some(who) = checkins::own_participant(&st.db, user.scope(), &facts).await? else {
         page.problem = Some("Bạn không có tên trong danh sách lớp học này. Hãy báo người điều hành để được ghi tên hoặc điểm danh giúp.".into());
         let mut resp = ctx.render(&page)?;
         *resp.status_mut() = axum::http::StatusCode::FORBIDDEN;
         return Ok(resp);
     };
+    let refusal = facts.refusal(now);
+    page.facts = Some(facts);
+    if let Some(why) = refusal {
+        page.problem = Some(why.into());
+        return ctx.render_invalid(&page);
+    }
     let id = CheckinId::parse(&format!(
         "qr:{session}:{}:{}:{window}",
         who.participant_id,
@@ -445,7 +460,7 @@ async fn self_checkin(
             recorded_by: Some(user.scope().account_id.0),
         }])
         .await?;
-    page.first_time = stored.first().copied().unwrap_or(false);
+    page.first_time = stored.first().copied() == Some(Written::Stored);
     page.who = Some(who);
     ctx.render(&page)
 }

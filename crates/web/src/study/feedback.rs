@@ -424,7 +424,7 @@ async fn list(
     let scope = user.scope();
     let (c, access) = reader(&st, scope, id).await?;
     let counts = feedback::counts(&st.db, scope, &c, &access).await?;
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let (items, total) = feedback::list(
         &st.db,
         scope,

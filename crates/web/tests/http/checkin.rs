@@ -268,6 +268,26 @@ async fn r3_4_checkin_scope_and_bad_input(app: TestApp) {
     );
     assert_eq!(count_checkins(&app, live.session_id).await, 1);
 
+    // Ids of QR scans and of the server's forms cannot be made by a client (they could be
+    // claimed ahead of a member's scan); an id already used for someone else is refused.
+    let b = id(&live.participants[1]);
+    let r = organizer
+        .post_ok(
+            "/api/v1/checkins",
+            &json!({"checkins": [
+                checkin(&format!("qr:{}:{b}:in:1", live.session_id), live.session_id, b, "in", &now),
+                checkin("f-0123456789abcdef:1:in", live.session_id, b, "in", &now),
+                checkin("good-000005", live.session_id, b, "in", &now),
+            ]}),
+            200,
+        )
+        .await;
+    assert_eq!(outcomes(&r), ["rejected", "rejected", "rejected"], "{r}");
+    assert!(
+        fold(r["results"][2]["message"].as_str().unwrap()).contains("da dung cho mot luot khac")
+    );
+    assert_eq!(count_checkins(&app, live.session_id).await, 1);
+
     // A card number names the person as well.
     let card = live
         .participants
@@ -435,16 +455,25 @@ async fn r3_4_qr_self_checkin(app: TestApp) {
     assert_eq!(rows[&id(mine)]["status"], "present");
     assert!(rows[&id(mine)]["late_minutes"].as_i64().unwrap() >= 9);
 
-    // A forged or altered signature is refused.
+    // A forged or altered signature is refused, and shows nothing of the session.
     let mut forged = path.clone();
     let last = forged.pop().unwrap();
     forged.push(if last == '0' { '1' } else { '0' });
     let r = member.get(&forged).await;
     r.expect(422);
     assert!(fold(&r.html()).contains("het han"));
+    assert!(
+        !r.html().contains("Buổi điểm danh thử"),
+        "no session detail without a valid code"
+    );
     assert_eq!(count_checkins(&app, live.session_id).await, 1);
     // Someone who is not on the list (the admin has no person) is told so, and nothing is stored.
     let admin = app.browser_login("admin").await;
-    admin.get(&path).await.expect(403);
+    let r = admin.get(&path).await;
+    r.expect(403);
+    assert!(
+        !r.html().contains("Buổi điểm danh thử"),
+        "no session detail to someone not listed"
+    );
     assert_eq!(count_checkins(&app, live.session_id).await, 1);
 }

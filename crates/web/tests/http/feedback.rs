@@ -646,9 +646,10 @@ async fn r2_3_owes_lists_reasons_within_scope(app: TestApp) {
         !rows.iter().any(|(c, _)| *c == card(&outsider)),
         "nobody outside the commune"
     );
+    // R3.3: exempt members, not listed in any class yet, owe nothing.
     let active = commune_people
         .iter()
-        .filter(|p| p["status"] == "active")
+        .filter(|p| p["status"] == "active" && p["exempt_from_activities"] != true)
         .count();
     let completed = commune_people
         .iter()
