@@ -138,21 +138,36 @@ struct ImportFigure {
     write_s: f64,
 }
 
-async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> {
-    let mut figures = Vec::new();
-    let engines = match only {
+/// The engines asked for: `sqlite`, `postgres`, or both when none is named.
+pub(crate) fn engines(only: Option<&str>) -> anyhow::Result<Vec<Engine>> {
+    Ok(match only {
+        None => vec![Engine::Sqlite, Engine::Postgres],
         Some("sqlite") => vec![Engine::Sqlite],
         Some("postgres") => vec![Engine::Postgres],
-        _ => vec![Engine::Sqlite, Engine::Postgres],
+        Some(other) => anyhow::bail!("unknown engine {other}: sqlite or postgres"),
+    })
+}
+
+/// A fresh, migrated database of `engine` (`None` when PostgreSQL is unreachable).
+pub(crate) async fn fresh_db(
+    engine: Engine,
+) -> anyhow::Result<Option<(store::testing::TestDb, Db)>> {
+    let Some(t) = fresh(engine).await else {
+        eprintln!("PostgreSQL unreachable: skipping it");
+        return Ok(None);
     };
-    for engine in engines {
+    let db = Db::connect(&t.url).await?;
+    db.migrate().await?;
+    Ok(Some((t, db)))
+}
+
+async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let mut figures = Vec::new();
+    for engine in engines(only)? {
         // Baseline: the same number of people through the store's raw batched INSERT.
-        let Some(t) = fresh(engine).await else {
-            eprintln!("PostgreSQL unreachable: skipping it");
+        let Some((test_db, db)) = fresh_db(engine).await? else {
             continue;
         };
-        let db = Db::connect(&t.url).await?;
-        db.migrate().await?;
         demo::load(&db, Scale::Small, 2026, true).await?;
         let scope = store::auth::scope_of(&db, "admin").await?;
         let commune = store::org::find_by_code(&db, "T01-X002")
@@ -191,13 +206,11 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
         store::org::insert_people(&db, &people).await?;
         let baseline = n as f64 / t0.elapsed().as_secs_f64();
         db.close().await;
-        drop(t);
+        drop(test_db);
 
-        let Some(t) = fresh(engine).await else {
+        let Some((_t, db)) = fresh_db(engine).await? else {
             continue;
         };
-        let db = Db::connect(&t.url).await?;
-        db.migrate().await?;
         demo::load(&db, Scale::Small, 2026, true).await?;
         let codes: Vec<String> = cells.iter().map(|(_, c)| c.clone()).collect();
         let file = member_csv(n, &codes);
@@ -270,13 +283,10 @@ async fn http(clients: usize, seconds: u64, json: bool, _config: &Config) -> any
         ratio: 1.0,
         rows_per_s: None,
     }];
-    for engine in [Engine::Sqlite, Engine::Postgres] {
-        let Some(t) = fresh(engine).await else {
-            eprintln!("PostgreSQL unreachable: skipping it");
+    for engine in engines(None)? {
+        let Some((_t, db)) = fresh_db(engine).await? else {
             continue;
         };
-        let db = Db::connect(&t.url).await?;
-        db.migrate().await?;
         demo::load(&db, Scale::Small, 2026, true).await?;
         let app = web::app::App::build(db.clone(), "127.0.0.1:0", Default::default()).await?;
         let base = format!("http://{}", app.local_addr()?);

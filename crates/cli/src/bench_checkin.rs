@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::json;
-use store::testing::{fresh, Engine};
 use store::Db;
 
 /// One engine's check-in figures.
@@ -25,26 +24,6 @@ struct CheckinFigure {
     p99_ms: f64,
     clients: usize,
     checkins: u64,
-}
-
-fn engines(only: Option<&str>) -> anyhow::Result<Vec<Engine>> {
-    Ok(match only {
-        None => vec![Engine::Sqlite, Engine::Postgres],
-        Some("sqlite") => vec![Engine::Sqlite],
-        Some("postgres") => vec![Engine::Postgres],
-        Some(other) => anyhow::bail!("unknown engine {other}: sqlite or postgres"),
-    })
-}
-
-/// A fresh, migrated database of `engine` (`None` when PostgreSQL is unreachable).
-async fn fresh_db(engine: Engine) -> anyhow::Result<Option<(store::testing::TestDb, Db)>> {
-    let Some(t) = fresh(engine).await else {
-        eprintln!("PostgreSQL unreachable: skipping it");
-        return Ok(None);
-    };
-    let db = Db::connect(&t.url).await?;
-    db.migrate().await?;
-    Ok(Some((t, db)))
 }
 
 /// Serves the app over `db` on a random port.
@@ -79,8 +58,8 @@ pub async fn checkin(
         .build()?;
     let (base_rps, _, _) = crate::bench::baseline(&client, clients, dur).await?;
     let mut figures = Vec::new();
-    for engine in engines(only)? {
-        let Some((_t, db)) = fresh_db(engine).await? else {
+    for engine in crate::bench::engines(only)? {
+        let Some((_t, db)) = crate::bench::fresh_db(engine).await? else {
             continue;
         };
         // A conference of 3,100 bridge points and 200,000 participants: every request checks in
@@ -249,8 +228,8 @@ pub async fn national(
     engine: &str,
     json_out: bool,
 ) -> anyhow::Result<()> {
-    let engine = engines(Some(engine))?.remove(0);
-    let Some((_t, db)) = fresh_db(engine).await? else {
+    let engine = crate::bench::engines(Some(engine))?.remove(0);
+    let Some((_t, db)) = crate::bench::fresh_db(engine).await? else {
         anyhow::bail!("PostgreSQL unreachable");
     };
     let setup = Instant::now();

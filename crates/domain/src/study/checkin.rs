@@ -46,6 +46,12 @@ impl CheckinId {
     }
 }
 
+/// When check-in opens for a session starting at `start`: 12 hours before (it stays open after
+/// the end, for late queues and paper entered afterwards).
+pub fn opens_at(start: DateTime<Utc>) -> DateTime<Utc> {
+    start - Duration::hours(12)
+}
+
 /// When a check-in may have happened: from 12 hours before the session starts until 5 minutes
 /// from now (a device clock slightly ahead is tolerated; a date in the future is not).
 pub fn check_time(
@@ -56,7 +62,7 @@ pub fn check_time(
     if at > now + Duration::minutes(5) {
         return Err(RuleError::CheckinInFuture);
     }
-    if at < session_start - Duration::hours(12) {
+    if at < opens_at(session_start) {
         return Err(RuleError::CheckinTooEarly);
     }
     Ok(())

@@ -38,7 +38,7 @@ impl SessionFacts {
     /// Why this session takes no check-ins at `now`, if it does not. Check-in opens 12 hours
     /// before the start and stays open after the end (operators enter late queues and paper).
     pub fn refusal(&self, now: DateTime<Utc>) -> Option<&'static str> {
-        if now < self.starts_at - chrono::Duration::hours(12) {
+        if now < domain::study::opens_at(self.starts_at) {
             Some("Buổi học chưa mở điểm danh: điểm danh mở từ 12 giờ trước giờ bắt đầu.")
         } else if self.class_status == "finished" {
             Some("Lớp học đã kết thúc; không nhận điểm danh nữa.")
@@ -175,18 +175,6 @@ pub struct Checkin {
     pub source: CheckinSource,
     pub device_id: Option<String>,
     pub recorded_by: Option<i64>,
-}
-
-/// A participant's check-ins of one session, oldest first (for the operator page).
-pub async fn events(
-    db: &Db,
-    session_id: i64,
-    participant_id: i64,
-) -> Result<Vec<(String, DateTime<Utc>)>> {
-    let sql = "SELECT direction, at FROM checkins WHERE session_id = $1 AND participant_id = $2 ORDER BY at";
-    Ok(
-        db_run!(db, p => sqlx::query_as(sql).bind(session_id).bind(participant_id).fetch_all(p).await)?,
-    )
 }
 
 /// How many participants of a session have checked in (for the operator's counter).
