@@ -337,16 +337,7 @@ pub async fn set_plan(db: &Db, scope: &Scope, class: &Class, grid: &SeatGrid) ->
         grid.seats_per_row(),
         grid.blocked_text()
     );
-    auth::audit(
-        db,
-        scope,
-        "update",
-        "seat_plan",
-        class.id,
-        Some(OrgId(class.org_id)),
-        &detail,
-    )
-    .await?;
+    audit_plan(db, scope, class, &detail).await?;
     Ok(())
 }
 
@@ -381,16 +372,7 @@ pub async fn auto_assign(db: &Db, scope: &Scope, class: &Class) -> Result<usize>
         Ok::<_, StoreError>(())
     })?;
     let detail = format!("auto {} seated", plan.len());
-    auth::audit(
-        db,
-        scope,
-        "update",
-        "seat_plan",
-        class.id,
-        Some(OrgId(class.org_id)),
-        &detail,
-    )
-    .await?;
+    audit_plan(db, scope, class, &detail).await?;
     Ok(plan.len())
 }
 
@@ -447,16 +429,7 @@ pub async fn assign(
         other => other,
     })?;
     let detail = format!("participant {participant_id} seat {seat}");
-    auth::audit(
-        db,
-        scope,
-        "update",
-        "seat_plan",
-        class.id,
-        Some(OrgId(class.org_id)),
-        &detail,
-    )
-    .await?;
+    audit_plan(db, scope, class, &detail).await?;
     Ok(who)
 }
 
@@ -467,16 +440,7 @@ pub async fn unassign(db: &Db, scope: &Scope, class: &Class, participant_id: i64
         .bind(class.id).bind(participant_id).execute(p).await)?;
     if n > 0 {
         let detail = format!("participant {participant_id} unseated");
-        auth::audit(
-            db,
-            scope,
-            "update",
-            "seat_plan",
-            class.id,
-            Some(OrgId(class.org_id)),
-            &detail,
-        )
-        .await?;
+        audit_plan(db, scope, class, &detail).await?;
     }
     Ok(n > 0)
 }
@@ -486,16 +450,7 @@ pub async fn clear(db: &Db, scope: &Scope, class: &Class) -> Result<u64> {
     require_change(db, scope, class).await?;
     let n = db_exec!(db, p => sqlx::query("DELETE FROM seat_assignments WHERE class_id = $1")
         .bind(class.id).execute(p).await)?;
-    auth::audit(
-        db,
-        scope,
-        "update",
-        "seat_plan",
-        class.id,
-        Some(OrgId(class.org_id)),
-        "cleared",
-    )
-    .await?;
+    audit_plan(db, scope, class, "cleared").await?;
     Ok(n)
 }
 
@@ -525,4 +480,18 @@ pub async fn toggle_attendance(
         .map_err(|e| StoreError::Rule(e.to_string()))?;
     attendance::record(db, scope, class, session, &[(participant_id, mark)]).await?;
     Ok((who.full_name, next))
+}
+
+/// Records a change of the class's seating in the audit log.
+async fn audit_plan(db: &Db, scope: &Scope, class: &Class, detail: &str) -> Result<()> {
+    auth::audit(
+        db,
+        scope,
+        "update",
+        "seat_plan",
+        class.id,
+        Some(OrgId(class.org_id)),
+        detail,
+    )
+    .await
 }
