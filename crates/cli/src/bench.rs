@@ -95,47 +95,64 @@ pub async fn run(which: Which, json: bool, config: &Config) -> anyhow::Result<()
 }
 
 /// A generated member file of `n` rows for the cells of `cells` (csv, UTF-8).
-fn member_csv(n: usize, cells: &[String]) -> Vec<u8> {
+/// Writes a generated member file of `n` rows to `path`, a row at a time.
+fn member_csv(path: &std::path::Path, n: usize, cells: &[String]) -> anyhow::Result<()> {
+    use std::io::Write;
     const FAMILY: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Đặng", "Bùi"];
     const MIDDLE: [&str; 6] = ["Văn", "Thị", "Hữu", "Minh", "Thu", "Đức"];
     const GIVEN: [&str; 10] = [
         "An", "Bình", "Cường", "Dũng", "Hà", "Lan", "Mai", "Nam", "Tâm", "Yến",
     ];
-    let mut s =
-        String::from("Họ và tên,Ngày sinh,Giới tính,Dân tộc,Số thẻ đảng viên,Mã tổ chức,Chức vụ\n");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    out.write_all(
+        "Họ và tên,Ngày sinh,Giới tính,Dân tộc,Số thẻ đảng viên,Mã tổ chức,Chức vụ\n".as_bytes(),
+    )?;
     for i in 0..n {
-        let name = format!(
-            "{} {} {}",
+        writeln!(
+            out,
+            "{} {} {},{:02}/{:02}/{},{},Kinh,{:09},{},",
             FAMILY[i % 8],
             MIDDLE[(i / 8) % 6],
-            GIVEN[(i / 48) % 10]
-        );
-        let date = format!(
-            "{:02}/{:02}/{}",
+            GIVEN[(i / 48) % 10],
             1 + i % 28,
             1 + (i / 28) % 12,
-            1950 + i % 50
-        );
-        s.push_str(&format!(
-            "{name},{date},{},Kinh,{:09},{},\n",
+            1950 + i % 50,
             if i % 3 == 0 { "Nữ" } else { "Nam" },
             500_000_000 + i,
             cells[i % cells.len()]
-        ));
+        )?;
     }
-    s.into_bytes()
+    out.flush()?;
+    Ok(())
 }
 
-#[derive(Debug, Serialize)]
+/// The process's peak resident memory since the last [`reset_peak_memory`] (MB; Linux only).
+fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Starts measuring the peak memory afresh (Linux: writing 5 to clear_refs resets VmHWM).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+#[derive(Serialize)]
 struct ImportFigure {
     engine: String,
     rows: usize,
     baseline_rows_per_s: f64,
     import_rows_per_s: f64,
     ratio: f64,
-    read_s: f64,
-    check_s: f64,
-    write_s: f64,
+    /// The dry run (read and check, nothing written).
+    dry_run_s: f64,
+    /// The import itself (read, check and write in one transaction).
+    import_s: f64,
+    /// Peak resident memory of the process during the dry run and the import (MB).
+    peak_mb: Option<f64>,
+    file_mb: f64,
 }
 
 /// The engines asked for: `sqlite`, `postgres`, or both when none is named.
@@ -187,24 +204,30 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
                     .await?
             }
         };
-        let people = (0..n)
-            .map(|i| -> anyhow::Result<store::org::NewPerson> {
-                Ok(store::org::NewPerson {
-                    org_id: domain::ids::OrgId(cells[i % cells.len()].0),
-                    name: domain::org::PersonName::from_full(&format!("Bench Văn Số{i}"))?,
-                    birth_date: None,
-                    gender: domain::org::Gender::Male,
-                    ethnicity: "Kinh".into(),
-                    party_card_number: Some(format!("{:09}", 600_000_000 + i)),
-                    positions: String::new(),
-                    management_level: domain::org::ManagementLevel::None,
-                    exempt_from_activities: false,
-                })
+        let person = |i: usize| -> anyhow::Result<store::org::NewPerson> {
+            Ok(store::org::NewPerson {
+                org_id: domain::ids::OrgId(cells[i % cells.len()].0),
+                name: domain::org::PersonName::from_full(&format!("Bench Văn Số{i}"))?,
+                birth_date: None,
+                gender: domain::org::Gender::Male,
+                ethnicity: "Kinh".into(),
+                party_card_number: Some(format!("{:09}", 600_000_000 + i)),
+                positions: String::new(),
+                management_level: domain::org::ManagementLevel::None,
+                exempt_from_activities: false,
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let t0 = Instant::now();
-        store::org::insert_people(&db, &people).await?;
-        let baseline = n as f64 / t0.elapsed().as_secs_f64();
+        };
+        // Built and inserted 100,000 at a time: the baseline holds no more memory than that.
+        let mut elapsed = Duration::ZERO;
+        for start in (0..n).step_by(100_000) {
+            let people = (start..(start + 100_000).min(n))
+                .map(person)
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let t0 = Instant::now();
+            store::org::insert_people(&db, &people).await?;
+            elapsed += t0.elapsed();
+        }
+        let baseline = n as f64 / elapsed.as_secs_f64();
         db.close().await;
         drop(test_db);
 
@@ -213,34 +236,52 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
         };
         demo::load(&db, Scale::Small, 2026, true).await?;
         let codes: Vec<String> = cells.iter().map(|(_, c)| c.clone()).collect();
-        let file = member_csv(n, &codes);
+        let path = std::env::temp_dir().join(format!("quantriet-bench-{}.csv", std::process::id()));
+        member_csv(&path, n, &codes)?;
+        let file_mb = std::fs::metadata(&path)?.len() as f64 / 1_048_576.0;
+        let src = store::import::Source::File(path.clone());
         let target = domain::ids::OrgId(commune);
+        reset_peak_memory();
         let t0 = Instant::now();
-        let sheet = store::import::read_sheet_up_to("bench.csv", &file, usize::MAX)?;
-        let read_s = t0.elapsed().as_secs_f64();
-        let t1 = Instant::now();
-        let plan = store::import::plan_members(&db, &scope, target, &sheet, None).await?;
-        let check_s = t1.elapsed().as_secs_f64();
+        let dry = store::import::Options {
+            max_bytes: u64::MAX,
+            ..Default::default()
+        };
+        let out = store::import::import_members(&db, &scope, target, "bench.csv", &src, &dry).await?;
+        let dry_run_s = t0.elapsed().as_secs_f64();
         anyhow::ensure!(
-            plan.is_clean() && plan.new == n,
+            out.plan.is_clean() && out.plan.new == n,
             "unexpected plan: {} new, {} errors",
-            plan.new,
-            plan.errors.len()
+            out.plan.new,
+            out.plan.error_total
         );
-        let t2 = Instant::now();
-        store::import::apply_members(&db, &scope, target, &plan).await?;
-        let write_s = t2.elapsed().as_secs_f64();
-        let total = t0.elapsed().as_secs_f64();
-        let rate = n as f64 / total;
+        let t1 = Instant::now();
+        let write = store::import::Options {
+            write: true,
+            expect: Some(out.plan.expected()),
+            max_bytes: u64::MAX,
+            ..Default::default()
+        };
+        let out = store::import::import_members(&db, &scope, target, "bench.csv", &src, &write).await?;
+        let import_s = t1.elapsed().as_secs_f64();
+        let peak_mb = peak_memory_mb();
+        let _ = std::fs::remove_file(&path);
+        anyhow::ensure!(
+            out.applied.as_ref().map(|a| a.inserted) == Some(n),
+            "the import wrote {:?}",
+            out.applied
+        );
+        let rate = n as f64 / import_s;
         figures.push(ImportFigure {
             engine: db.engine().into(),
             rows: n,
             baseline_rows_per_s: baseline,
             import_rows_per_s: rate,
             ratio: rate / baseline,
-            read_s,
-            check_s,
-            write_s,
+            dry_run_s,
+            import_s,
+            peak_mb,
+            file_mb,
         });
         db.close().await;
     }
@@ -249,19 +290,20 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
     } else {
         println!("member import of {n} rows (csv), same machine, same run\n");
         println!(
-            "{:<9} {:>16} {:>16} {:>7} {:>8} {:>8} {:>8}",
-            "engine", "raw insert r/s", "import r/s", "ratio", "read s", "check s", "write s"
+            "{:<9} {:>15} {:>11} {:>7} {:>10} {:>9} {:>8} {:>8}",
+            "engine", "raw insert r/s", "import r/s", "ratio", "dry run s", "import s", "file MB", "peak MB"
         );
         for f in &figures {
             println!(
-                "{:<9} {:>16.0} {:>16.0} {:>7.3} {:>8.2} {:>8.2} {:>8.2}",
+                "{:<9} {:>15.0} {:>11.0} {:>7.3} {:>10.2} {:>9.2} {:>8.0} {:>8}",
                 f.engine,
                 f.baseline_rows_per_s,
                 f.import_rows_per_s,
                 f.ratio,
-                f.read_s,
-                f.check_s,
-                f.write_s
+                f.dry_run_s,
+                f.import_s,
+                f.file_mb,
+                f.peak_mb.map_or("-".into(), |m| format!("{m:.0}"))
             );
         }
     }

@@ -201,19 +201,12 @@ async fn import(what: ImportWhat, config: &Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("no account {user}"))?;
     let started = std::time::Instant::now();
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    eprintln!(
-        "[1/3] reading {} ({} KB)…",
-        file.display(),
-        bytes.len() / 1024
-    );
-    let sheet = store::import::read_sheet_up_to(&name, &bytes, usize::MAX)?;
-    drop(bytes);
-    eprintln!("[2/3] checking {} rows…", sheet.rows.len());
+    let src = store::import::Source::File(file.clone());
+    let shown = file.display().to_string();
     match what {
         ImportWhat::Members { org, dry_run, .. } => {
             let org_id = OrgId(
@@ -221,7 +214,29 @@ async fn import(what: ImportWhat, config: &Config) -> anyhow::Result<()> {
                     .await?
                     .with_context(|| format!("no organization with code {org}"))?,
             );
-            let plan = store::import::plan_members(&db, &scope, org_id, &sheet, None).await?;
+            eprintln!(
+                "{} {} in one pass{}…",
+                if dry_run { "checking" } else { "checking and writing" },
+                shown,
+                if dry_run { "" } else { " and one transaction" }
+            );
+            let bar = indicatif::ProgressBar::new(1000).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {percent:>3}% {msg} {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let progress = |p: store::import::Progress| {
+                bar.set_position((p.done.clamp(0.0, 1.0) * 1000.0) as u64);
+                bar.set_message(format!("{} rows", p.rows));
+            };
+            let opts = store::import::Options {
+                write: !dry_run,
+                max_bytes: u64::MAX,
+                progress: &progress,
+                ..Default::default()
+            };
+            let out = store::import::import_members(&db, &scope, org_id, &name, &src, &opts).await?;
+            bar.finish_and_clear();
+            let plan = &out.plan;
             for (heading, col) in &plan.mapping {
                 eprintln!(
                     "  column «{heading}» → {}",
@@ -232,10 +247,10 @@ async fn import(what: ImportWhat, config: &Config) -> anyhow::Result<()> {
                 "{} rows: {} new, {} changed, {} unchanged, {} in the organization but not in the file, {} errors",
                 plan.rows,
                 plan.new,
-                plan.changed.len(),
+                plan.changed_total,
                 plan.unchanged,
-                plan.missing.len(),
-                plan.errors.len()
+                plan.missing_total,
+                plan.error_total
             );
             for e in plan.errors.iter().take(200) {
                 println!("  {e}");
@@ -257,30 +272,18 @@ async fn import(what: ImportWhat, config: &Config) -> anyhow::Result<()> {
             if !plan.is_clean() {
                 anyhow::bail!("the file has errors: nothing was written");
             }
-            if dry_run {
-                println!("dry run: nothing written");
-            } else {
-                eprintln!("[3/3] writing in one transaction…");
-                let total = plan.new + plan.changed.len();
-                let bar = indicatif::ProgressBar::new(total as u64).with_style(
-                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                let a =
-                    store::import::apply_members_with_progress(&db, &scope, org_id, &plan, &|n| {
-                        bar.set_position(n as u64)
-                    })
-                    .await?;
-                bar.finish_and_clear();
-                println!(
+            match out.applied {
+                Some(a) => println!(
                     "written: {} new, {} updated in {:.1} s",
                     a.inserted,
                     a.updated,
                     started.elapsed().as_secs_f64()
-                );
+                ),
+                None => println!("dry run: nothing written"),
             }
         }
         ImportWhat::Orgs { dry_run, .. } => {
+            let sheet = store::import::read_sheet_from(&name, &src, u64::MAX)?;
             match store::import::import_orgs(&db, &scope, &sheet, dry_run).await? {
                 Ok(n) if dry_run => println!("dry run: {n} new organizations would be created"),
                 Ok(n) => println!(

@@ -37,6 +37,11 @@ pub struct ImportQuery {
     pub org_id: Option<i64>,
     /// Check only (the default); `false` writes, in one transaction, when the file has no error.
     pub dry_run: Option<bool>,
+    /// With `dry_run=false`: the `new` count of the dry run being confirmed. When given (with
+    /// `expect_changed`), nothing is written unless the file still gives the same counts.
+    pub expect_new: Option<usize>,
+    /// With `dry_run=false`: the `changed_total` count of the dry run being confirmed.
+    pub expect_changed: Option<usize>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,30 +76,31 @@ pub async fn members(
             "Chọn tổ chức nhận dữ liệu.",
         ));
     };
-    let sheet = import::read_sheet(&file_name(&headers), &body)?;
-    let plan = import::plan_members(&st.db, scope, OrgId(org), &sheet, None).await?;
     let dry_run = q.dry_run.unwrap_or(true);
-    if !plan.is_clean() {
-        let status = if dry_run {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        return Ok((
-            status,
-            Json(MemberImport {
-                plan,
-                applied: None,
-            }),
-        )
-            .into_response());
-    }
-    let applied = if dry_run {
-        None
-    } else {
-        Some(import::apply_members(&st.db, scope, OrgId(org), &plan).await?)
+    let expect = match (q.expect_new, q.expect_changed) {
+        (Some(new), Some(changed)) => Some(import::Expected { new, changed }),
+        _ => None,
     };
-    Ok(Json(MemberImport { plan, applied }).into_response())
+    let opts = import::Options {
+        write: !dry_run,
+        expect,
+        ..Default::default()
+    };
+    let src = import::Source::bytes(&body);
+    drop(body);
+    let out =
+        import::import_members(&st.db, scope, OrgId(org), &file_name(&headers), &src, &opts)
+            .await?;
+    let status = if out.plan.is_clean() || dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = MemberImport {
+        plan: out.plan,
+        applied: out.applied,
+    };
+    Ok((status, Json(body)).into_response())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

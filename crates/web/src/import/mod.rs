@@ -74,6 +74,8 @@ struct ReportPage {
     org_errors: Vec<CellError>,
     new_orgs: usize,
     columns: &'static [MemberColumn],
+    /// Why a confirmation wrote nothing although the file is clean.
+    notice: Option<String>,
 }
 
 impl ReportPage {
@@ -89,29 +91,30 @@ impl ReportPage {
     }
 }
 
+/// The dry run of an upload (or the plan a refused confirmation already made).
 async fn report(
     st: &AppState,
     ctx: PageCtx,
     scope: &store::Scope,
     upload: &import::Upload,
     mapping: Option<Vec<Option<MemberColumn>>>,
+    made: Option<MemberPlan>,
 ) -> AppResult<ReportPage> {
     let target = org::get(&st.db, scope, OrgId(upload.target_org_id)).await?;
-    let sheet = import::read_sheet(&upload.file_name, &upload.content)?;
     let (plan, org_errors, new_orgs) = if upload.kind == "orgs" {
+        let sheet = import::read_sheet(&upload.file_name, &upload.content)?;
         match import::import_orgs(&st.db, scope, &sheet, true).await? {
             Ok(n) => (None, vec![], n),
             Err(e) => (None, e, 0),
         }
+    } else if let Some(plan) = made {
+        (Some(plan), vec![], 0)
     } else {
-        (
-            Some(
-                import::plan_members(&st.db, scope, OrgId(upload.target_org_id), &sheet, mapping)
-                    .await?,
-            ),
-            vec![],
-            0,
-        )
+        let src = import::Source::bytes(&upload.content);
+        let target = OrgId(upload.target_org_id);
+        let plan =
+            import::plan_members(&st.db, scope, target, &upload.file_name, &src, mapping).await?;
+        (Some(plan), vec![], 0)
     };
     Ok(ReportPage {
         ctx: ctx.with_nav("import"),
@@ -123,6 +126,7 @@ async fn report(
         org_errors,
         new_orgs,
         columns: MemberColumn::ALL,
+        notice: None,
     })
 }
 
@@ -176,13 +180,14 @@ async fn upload(
     };
     scope.require(&st.db, org, store::scope::WRITE).await?;
     // A file that cannot be read is refused here, before it is kept.
-    if let Err(StoreError::Rule(m)) = import::read_sheet(&name, &bytes) {
+    let src = import::Source::bytes(&bytes);
+    if let Err(StoreError::Rule(m)) = import::check_readable(&name, &src, import::MAX_FILE as u64) {
         let page = form_page(&st, ctx, scope, Some(m)).await?;
         return page.ctx.render_invalid(&page);
     }
     let id = import::save_upload(&st.db, scope, kind, org, &name, &bytes).await?;
     let up = import::get_upload(&st.db, scope, id).await?;
-    let page = report(&st, ctx, scope, &up, None).await?;
+    let page = report(&st, ctx, scope, &up, None, None).await?;
     page.ctx.render(&page)
 }
 
@@ -227,27 +232,50 @@ async fn confirm(
         m
     });
     let target = OrgId(up.target_org_id);
-    if apply {
+    let (mut made, mut notice) = (None, None);
+    if apply && up.kind == "orgs" {
         let sheet = import::read_sheet(&up.file_name, &up.content)?;
-        if up.kind == "orgs" {
-            if let Ok(n) = import::import_orgs(&st.db, scope, &sheet, false).await? {
+        if let Ok(n) = import::import_orgs(&st.db, scope, &sheet, false).await? {
+            import::drop_upload(&st.db, up.id).await?;
+            return Ok(ctx.redirect(
+                &format!("/orgs/{}", target.0),
+                &format!("Đã nhập {n} tổ chức."),
+            ));
+        }
+    } else if apply {
+        let field = |k: &str| {
+            f.form
+                .iter()
+                .find(|(name, _)| name == k)
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+        };
+        let expect = match (field("expect_new"), field("expect_changed")) {
+            (Some(new), Some(changed)) => Some(import::Expected { new, changed }),
+            _ => None,
+        };
+        let opts = import::Options {
+            mapping: mapping.clone(),
+            write: true,
+            expect,
+            ..Default::default()
+        };
+        let src = import::Source::bytes(&up.content);
+        match import::import_members(&st.db, scope, target, &up.file_name, &src, &opts).await {
+            Ok(import::Outcome {
+                plan,
+                applied: Some(a),
+            }) => {
                 import::drop_upload(&st.db, up.id).await?;
-                return Ok(ctx.redirect(
-                    &format!("/orgs/{}", target.0),
-                    &format!("Đã nhập {n} tổ chức."),
-                ));
-            }
-        } else {
-            let plan = import::plan_members(&st.db, scope, target, &sheet, mapping.clone()).await?;
-            if plan.is_clean() {
-                let a = import::apply_members(&st.db, scope, target, &plan).await?;
-                import::drop_upload(&st.db, up.id).await?;
-                let msg = format!("Đã nhập: {} đảng viên mới, cập nhật {} người. {} người có trong tổ chức nhưng không có trong tệp (không xóa).", a.inserted, a.updated, plan.missing.len());
+                let msg = format!("Đã nhập: {} đảng viên mới, cập nhật {} người. {} người có trong tổ chức nhưng không có trong tệp (không xóa).", a.inserted, a.updated, plan.missing_total);
                 return Ok(ctx.redirect(&format!("/orgs/{}", target.0), &msg));
             }
+            Ok(out) => made = Some(out.plan),
+            Err(StoreError::Rule(m)) => notice = Some(m),
+            Err(e) => return Err(e.into()),
         }
     }
-    let page = report(&st, ctx, scope, &up, mapping).await?;
+    let mut page = report(&st, ctx, scope, &up, mapping, made).await?;
+    page.notice = notice;
     if apply {
         page.ctx.render_invalid(&page)
     } else {
