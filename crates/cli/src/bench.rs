@@ -247,7 +247,8 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
             max_bytes: u64::MAX,
             ..Default::default()
         };
-        let out = store::import::import_members(&db, &scope, target, "bench.csv", &src, &dry).await?;
+        let out =
+            store::import::import_members(&db, &scope, target, "bench.csv", &src, &dry).await?;
         let dry_run_s = t0.elapsed().as_secs_f64();
         anyhow::ensure!(
             out.plan.is_clean() && out.plan.new == n,
@@ -262,7 +263,8 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
             max_bytes: u64::MAX,
             ..Default::default()
         };
-        let out = store::import::import_members(&db, &scope, target, "bench.csv", &src, &write).await?;
+        let out =
+            store::import::import_members(&db, &scope, target, "bench.csv", &src, &write).await?;
         let import_s = t1.elapsed().as_secs_f64();
         let peak_mb = peak_memory_mb();
         let _ = std::fs::remove_file(&path);
@@ -291,7 +293,14 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
         println!("member import of {n} rows (csv), same machine, same run\n");
         println!(
             "{:<9} {:>15} {:>11} {:>7} {:>10} {:>9} {:>8} {:>8}",
-            "engine", "raw insert r/s", "import r/s", "ratio", "dry run s", "import s", "file MB", "peak MB"
+            "engine",
+            "raw insert r/s",
+            "import r/s",
+            "ratio",
+            "dry run s",
+            "import s",
+            "file MB",
+            "peak MB"
         );
         for f in &figures {
             println!(

@@ -216,7 +216,11 @@ async fn import(what: ImportWhat, config: &Config) -> anyhow::Result<()> {
             );
             eprintln!(
                 "{} {} in one pass{}…",
-                if dry_run { "checking" } else { "checking and writing" },
+                if dry_run {
+                    "checking"
+                } else {
+                    "checking and writing"
+                },
                 shown,
                 if dry_run { "" } else { " and one transaction" }
             );
@@ -234,7 +238,8 @@ async fn import(what: ImportWhat, config: &Config) -> anyhow::Result<()> {
                 progress: &progress,
                 ..Default::default()
             };
-            let out = store::import::import_members(&db, &scope, org_id, &name, &src, &opts).await?;
+            let out =
+                store::import::import_members(&db, &scope, org_id, &name, &src, &opts).await?;
             bar.finish_and_clear();
             let plan = &out.plan;
             for (heading, col) in &plan.mapping {

@@ -194,9 +194,18 @@ mod tests {
         );
         assert!(PartyCardNumber::parse("12345").is_err());
         assert!(PartyCardNumber::parse("12345a78").is_err());
-        assert_eq!(PartyCardNumber::key("052012345"), PartyCardNumber::key("052012345"));
-        assert_ne!(PartyCardNumber::key("052012345"), PartyCardNumber::key("52012345"));
-        assert_ne!(PartyCardNumber::key("000000"), PartyCardNumber::key("0000000"));
+        assert_eq!(
+            PartyCardNumber::key("052012345"),
+            PartyCardNumber::key("052012345")
+        );
+        assert_ne!(
+            PartyCardNumber::key("052012345"),
+            PartyCardNumber::key("52012345")
+        );
+        assert_ne!(
+            PartyCardNumber::key("000000"),
+            PartyCardNumber::key("0000000")
+        );
         assert_eq!(PartyCardNumber::key("12a456"), None);
     }
 

@@ -422,7 +422,12 @@ impl Planner {
             }
         }
         for p in pending.iter_mut().filter(|p| p.found.is_none()) {
-            if let Some(e) = p.rec.record_number.as_ref().and_then(|r| by_record.remove(r)) {
+            if let Some(e) = p
+                .rec
+                .record_number
+                .as_ref()
+                .and_then(|r| by_record.remove(r))
+            {
                 p.found = Some((e, "số lý lịch"));
             }
         }
@@ -587,14 +592,20 @@ pub async fn import_members(
     };
     let list = list_sql(db);
     let by_card = format!("{EXISTING} WHERE p.party_card_number IN ({list}) AND p.id <= $2");
-    let scoped = "p.id <= $2 AND p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $3)";
+    let scoped =
+        "p.id <= $2 AND p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $3)";
     let by_record = format!("{EXISTING} WHERE p.record_number IN ({list}) AND {scoped}");
     let by_folded = format!("{EXISTING} WHERE p.name_folded IN ({list}) AND {scoped}");
     const COLS: usize = 25;
     let batch = db.rows_per_insert(COLS);
     let insert_values = |n: usize| {
         db.values(n, COLS, |p| {
-            format!("({}, (SELECT province_id FROM orgs WHERE id = {}), {})", p[0], p[1], p[2..].join(", "))
+            format!(
+                "({}, (SELECT province_id FROM orgs WHERE id = {}), {})",
+                p[0],
+                p[1],
+                p[2..].join(", ")
+            )
         })
     };
     let created = now();

@@ -132,7 +132,10 @@ fn each_row(file_name: &str, src: &Source, max: u64, sink: &mut Sink<'_>) -> Res
         return Err(refuse("Tệp rỗng."));
     }
     let mut input = src.open()?;
-    let zip = input.fill_buf().map_err(io_refuse)?.starts_with(b"PK\x03\x04");
+    let zip = input
+        .fill_buf()
+        .map_err(io_refuse)?
+        .starts_with(b"PK\x03\x04");
     let mut non_empty = |n: usize, cells: Vec<Cell>, done: f64| {
         if cells.iter().all(Cell::is_empty) {
             true

@@ -88,9 +88,8 @@ pub async fn members(
     };
     let src = import::Source::bytes(&body);
     drop(body);
-    let out =
-        import::import_members(&st.db, scope, OrgId(org), &file_name(&headers), &src, &opts)
-            .await?;
+    let out = import::import_members(&st.db, scope, OrgId(org), &file_name(&headers), &src, &opts)
+        .await?;
     let status = if out.plan.is_clean() || dry_run {
         StatusCode::OK
     } else {

@@ -29,6 +29,8 @@ both_engines! {
     import_libreoffice_xlsx => import_libreoffice_xlsx_sqlite, import_libreoffice_xlsx_postgres;
     member_status_keeps_the_register => member_status_keeps_the_register_sqlite, member_status_keeps_the_register_postgres;
     name_split_is_corrected_per_person => name_split_is_corrected_per_person_sqlite, name_split_is_corrected_per_person_postgres;
+    large_file_is_all_or_nothing_across_chunks => large_file_is_all_or_nothing_across_chunks_sqlite, large_file_is_all_or_nothing_across_chunks_postgres;
+    long_lists_are_capped_but_counted => long_lists_are_capped_but_counted_sqlite, long_lists_are_capped_but_counted_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1297,12 +1299,39 @@ async fn import_html_flow(app: TestApp) {
     r.expect(403);
     assert_eq!(people_count(&organizer, commune).await, before);
 
+    // The form carries the counts it shows; a confirmation whose counts no longer hold (here:
+    // claimed by hand) writes nothing and says why.
+    assert!(
+        html.contains(r#"name="expect_new" value="2""#)
+            && html.contains(r#"name="expect_changed" value="0""#),
+        "{}",
+        short(&html)
+    );
+    let r = b
+        .post_form(
+            &format!("/import/{upload}"),
+            &[
+                ("action", "apply"),
+                ("expect_new", "5"),
+                ("expect_changed", "0"),
+                ("col_0", "FullName"),
+                ("col_1", ""),
+                ("col_2", "OrgName"),
+            ],
+        )
+        .await;
+    r.expect(422);
+    assert!(r.html().contains("đã thay đổi"), "{}", short(&r.html()));
+    assert_eq!(people_count(&organizer, commune).await, before);
+
     // Apply: 303 to the commune with a flash.
     let r = b
         .post_form(
             &format!("/import/{upload}"),
             &[
                 ("action", "apply"),
+                ("expect_new", "2"),
+                ("expect_changed", "0"),
                 ("col_0", "FullName"),
                 ("col_1", ""),
                 ("col_2", "OrgName"),
@@ -1736,4 +1765,130 @@ async fn name_split_is_corrected_per_person(app: TestApp) {
         pos == after.len() - 1 || next["given_name"].as_str().unwrap_or("") >= "U",
         "{next}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files larger than one chunk of the streaming reader (2,000 rows)
+
+/// `rows` members of `cell`: unique names, birth dates and card numbers; `dup` gives row index
+/// `dup.0` the card of row index `dup.1`.
+fn big_file(rows: usize, cell: &str, dup: Option<(usize, usize)>) -> Vec<u8> {
+    let mut s = String::from("Họ và tên,Ngày sinh,Số thẻ đảng viên,Mã tổ chức\n");
+    for i in 0..rows {
+        let card = 700_000_000 + dup.filter(|d| d.0 == i).map_or(i, |d| d.1);
+        s.push_str(&format!(
+            "Trần Văn Tệp{i},{:02}/{:02}/{},{card:09},{cell}\n",
+            1 + i % 28,
+            1 + i % 12,
+            1950 + i % 50
+        ));
+    }
+    s.into_bytes()
+}
+
+/// R-issue 5 (3, 4): a file of several chunks is checked whole — a card repeated 4,990 rows
+/// later is found — and written in one transaction: an error in the last chunk leaves nothing of
+/// the first ones. A re-import matches across chunks; a confirmation whose counts no longer hold
+/// writes nothing.
+async fn large_file_is_all_or_nothing_across_chunks(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let (commune, detail) = my_commune(&organizer).await;
+    let cell = children(&detail)[0]["code"].as_str().unwrap().to_string();
+    let before = people_count(&organizer, commune).await;
+    const ROWS: usize = 5_000;
+
+    // Row index 4,990 (line 4,992) repeats the card of row index 1 (line 3).
+    let bad = big_file(ROWS, &cell, Some((4_990, 1)));
+    let r = import_members(&organizer, commune, false, "lon.csv", bad).await;
+    r.expect(422);
+    let v = r.json();
+    let p = plan(&v);
+    assert_eq!(n(p, "error_total"), 1, "{}", short(&p.to_string()));
+    let e = &errors(p)[0];
+    assert_eq!(e["row"], 4_992);
+    assert!(
+        e["message"].as_str().unwrap().contains("trùng với dòng 3"),
+        "{e}"
+    );
+    assert!(v["applied"].is_null());
+    assert_eq!(
+        people_count(&organizer, commune).await,
+        before,
+        "nothing written"
+    );
+
+    let good = big_file(ROWS, &cell, None);
+    let r = import_members(&organizer, commune, true, "lon.csv", good.clone()).await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(n(plan(&v), "new"), ROWS);
+    assert_eq!(n(plan(&v), "rows"), ROWS);
+    let expect = format!("expect_new={ROWS}&expect_changed=0");
+    let r = post_file(
+        &organizer,
+        &format!("/api/v1/imports/members?org_id={commune}&dry_run=false&{expect}"),
+        "lon.csv",
+        good.clone(),
+    )
+    .await;
+    r.expect(200);
+    assert_eq!(r.json()["applied"]["inserted"], ROWS);
+    assert_eq!(people_count(&organizer, commune).await, before + ROWS);
+
+    // The same confirmation again: the file now gives 0 new, 5,000 unchanged.
+    let r = post_file(
+        &organizer,
+        &format!("/api/v1/imports/members?org_id={commune}&dry_run=false&{expect}"),
+        "lon.csv",
+        good,
+    )
+    .await;
+    r.expect(422);
+    assert!(r.text.contains("đã thay đổi"), "{}", short(&r.text));
+    assert_eq!(people_count(&organizer, commune).await, before + ROWS);
+
+    // Re-import: the row at index 4,500 has lost its card and moved to another cell; it is
+    // found by name and birth date, in the third chunk.
+    let other = children(&detail)[1]["code"].as_str().unwrap().to_string();
+    let mut text = String::from_utf8(big_file(ROWS, &cell, None)).unwrap();
+    let line = text.lines().nth(4_501).unwrap().to_string();
+    let cols: Vec<&str> = line.split(',').collect();
+    assert_eq!(cols[2], "700004500", "{line}");
+    let moved_line = format!("{},{},,{other}", cols[0], cols[1]);
+    text = text.replace(&format!("{line}\n"), &format!("{moved_line}\n"));
+    let r = import_members(&organizer, commune, true, "lon.csv", text.into_bytes()).await;
+    r.expect(200);
+    let v = r.json();
+    let p = plan(&v);
+    assert_eq!(n(p, "new"), 0, "{}", short(&p["errors"].to_string()));
+    assert_eq!(n(p, "unchanged"), ROWS - 1);
+    assert_eq!(n(p, "changed_total"), 1);
+    let ch = &p["changed"][0];
+    assert_eq!(ch["row"], 4_502);
+    assert_eq!(ch["matched_by"], "họ tên và ngày sinh");
+    assert_eq!(n(p, "missing_total"), before);
+}
+
+/// Thousands of bad rows are all counted, the first thousand listed in row order.
+async fn long_lists_are_capped_but_counted(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let (commune, detail) = my_commune(&organizer).await;
+    let cell = children(&detail)[0]["code"].as_str().unwrap().to_string();
+    let mut s = String::from("Họ và tên,Ngày sinh,Mã tổ chức\n");
+    for i in 0..2_500 {
+        s.push_str(&format!("Lê Thị Sai{i},31/02/1970,{cell}\n"));
+    }
+    let r = import_members(&organizer, commune, true, "sai.csv", s.into_bytes()).await;
+    r.expect(200);
+    let v = r.json();
+    let p = plan(&v);
+    assert_eq!(n(p, "error_total"), 2_500);
+    let listed = errors(p);
+    assert_eq!(listed.len(), 1_000);
+    assert_eq!(listed[0]["row"], 2);
+    assert_eq!(listed[999]["row"], 1_001);
+    assert!(listed[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("'31/02/1970'"));
 }
