@@ -71,7 +71,10 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // 16 MB of page cache per connection (SQLite's default is 2 MB): a large
+                // transaction (an import) otherwise re-reads its own pages from the WAL.
+                .pragma("cache_size", "-16384");
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
@@ -113,6 +116,25 @@ impl Db {
             })
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// A subquery giving the text values of the JSON array bound as `$n` (see [`json_list`]): one
+    /// parameter for a list of any length, on either engine.
+    pub fn json_texts(&self, n: usize) -> String {
+        match self {
+            Db::Sqlite(_) => format!("SELECT value FROM json_each(${n})"),
+            Db::Postgres(_) => format!("SELECT json_array_elements_text(${n}::json)"),
+        }
+    }
+
+    /// [`Db::json_texts`] for a JSON array of integers.
+    pub fn json_ints(&self, n: usize) -> String {
+        match self {
+            Db::Sqlite(_) => format!("SELECT value FROM json_each(${n})"),
+            Db::Postgres(_) => {
+                format!("SELECT json_array_elements_text(${n}::json)::bigint")
+            }
+        }
     }
 
     /// "sqlite" or "postgres".
@@ -162,4 +184,11 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A JSON array of the items, to be bound as one parameter and opened by [`Db::json_texts`] or
+/// [`Db::json_ints`].
+pub fn json_list<T: serde::Serialize>(items: impl Iterator<Item = T>) -> String {
+    let items: Vec<T> = items.collect();
+    serde_json::to_string(&items).unwrap_or_else(|_| "[]".into())
 }

@@ -1,5 +1,7 @@
 //! Queries of the organization tree and its people.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use domain::ids::{OrgId, PersonId};
 use domain::org::{Gender, ManagementLevel, MemberStatus, OrgKind, PersonName, StatusChange};
@@ -244,13 +246,23 @@ pub async fn insert_people(db: &Db, people: &[NewPerson]) -> Result<Vec<PersonId
     let batch = db.rows_per_insert(COLS);
     let now = now();
     let mut ids = Vec::with_capacity(people.len());
+    // The province of each organization, looked up once (a subquery per row would open a cursor
+    // per row, and SQLite walks the open cursors for each new one).
+    let mut orgs: Vec<i64> = people.iter().map(|n| n.org_id.0).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    let sql = format!(
+        "SELECT id, province_id FROM orgs WHERE id IN ({})",
+        db.json_ints(1)
+    );
+    let list = crate::db::json_list(orgs.iter());
+    let province: HashMap<i64, Option<i64>> = db_run!(db, p => sqlx::query_as::<_, (i64, Option<i64>)>(&sql).bind(&list).fetch_all(p).await)?
+        .into_iter()
+        .collect();
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         for chunk in people.chunks(batch) {
-            // The province is taken from the organization: `(SELECT province_id …)` on the row's org id.
-            let values = db.values(chunk.len(), COLS, |p| {
-                format!("({}, (SELECT province_id FROM orgs WHERE id = {}), {})", p[0], p[1], p[2..].join(", "))
-            });
+            let values = db.values(chunk.len(), COLS, |p| format!("({})", p.join(", ")));
             let sql = format!(
                 "INSERT INTO people (org_id, province_id, full_name, family_name, middle_name, given_name, name_folded, sort_key, birth_date, \
                  gender, ethnicity, party_card_number, positions, management_level, exempt_from_activities, created_at) VALUES {values} RETURNING id"
@@ -258,8 +270,7 @@ pub async fn insert_people(db: &Db, people: &[NewPerson]) -> Result<Vec<PersonId
             let mut q = sqlx::query_as::<_, (i64,)>(&sql);
             for n in chunk {
                 q = q
-                    .bind(n.org_id.0)
-                    .bind(n.org_id.0)
+                    .bind(n.org_id.0).bind(province.get(&n.org_id.0).copied().flatten())
                     .bind(&n.name.full)
                     .bind(&n.name.family).bind(&n.name.middle).bind(&n.name.given)
                     .bind(text::fold(&n.name.full)).bind(n.name.sort_key())

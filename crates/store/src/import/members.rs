@@ -16,7 +16,7 @@ use domain::text;
 use serde::{Deserialize, Serialize};
 
 use super::read::{Row, RowStream, Source};
-use crate::db::Db;
+use crate::db::{json_list, Db};
 use crate::error::{Result, StoreError};
 use crate::scope::Scope;
 use crate::{auth, db_run, now};
@@ -268,7 +268,7 @@ fn diff(
 /// The columns of an existing member that matching and comparing need.
 const EXISTING: &str = "SELECT p.id, p.org_id, p.full_name, p.name_folded, p.birth_date, p.gender, p.ethnicity, \
     p.party_card_number, p.record_number, p.positions, p.management_level, p.exempt_from_activities, p.phone, p.email, \
-    p.religion, p.home_town, p.education, p.occupation, p.joined_on, p.official_on FROM people p";
+    p.religion, p.home_town, p.education, p.occupation, p.joined_on, p.official_on";
 
 /// One bit per person id: who the file has matched so far.
 #[derive(Default)]
@@ -493,20 +493,6 @@ impl Planner {
     }
 }
 
-/// A JSON array of strings, bound as one parameter and opened by [`list_sql`].
-fn json_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let items: Vec<&str> = items.collect();
-    serde_json::to_string(&items).unwrap_or_else(|_| "[]".into())
-}
-
-/// The rows of the JSON array bound as `$1`, on either engine.
-fn list_sql(db: &Db) -> &'static str {
-    match db {
-        Db::Sqlite(_) => "SELECT value FROM json_each($1)",
-        Db::Postgres(_) => "SELECT json_array_elements_text($1::json)",
-    }
-}
-
 /// Checks a member file against the members of `target`'s subtree: counts what is new, changed,
 /// unchanged and missing, and lists problems by row and column. Writes nothing.
 pub async fn plan_members(
@@ -574,40 +560,46 @@ pub async fn import_members(
         });
     }
     // Organizations of the target subtree, by code and by folded name.
-    let orgs: Vec<(i64, String, String)> = db_run!(db, p => sqlx::query_as(
-        "SELECT o.id, o.code, o.name FROM orgs o JOIN org_closure c ON c.descendant_id = o.id WHERE c.ancestor_id = $1")
+    let orgs: Vec<(i64, String, String, Option<i64>)> = db_run!(db, p => sqlx::query_as(
+        "SELECT o.id, o.code, o.name, o.province_id FROM orgs o JOIN org_closure c ON c.descendant_id = o.id WHERE c.ancestor_id = $1")
         .bind(target.0).fetch_all(p).await)?;
     let mut by_name: HashMap<String, Vec<i64>> = HashMap::new();
-    for (id, _, n) in &orgs {
+    for (id, _, n, _) in &orgs {
         by_name.entry(text::fold(n)).or_default().push(*id);
     }
+    let province: HashMap<i64, Option<i64>> = orgs.iter().map(|(id, _, _, p)| (*id, *p)).collect();
     let mut planner = Planner {
-        org_names: orgs.iter().map(|(id, _, n)| (*id, n.clone())).collect(),
-        by_code: orgs.into_iter().map(|(id, c, _)| (c, id)).collect(),
+        org_names: orgs.iter().map(|(id, _, n, _)| (*id, n.clone())).collect(),
+        by_code: orgs.into_iter().map(|(id, c, _, _)| (c, id)).collect(),
         by_name,
         mapping,
         cards: HashMap::new(),
         matched: Bits::default(),
         plan,
     };
-    let list = list_sql(db);
-    let by_card = format!("{EXISTING} WHERE p.party_card_number IN ({list}) AND p.id <= $2");
-    let scoped =
-        "p.id <= $2 AND p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $3)";
-    let by_record = format!("{EXISTING} WHERE p.record_number IN ({list}) AND {scoped}");
-    let by_folded = format!("{EXISTING} WHERE p.name_folded IN ({list}) AND {scoped}");
+    let list = db.json_texts(1);
+    let by_card =
+        format!("{EXISTING} FROM people p WHERE p.party_card_number IN ({list}) AND +p.id <= $2");
+    let scoped = "+p.id <= $2 AND +p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $3)";
+    let by_record =
+        format!("{EXISTING} FROM people p WHERE p.record_number IN ({list}) AND {scoped}");
+    // Name and birth date together, so that the index finds the few people with both (a common
+    // name alone has thousands); the keys' table comes first for SQLite's planner.
+    let pairs = match db {
+        Db::Sqlite(_) => "(SELECT json_extract(value, '$[0]') AS n, json_extract(value, '$[1]') AS d FROM json_each($1)) k CROSS JOIN",
+        Db::Postgres(_) => "(SELECT e->>0 AS n, (e->>1)::date AS d FROM json_array_elements($1::json) e) k JOIN",
+    };
+    let by_name_birth = format!(
+        "{EXISTING} FROM {pairs} people p ON p.name_folded = k.n AND p.birth_date = k.d WHERE {scoped}"
+    );
+    let by_name_only = format!(
+        "{EXISTING} FROM people p WHERE p.name_folded IN ({list}) AND p.birth_date IS NULL AND {scoped}"
+    );
+    // The province is bound, not looked up per row: a statement with a subquery per row opens a
+    // cursor per row, and SQLite walks the open cursors for each new one.
     const COLS: usize = 25;
     let batch = db.rows_per_insert(COLS);
-    let insert_values = |n: usize| {
-        db.values(n, COLS, |p| {
-            format!(
-                "({}, (SELECT province_id FROM orgs WHERE id = {}), {})",
-                p[0],
-                p[1],
-                p[2..].join(", ")
-            )
-        })
-    };
+    let insert_values = |n: usize| db.values(n, COLS, |p| format!("({})", p.join(", ")));
     let created = now();
     let mut applied = Applied {
         inserted: 0,
@@ -631,12 +623,17 @@ pub async fn import_members(
                 let found: Vec<Existing> = sqlx::query_as(&by_record).bind(&records).bind(max_id).bind(target.0).fetch_all(&mut *tx).await?;
                 Planner::match_records(&mut pending, found);
             }
-            let folded: Vec<String> = pending.iter().filter(|p| p.found.is_none()).map(|p| text::fold(&p.rec.name.full)).collect();
-            if !folded.is_empty() && max_id > 0 {
-                let names = json_list(folded.iter().map(String::as_str));
-                let found: Vec<Existing> = sqlx::query_as(&by_folded).bind(&names).bind(max_id).bind(target.0).fetch_all(&mut *tx).await?;
-                Planner::match_names(&mut pending, found);
+            let unmatched = || pending.iter().filter(|p| p.found.is_none());
+            let dated = json_list(unmatched().filter_map(|p| Some((text::fold(&p.rec.name.full), p.rec.birth_date?.to_string()))));
+            let undated = json_list(unmatched().filter(|p| p.rec.birth_date.is_none()).map(|p| text::fold(&p.rec.name.full)));
+            let mut found: Vec<Existing> = Vec::new();
+            if dated != "[]" && max_id > 0 {
+                found = sqlx::query_as(&by_name_birth).bind(&dated).bind(max_id).bind(target.0).fetch_all(&mut *tx).await?;
             }
+            if undated != "[]" && max_id > 0 {
+                found.extend(sqlx::query_as::<_, Existing>(&by_name_only).bind(&undated).bind(max_id).bind(target.0).fetch_all(&mut *tx).await?);
+            }
+            Planner::match_names(&mut pending, found);
             let writes = planner.decide(pending);
             if opts.write && planner.plan.is_clean() {
                 for chunk in writes.inserts.chunks(batch) {
@@ -647,7 +644,7 @@ pub async fn import_members(
                     );
                     let mut q = sqlx::query(&sql);
                     for (r, org) in chunk {
-                        q = q.bind(*org).bind(*org).bind(&r.name.full).bind(&r.name.family).bind(&r.name.middle).bind(&r.name.given)
+                        q = q.bind(*org).bind(province.get(org).copied().flatten()).bind(&r.name.full).bind(&r.name.family).bind(&r.name.middle).bind(&r.name.given)
                             .bind(text::fold(&r.name.full)).bind(r.name.sort_key()).bind(r.birth_date).bind(r.gender.code()).bind(&r.ethnicity)
                             .bind(&r.card_number).bind(&r.positions).bind(r.management_level.code()).bind(r.exempt).bind(created)
                             .bind(&r.religion).bind(&r.home_town).bind(&r.education).bind(&r.occupation).bind(r.joined_on).bind(r.official_on)
