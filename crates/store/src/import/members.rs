@@ -125,6 +125,9 @@ pub struct Options<'a> {
     pub expect: Option<Expected>,
     /// The largest file read (bytes).
     pub max_bytes: u64,
+    /// Changed members listed field by field at most ([`CHANGES_LISTED`] unless a full list of
+    /// changes is asked for).
+    pub changes_listed: usize,
     pub progress: &'a (dyn Fn(Progress) + Sync),
 }
 
@@ -135,6 +138,7 @@ impl Default for Options<'_> {
             write: false,
             expect: None,
             max_bytes: super::MAX_FILE as u64,
+            changes_listed: CHANGES_LISTED,
             progress: &|_| {},
         }
     }
@@ -308,6 +312,7 @@ struct Planner {
     /// Card numbers seen in the file, as [`PartyCardNumber::key`], with their row.
     cards: HashMap<u64, u32>,
     matched: Bits,
+    changes_listed: usize,
     plan: MemberPlan,
 }
 
@@ -478,7 +483,7 @@ impl Planner {
                 continue;
             }
             self.plan.changed_total += 1;
-            if self.plan.changed.len() < CHANGES_LISTED {
+            if self.plan.changed.len() < self.changes_listed {
                 self.plan.changed.push(Change {
                     row: rec.row,
                     person_id: e.id,
@@ -575,25 +580,40 @@ pub async fn import_members(
         mapping,
         cards: HashMap::new(),
         matched: Bits::default(),
+        changes_listed: opts.changes_listed,
         plan,
     };
-    let list = db.json_texts(1);
-    let by_card =
-        format!("{EXISTING} FROM people p WHERE p.party_card_number IN ({list}) AND +p.id <= $2");
-    let scoped = "+p.id <= $2 AND +p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $3)";
-    let by_record =
-        format!("{EXISTING} FROM people p WHERE p.record_number IN ({list}) AND {scoped}");
-    // Name and birth date together, so that the index finds the few people with both (a common
-    // name alone has thousands); the keys' table comes first for SQLite's planner.
-    let pairs = match db {
-        Db::Sqlite(_) => "(SELECT json_extract(value, '$[0]') AS n, json_extract(value, '$[1]') AS d FROM json_each($1)) k CROSS JOIN",
-        Db::Postgres(_) => "(SELECT e->>0 AS n, (e->>1)::date AS d FROM json_array_elements($1::json) e) k JOIN",
+    // Each lookup starts from the chunk's keys and probes an index; `p.id <= $2` bounds the
+    // probe inside the index (SQLite keeps the rowid as the index's last column; PostgreSQL's
+    // name index ends with the id), so rows this import has just written are never visited.
+    let (keys, pairs, by_record_index, by_name_index) = match db {
+        Db::Sqlite(_) => (
+            "(SELECT value AS v FROM json_each($1)) k CROSS JOIN",
+            "(SELECT json_extract(value, '$[0]') AS n, json_extract(value, '$[1]') AS d FROM json_each($1)) k CROSS JOIN",
+            // Statistics may call these indexes poor (record numbers mostly empty, names
+            // repeated): the probe by key is still the right plan for a chunk's keys.
+            " INDEXED BY people_record_number",
+            " INDEXED BY people_name_birth",
+        ),
+        Db::Postgres(_) => (
+            "(SELECT json_array_elements_text($1::json) AS v) k JOIN",
+            "(SELECT e->>0 AS n, (e->>1)::date AS d FROM json_array_elements($1::json) e) k JOIN",
+            "",
+            "",
+        ),
     };
+    let scoped = "p.id <= $2 AND +p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $3)";
+    let by_card =
+        format!("{EXISTING} FROM {keys} people p ON p.party_card_number = k.v WHERE p.id <= $2");
+    let by_record = format!(
+        "{EXISTING} FROM {keys} people p{by_record_index} ON p.record_number = k.v WHERE {scoped}"
+    );
+    // Name and birth date together: a common name alone has thousands.
     let by_name_birth = format!(
-        "{EXISTING} FROM {pairs} people p ON p.name_folded = k.n AND p.birth_date = k.d WHERE {scoped}"
+        "{EXISTING} FROM {pairs} people p{by_name_index} ON p.name_folded = k.n AND p.birth_date = k.d WHERE {scoped}"
     );
     let by_name_only = format!(
-        "{EXISTING} FROM people p WHERE p.name_folded IN ({list}) AND p.birth_date IS NULL AND {scoped}"
+        "{EXISTING} FROM {keys} people p{by_name_index} ON p.name_folded = k.v WHERE p.birth_date IS NULL AND {scoped}"
     );
     // The province is bound, not looked up per row: a statement with a subquery per row opens a
     // cursor per row, and SQLite walks the open cursors for each new one.
@@ -676,7 +696,7 @@ pub async fn import_members(
         loop {
             let page: Vec<(i64, String, i64)> = sqlx::query_as(
                 "SELECT p.id, p.full_name, p.org_id FROM people p WHERE p.status = 'active' AND p.id > $1 AND p.id <= $2 \
-                 AND p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $3) ORDER BY p.id LIMIT 5000")
+                 AND +p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $3) ORDER BY p.id LIMIT 5000")
                 .bind(after).bind(max_id).bind(target.0).fetch_all(&mut *tx).await?;
             let Some(last) = page.last() else { break };
             after = last.0;

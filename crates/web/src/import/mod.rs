@@ -3,7 +3,7 @@
 //! the member list to xlsx.
 
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(import::MAX_FILE + 64 * 1024)),
         )
         .route("/import/{id}", post(confirm))
+        .route("/import/{id}/changes.csv", get(changes_csv))
         .route("/orgs/{id}/members.xlsx", get(export))
         .route("/orgs/{id}/orgs.xlsx", get(export_orgs))
 }
@@ -81,6 +82,24 @@ struct ReportPage {
 impl ReportPage {
     fn ok(&self) -> bool {
         self.org_errors.is_empty() && self.plan.as_ref().is_none_or(MemberPlan::is_clean)
+    }
+    /// The current mapping as a query string, for the link to the full list of changes.
+    fn mapping_query(&self) -> String {
+        let Some(p) = &self.plan else {
+            return String::new();
+        };
+        let pairs: Vec<String> = p
+            .mapping
+            .iter()
+            .enumerate()
+            .map(|(i, (_, c))| {
+                format!(
+                    "col_{i}={}",
+                    c.map(|c| format!("{c:?}")).unwrap_or_default()
+                )
+            })
+            .collect();
+        format!("?{}", pairs.join("&"))
     }
     fn selected(&self, i: &usize, c: &MemberColumn) -> bool {
         self.plan
@@ -191,19 +210,10 @@ async fn upload(
     page.ctx.render(&page)
 }
 
-async fn confirm(
-    State(st): State<AppState>,
-    Ctx(ctx, _): Ctx,
-    Path(id): Path<i64>,
-    f: CsrfForm<Vec<(String, String)>>,
-) -> AppResult<Response> {
-    let scope = f.user.scope();
-    let up = import::get_upload(&st.db, scope, id).await?;
-    let apply = f.form.iter().any(|(k, v)| k == "action" && v == "apply");
-    // The corrected mapping: one `col_<i>` per heading, placed by its index (a heading without
-    // a field is ignored).
-    let picked: Vec<(usize, Option<MemberColumn>)> = f
-        .form
+/// The corrected mapping sent with a form or a link: one `col_<i>` per heading, placed by its
+/// index (a heading without a field is ignored); `None` when none is sent.
+fn picked_mapping(fields: &[(String, String)]) -> Option<Vec<Option<MemberColumn>>> {
+    let picked: Vec<(usize, Option<MemberColumn>)> = fields
         .iter()
         .filter_map(|(k, v)| {
             let i = k.strip_prefix("col_")?.parse::<usize>().ok()?;
@@ -216,7 +226,7 @@ async fn confirm(
             ))
         })
         .collect();
-    let mapping = (!picked.is_empty()).then(|| {
+    (!picked.is_empty()).then(|| {
         let width = picked
             .iter()
             .map(|(i, _)| i + 1)
@@ -230,7 +240,70 @@ async fn confirm(
             }
         }
         m
-    });
+    })
+}
+
+/// Every change a member file would make, field by field, as CSV (the page lists the first 300).
+async fn changes_csv(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let up = import::get_upload(&st.db, scope, id).await?;
+    if up.kind != "members" {
+        return Err(AppError::NotFound);
+    }
+    let opts = import::Options {
+        mapping: picked_mapping(&q),
+        changes_listed: usize::MAX,
+        ..Default::default()
+    };
+    let src = import::Source::bytes(&up.content);
+    let target = OrgId(up.target_org_id);
+    let out = import::import_members(&st.db, scope, target, &up.file_name, &src, &opts).await?;
+    let rows = out
+        .plan
+        .changed
+        .iter()
+        .flat_map(|c| {
+            c.fields.iter().map(|(field, before, after)| {
+                vec![
+                    c.row.to_string(),
+                    c.full_name.clone(),
+                    c.matched_by.clone(),
+                    field.clone(),
+                    before.clone(),
+                    after.clone(),
+                ]
+            })
+        })
+        .collect();
+    Ok(crate::study::feedback::csv_response(
+        "thay-doi-khi-nhap.csv",
+        &[
+            "Dòng",
+            "Họ và tên",
+            "Đối chiếu theo",
+            "Trường",
+            "Trước",
+            "Sau",
+        ],
+        rows,
+    ))
+}
+
+async fn confirm(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let up = import::get_upload(&st.db, scope, id).await?;
+    let apply = f.form.iter().any(|(k, v)| k == "action" && v == "apply");
+    let mapping = picked_mapping(&f.form);
     let target = OrgId(up.target_org_id);
     let (mut made, mut notice) = (None, None);
     if apply && up.kind == "orgs" {

@@ -31,6 +31,7 @@ both_engines! {
     name_split_is_corrected_per_person => name_split_is_corrected_per_person_sqlite, name_split_is_corrected_per_person_postgres;
     large_file_is_all_or_nothing_across_chunks => large_file_is_all_or_nothing_across_chunks_sqlite, large_file_is_all_or_nothing_across_chunks_postgres;
     long_lists_are_capped_but_counted => long_lists_are_capped_but_counted_sqlite, long_lists_are_capped_but_counted_postgres;
+    full_change_list_downloads_as_csv => full_change_list_downloads_as_csv_sqlite, full_change_list_downloads_as_csv_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,14 +447,7 @@ async fn import_reimport_lists_and_applies_changes(app: TestApp) {
     let (commune, detail) = my_commune(&organizer).await;
     let codes = codes(&detail);
     let people = organizer.all_people(Some(commune)).await;
-    let p = people
-        .iter()
-        .find(|p| {
-            p["party_card_number"].is_string()
-                && p["ethnicity"] == "Kinh"
-                && p["positions"].as_str() == Some("")
-        })
-        .expect("a plain member with a card");
+    let p = plain_member(&people);
     let pid = id(p);
     let code = &codes[&p["org_id"].as_i64().unwrap()];
 
@@ -1770,6 +1764,18 @@ async fn name_split_is_corrected_per_person(app: TestApp) {
 // ---------------------------------------------------------------------------------------------
 // Files larger than one chunk of the streaming reader (2,000 rows)
 
+/// A member with a card, of the Kinh people, without positions (a re-import can change them).
+fn plain_member(people: &[Value]) -> &Value {
+    people
+        .iter()
+        .find(|p| {
+            p["party_card_number"].is_string()
+                && p["ethnicity"] == "Kinh"
+                && p["positions"].as_str() == Some("")
+        })
+        .expect("a plain member with a card")
+}
+
 /// `rows` members of `cell`: unique names, birth dates and card numbers; `dup` gives row index
 /// `dup.0` the card of row index `dup.1`.
 fn big_file(rows: usize, cell: &str, dup: Option<(usize, usize)>) -> Vec<u8> {
@@ -1891,4 +1897,55 @@ async fn long_lists_are_capped_but_counted(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("'31/02/1970'"));
+}
+
+/// The report page links to every change as CSV, one line per field, with the mapping shown on
+/// the page; the upload is its owner's only.
+async fn full_change_list_downloads_as_csv(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let (commune, detail) = my_commune(&organizer).await;
+    let codes = codes(&detail);
+    let people = organizer.all_people(Some(commune)).await;
+    let p = plain_member(&people);
+    let code = &codes[&p["org_id"].as_i64().unwrap()];
+    let file = format!(
+        "{FULL_HEAD}\n{}\n",
+        person_row(p, code, "Tổ trưởng tổ đảng", "0905123456")
+    );
+    let b = app.browser_login("organizer").await;
+    let page = b.get("/import").await;
+    let csrf = scrape_csrf(&page.text).expect("csrf on /import");
+    let commune_s = commune.to_string();
+    let (ct, body) = multipart(
+        &[("csrf", &csrf), ("kind", "members"), ("org_id", &commune_s)],
+        Some(("file", "mot.csv", file.as_bytes())),
+    );
+    let r = post_multipart(&b, "/import", ct, body).await;
+    r.expect(200);
+    let html = r.html();
+    let start = html.find("/changes.csv").expect("a link to the changes");
+    let href_start = html[..start].rfind('"').unwrap() + 1;
+    let href_end = start + html[start..].find('"').unwrap();
+    let href = html[href_start..href_end]
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(href.contains("col_0=FullName"), "{href}");
+    let got = b.get(&href).await;
+    got.expect(200);
+    assert!(got.text.starts_with('\u{feff}'), "BOM for Excel");
+    let lines: Vec<&str> = got.text.lines().collect();
+    assert_eq!(lines.len(), 3, "{href}: {lines:?}");
+    assert!(lines[0].contains("Trường") && lines[0].contains("Sau"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Điện thoại") && l.contains("0905123456")),
+        "{lines:?}"
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l.contains("Chức vụ") && l.contains("Tổ trưởng tổ đảng")));
+    // Another account does not see this upload.
+    let other = app.browser_login("admin").await;
+    other.get(&href).await.expect(404);
 }
