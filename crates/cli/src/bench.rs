@@ -94,31 +94,52 @@ pub async fn run(which: Which, json: bool, config: &Config) -> anyhow::Result<()
     }
 }
 
-/// A generated member file of `n` rows for the cells of `cells` (csv, UTF-8).
-/// Writes a generated member file of `n` rows to `path`, a row at a time.
-fn member_csv(path: &std::path::Path, n: usize, cells: &[String]) -> anyhow::Result<()> {
-    use std::io::Write;
+/// Member `i` of the generated province: 480 names that repeat as in life, birth dates, cards.
+struct BenchMember {
+    name: String,
+    birth: chrono::NaiveDate,
+    female: bool,
+    card: String,
+}
+
+fn bench_member(i: usize) -> BenchMember {
     const FAMILY: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Đặng", "Bùi"];
     const MIDDLE: [&str; 6] = ["Văn", "Thị", "Hữu", "Minh", "Thu", "Đức"];
     const GIVEN: [&str; 10] = [
         "An", "Bình", "Cường", "Dũng", "Hà", "Lan", "Mai", "Nam", "Tâm", "Yến",
     ];
+    let day = u32::try_from(1 + i % 28).unwrap_or(1);
+    let month = u32::try_from(1 + (i / 28) % 12).unwrap_or(1);
+    let year = 1950 + i32::try_from(i % 50).unwrap_or(0);
+    BenchMember {
+        name: format!(
+            "{} {} {}",
+            FAMILY[i % 8],
+            MIDDLE[(i / 8) % 6],
+            GIVEN[(i / 48) % 10]
+        ),
+        birth: chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap_or_default(),
+        female: i % 3 == 0,
+        card: format!("{:09}", 500_000_000 + i),
+    }
+}
+
+/// Writes the generated member file of `n` rows to `path`, a row at a time (csv, UTF-8).
+fn member_csv(path: &std::path::Path, n: usize, cells: &[String]) -> anyhow::Result<()> {
+    use std::io::Write;
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     out.write_all(
         "Họ và tên,Ngày sinh,Giới tính,Dân tộc,Số thẻ đảng viên,Mã tổ chức,Chức vụ\n".as_bytes(),
     )?;
     for i in 0..n {
+        let m = bench_member(i);
         writeln!(
             out,
-            "{} {} {},{:02}/{:02}/{},{},Kinh,{:09},{},",
-            FAMILY[i % 8],
-            MIDDLE[(i / 8) % 6],
-            GIVEN[(i / 48) % 10],
-            1 + i % 28,
-            1 + (i / 28) % 12,
-            1950 + i % 50,
-            if i % 3 == 0 { "Nữ" } else { "Nam" },
-            500_000_000 + i,
+            "{},{},{},Kinh,{},{},",
+            m.name,
+            m.birth.format("%d/%m/%Y"),
+            if m.female { "Nữ" } else { "Nam" },
+            m.card,
             cells[i % cells.len()]
         )?;
     }
@@ -204,14 +225,20 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
                     .await?
             }
         };
+        // The same members as the file: the baseline writes the same keys into the same indexes.
         let person = |i: usize| -> anyhow::Result<store::org::NewPerson> {
+            let m = bench_member(i);
             Ok(store::org::NewPerson {
                 org_id: domain::ids::OrgId(cells[i % cells.len()].0),
-                name: domain::org::PersonName::from_full(&format!("Bench Văn Số{i}"))?,
-                birth_date: None,
-                gender: domain::org::Gender::Male,
+                name: domain::org::PersonName::from_full(&m.name)?,
+                birth_date: Some(m.birth),
+                gender: if m.female {
+                    domain::org::Gender::Female
+                } else {
+                    domain::org::Gender::Male
+                },
                 ethnicity: "Kinh".into(),
-                party_card_number: Some(format!("{:09}", 600_000_000 + i)),
+                party_card_number: Some(m.card),
                 positions: String::new(),
                 management_level: domain::org::ManagementLevel::None,
                 exempt_from_activities: false,

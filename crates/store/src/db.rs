@@ -41,6 +41,12 @@ macro_rules! db_exec {
     };
 }
 
+/// SQLite page cache per connection (`PRAGMA cache_size`, negative = KiB).
+pub const SQLITE_CACHE: i64 = -16_384;
+/// SQLite page cache of the connection that runs a member import, for its duration: the indexes
+/// of millions of people are written at random places.
+pub const SQLITE_IMPORT_CACHE: i64 = -131_072;
+
 impl Db {
     /// Connects to `url`: `postgres://…` for PostgreSQL, `sqlite://path` or a plain path for SQLite
     /// (created if missing, with WAL, synchronous=FULL so that a reply follows a commit that
@@ -74,7 +80,7 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10))
                 // 16 MB of page cache per connection (SQLite's default is 2 MB): a large
                 // transaction (an import) otherwise re-reads its own pages from the WAL.
-                .pragma("cache_size", "-16384");
+                .pragma("cache_size", SQLITE_CACHE.to_string());
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))

@@ -16,7 +16,7 @@ use domain::text;
 use serde::{Deserialize, Serialize};
 
 use super::read::{Row, RowStream, Source};
-use crate::db::{json_list, Db};
+use crate::db::{json_list, Db, SQLITE_CACHE, SQLITE_IMPORT_CACHE};
 use crate::error::{Result, StoreError};
 use crate::scope::Scope;
 use crate::{auth, db_run, now};
@@ -625,8 +625,13 @@ pub async fn import_members(
         inserted: 0,
         updated: 0,
     };
+    let sqlite = matches!(db, Db::Sqlite(_));
     let committed = db_run!(db, p => {
         let mut tx = p.begin().await?;
+        let cache = |kib: i64| format!("PRAGMA cache_size = {kib}");
+        if sqlite {
+            sqlx::query(&cache(SQLITE_IMPORT_CACHE)).execute(&mut *tx).await?;
+        }
         // People added while this runs (by this import, in particular) are not matched against.
         let (max_id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM people").fetch_one(&mut *tx).await?;
         let max_id = max_id.unwrap_or(0);
@@ -714,6 +719,9 @@ pub async fn import_members(
                     });
                 }
             }
+        }
+        if sqlite {
+            sqlx::query(&cache(SQLITE_CACHE)).execute(&mut *tx).await?;
         }
         let stale = opts.expect.is_some_and(|e| e != planner.plan.expected());
         if opts.write && planner.plan.is_clean() && !stale {
