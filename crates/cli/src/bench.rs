@@ -119,7 +119,7 @@ fn bench_member(i: usize) -> BenchMember {
             GIVEN[(i / 48) % 10]
         ),
         birth: chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap_or_default(),
-        female: i % 3 == 0,
+        female: i.is_multiple_of(3),
         card: format!("{:09}", 500_000_000 + i),
     }
 }
