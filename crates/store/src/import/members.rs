@@ -565,17 +565,25 @@ pub async fn import_members(
         });
     }
     // Organizations of the target subtree, by code and by folded name.
-    let orgs: Vec<(i64, String, String, Option<i64>)> = db_run!(db, p => sqlx::query_as(
-        "SELECT o.id, o.code, o.name, o.province_id FROM orgs o JOIN org_closure c ON c.descendant_id = o.id WHERE c.ancestor_id = $1")
+    let orgs: Vec<(i64, String, String, Option<i64>, String)> = db_run!(db, p => sqlx::query_as(
+        "SELECT o.id, o.code, o.name, o.province_id, o.sort_key FROM orgs o JOIN org_closure c ON c.descendant_id = o.id WHERE c.ancestor_id = $1")
         .bind(target.0).fetch_all(p).await)?;
     let mut by_name: HashMap<String, Vec<i64>> = HashMap::new();
-    for (id, _, n, _) in &orgs {
+    for (id, _, n, _, _) in &orgs {
         by_name.entry(text::fold(n)).or_default().push(*id);
     }
-    let province: HashMap<i64, Option<i64>> = orgs.iter().map(|(id, _, _, p)| (*id, *p)).collect();
+    let province: HashMap<i64, Option<i64>> =
+        orgs.iter().map(|(id, _, _, p, _)| (*id, *p)).collect();
+    let org_sort: HashMap<i64, String> = orgs
+        .iter()
+        .map(|(id, _, _, _, k)| (*id, k.clone()))
+        .collect();
     let mut planner = Planner {
-        org_names: orgs.iter().map(|(id, _, n, _)| (*id, n.clone())).collect(),
-        by_code: orgs.into_iter().map(|(id, c, _, _)| (c, id)).collect(),
+        org_names: orgs
+            .iter()
+            .map(|(id, _, n, _, _)| (*id, n.clone()))
+            .collect(),
+        by_code: orgs.into_iter().map(|(id, c, _, _, _)| (c, id)).collect(),
         by_name,
         mapping,
         cards: HashMap::new(),
@@ -698,28 +706,32 @@ pub async fn import_members(
         }
         // Active members of the target the file did not match, a page at a time.
         let mut after = 0i64;
+        let mut missing = Vec::new();
         loop {
-            let page: Vec<(i64, String, i64)> = sqlx::query_as(
-                "SELECT p.id, p.full_name, p.org_id FROM people p WHERE p.status = 'active' AND p.id > $1 AND p.id <= $2 \
+            let page: Vec<(i64, String, i64, String)> = sqlx::query_as(
+                "SELECT p.id, p.full_name, p.org_id, p.sort_key FROM people p WHERE p.status = 'active' AND p.id > $1 AND p.id <= $2 \
                  AND +p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $3) ORDER BY p.id LIMIT 5000")
                 .bind(after).bind(max_id).bind(target.0).fetch_all(&mut *tx).await?;
             let Some(last) = page.last() else { break };
             after = last.0;
-            for (id, full_name, org) in page {
+            for (id, full_name, org, sort_key) in page {
                 if planner.matched.contains(id) {
                     continue;
                 }
-                let plan = &mut planner.plan;
-                plan.missing_total += 1;
-                if plan.missing.len() < LISTED {
-                    plan.missing.push(Missing {
+                planner.plan.missing_total += 1;
+                if missing.len() < LISTED {
+                    let org_sort = org_sort.get(&org).cloned().unwrap_or_default();
+                    missing.push(((org_sort, sort_key), Missing {
                         person_id: id,
                         full_name,
                         org_name: planner.org_names.get(&org).cloned().unwrap_or_default(),
-                    });
+                    }));
                 }
             }
         }
+        // Listed by organization, then in Vietnamese name order.
+        missing.sort_by(|a, b| a.0.cmp(&b.0));
+        planner.plan.missing = missing.into_iter().map(|(_, m)| m).collect();
         if sqlite {
             sqlx::query(&cache(SQLITE_CACHE)).execute(&mut *tx).await?;
         }
