@@ -16,7 +16,7 @@ use domain::text;
 use serde::{Deserialize, Serialize};
 
 use super::read::{Row, RowStream, Source};
-use crate::db::{json_list, Db, SQLITE_CACHE, SQLITE_IMPORT_CACHE};
+use crate::db::{json_list, Db, SQLITE_IMPORT_CACHE};
 use crate::error::{Result, StoreError};
 use crate::scope::Scope;
 use crate::{auth, db_run, now};
@@ -635,11 +635,14 @@ pub async fn import_members(
     };
     let sqlite = matches!(db, Db::Sqlite(_));
     let committed = db_run!(db, p => {
-        let mut tx = p.begin().await?;
-        let cache = |kib: i64| format!("PRAGMA cache_size = {kib}");
+        let mut conn = p.acquire().await?;
         if sqlite {
-            sqlx::query(&cache(SQLITE_IMPORT_CACHE)).execute(&mut *tx).await?;
+            // A larger page cache for this pass; the connection is closed afterwards (whatever
+            // the way out), so the pool never keeps it.
+            conn.close_on_drop();
+            sqlx::query(&format!("PRAGMA cache_size = {SQLITE_IMPORT_CACHE}")).execute(&mut *conn).await?;
         }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         // People added while this runs (by this import, in particular) are not matched against.
         let (max_id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM people").fetch_one(&mut *tx).await?;
         let max_id = max_id.unwrap_or(0);
@@ -732,9 +735,6 @@ pub async fn import_members(
         // Listed by organization, then in Vietnamese name order.
         missing.sort_by(|a, b| a.0.cmp(&b.0));
         planner.plan.missing = missing.into_iter().map(|(_, m)| m).collect();
-        if sqlite {
-            sqlx::query(&cache(SQLITE_CACHE)).execute(&mut *tx).await?;
-        }
         let stale = opts.expect.is_some_and(|e| e != planner.plan.expected());
         if opts.write && planner.plan.is_clean() && !stale {
             tx.commit().await?;
