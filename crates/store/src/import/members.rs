@@ -94,6 +94,16 @@ pub struct Expected {
     pub changed: usize,
 }
 
+impl Expected {
+    /// The counts sent with a confirmation, when both are.
+    pub fn given(new: Option<usize>, changed: Option<usize>) -> Option<Self> {
+        Some(Expected {
+            new: new?,
+            changed: changed?,
+        })
+    }
+}
+
 /// What an applied import wrote.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Applied {
@@ -343,8 +353,7 @@ impl Planner {
             };
             if let Some(key) = rec.card_number.as_deref().and_then(PartyCardNumber::key) {
                 let here = u32::try_from(row).unwrap_or(u32::MAX);
-                if let Some(first) = self.cards.insert(key, here) {
-                    self.cards.insert(key, first);
+                if let Some(first) = self.cards.get(&key).copied() {
                     let card = rec.card_number.clone().unwrap_or_default();
                     self.plan.error(CellError {
                         row,
@@ -353,6 +362,7 @@ impl Planner {
                     });
                     continue;
                 }
+                self.cards.insert(key, here);
             }
             match self.org_of(&rec.org) {
                 Ok(org_id) => out.push(Pending {
@@ -418,38 +428,24 @@ impl Planner {
         });
     }
 
-    /// Matches the rows not matched yet by record number (members of the target only).
-    fn match_records(pending: &mut [Pending], found: Vec<Existing>) {
-        let mut by_record: HashMap<String, Existing> = HashMap::new();
+    /// Matches the rows not matched yet to the people `found`, by a key both sides give (the
+    /// first person of a key is taken; each is matched once here, twice is caught in `decide`).
+    fn match_by<K: Eq + std::hash::Hash>(
+        pending: &mut [Pending],
+        found: Vec<Existing>,
+        person_key: impl Fn(&Existing) -> Option<K>,
+        row_key: impl Fn(&MemberRecord) -> Option<K>,
+        how: &'static str,
+    ) {
+        let mut by_key: HashMap<K, Existing> = HashMap::new();
         for e in found {
-            if let Some(r) = e.record_number.clone() {
-                by_record.entry(r).or_insert(e);
+            if let Some(k) = person_key(&e) {
+                by_key.entry(k).or_insert(e);
             }
         }
         for p in pending.iter_mut().filter(|p| p.found.is_none()) {
-            if let Some(e) = p
-                .rec
-                .record_number
-                .as_ref()
-                .and_then(|r| by_record.remove(r))
-            {
-                p.found = Some((e, "số lý lịch"));
-            }
-        }
-    }
-
-    /// Matches the rows still not matched by name and birth date (members of the target only).
-    fn match_names(pending: &mut [Pending], found: Vec<Existing>) {
-        let mut by_name: HashMap<(String, Option<NaiveDate>), Existing> = HashMap::new();
-        for e in found {
-            by_name
-                .entry((e.name_folded.clone(), e.birth_date))
-                .or_insert(e);
-        }
-        for p in pending.iter_mut().filter(|p| p.found.is_none()) {
-            let key = (text::fold(&p.rec.name.full), p.rec.birth_date);
-            if let Some(e) = by_name.remove(&key) {
-                p.found = Some((e, "họ tên và ngày sinh"));
+            if let Some(e) = row_key(&p.rec).and_then(|k| by_key.remove(&k)) {
+                p.found = Some((e, how));
             }
         }
     }
@@ -657,7 +653,7 @@ pub async fn import_members(
             let records = json_list(pending.iter().filter(|p| p.found.is_none()).filter_map(|p| p.rec.record_number.as_deref()));
             if records != "[]" {
                 let found: Vec<Existing> = sqlx::query_as(&by_record).bind(&records).bind(max_id).bind(target.0).fetch_all(&mut *tx).await?;
-                Planner::match_records(&mut pending, found);
+                Planner::match_by(&mut pending, found, |e| e.record_number.clone(), |r| r.record_number.clone(), "số lý lịch");
             }
             let unmatched = || pending.iter().filter(|p| p.found.is_none());
             let dated = json_list(unmatched().filter_map(|p| Some((text::fold(&p.rec.name.full), p.rec.birth_date?.to_string()))));
@@ -669,7 +665,14 @@ pub async fn import_members(
             if undated != "[]" && max_id > 0 {
                 found.extend(sqlx::query_as::<_, Existing>(&by_name_only).bind(&undated).bind(max_id).bind(target.0).fetch_all(&mut *tx).await?);
             }
-            Planner::match_names(&mut pending, found);
+            // Names and birth dates, of members of the target only.
+            Planner::match_by(
+                &mut pending,
+                found,
+                |e| Some((e.name_folded.clone(), e.birth_date)),
+                |r| Some((text::fold(&r.name.full), r.birth_date)),
+                "họ tên và ngày sinh",
+            );
             let writes = planner.decide(pending);
             if opts.write && planner.plan.is_clean() {
                 for chunk in writes.inserts.chunks(batch) {

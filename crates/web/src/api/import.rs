@@ -77,10 +77,7 @@ pub async fn members(
         ));
     };
     let dry_run = q.dry_run.unwrap_or(true);
-    let expect = match (q.expect_new, q.expect_changed) {
-        (Some(new), Some(changed)) => Some(import::Expected { new, changed }),
-        _ => None,
-    };
+    let expect = import::Expected::given(q.expect_new, q.expect_changed);
     let opts = import::Options {
         write: !dry_run,
         expect,

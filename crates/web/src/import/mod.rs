@@ -322,10 +322,7 @@ async fn confirm(
                 .find(|(name, _)| name == k)
                 .and_then(|(_, v)| v.parse::<usize>().ok())
         };
-        let expect = match (field("expect_new"), field("expect_changed")) {
-            (Some(new), Some(changed)) => Some(import::Expected { new, changed }),
-            _ => None,
-        };
+        let expect = import::Expected::given(field("expect_new"), field("expect_changed"));
         let opts = import::Options {
             mapping: mapping.clone(),
             write: true,
