@@ -288,7 +288,7 @@ async fn import(what: ImportWhat, config: &Config) -> anyhow::Result<()> {
             }
         }
         ImportWhat::Orgs { dry_run, .. } => {
-            let sheet = store::import::read_sheet_from(&name, &src, u64::MAX)?;
+            let sheet = store::import::read_sheet_from(&name, &src, u64::MAX).await?;
             match store::import::import_orgs(&db, &scope, &sheet, dry_run).await? {
                 Ok(n) if dry_run => println!("dry run: {n} new organizations would be created"),
                 Ok(n) => println!(

@@ -41,9 +41,21 @@ struct NextQuery {
     next: String,
 }
 
-/// Only local paths are followed after login (no open redirect).
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+/// Only a same-origin path is followed after login (no open redirect, issue 10.3): it starts with
+/// one `/`, holds no backslash, whitespace or control character (browsers drop a tab or a line
+/// end, so `/\t/evil.example` would become `//evil.example`), and parses as a path alone.
+pub fn safe_next(next: &str) -> &str {
+    let path_only = next
+        .parse::<axum::http::Uri>()
+        .is_ok_and(|u| u.scheme().is_none() && u.authority().is_none());
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2048
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+        && path_only;
+    if ok {
         next
     } else {
         "/"
@@ -425,6 +437,35 @@ async fn enroll(
             }
             .render()?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    /// Issue 10.3: only a path on this site is followed after login.
+    #[test]
+    fn next_is_a_same_origin_path_or_home() {
+        for good in ["/", "/classes/5", "/people?q=nguyen%20an&page=2", "/a/b#c"] {
+            assert_eq!(safe_next(good), good);
+        }
+        for bad in [
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/x\r\nSet-Cookie: a=b",
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "/ /evil",
+            "/\u{0}",
+            "/\u{202e}x",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
     }
 }

@@ -3,6 +3,7 @@
 //! what would change, then written in one transaction that writes all of it or nothing.
 
 mod export;
+pub mod guard;
 mod members;
 mod orgs;
 mod read;
@@ -15,6 +16,7 @@ pub use members::{
 };
 pub use orgs::{import_orgs, org_records};
 pub use read::{
-    check_readable, read_sheet, read_sheet_from, Chunk, Row, RowStream, Sheet, Source, MAX_FILE,
+    check_readable, read_sheet, read_sheet_from, Chunk, Row, RowStream, Sheet, Source,
+    MAX_CELL_CHARS, MAX_FILE, READS_AT_ONCE,
 };
 pub use uploads::{drop_upload, get_upload, save_upload, Upload};

@@ -1,7 +1,13 @@
 //! Reading spreadsheets row by row (issue 5): the first sheet of an xlsx file, or a csv file in
 //! UTF-8 (with or without BOM) or Windows-1258, comma or semicolon. The kind is told by the
-//! content, not the name. Rows stream from the file: memory does not grow with the file (an xlsx
-//! file's shared-string table excepted, which calamine keeps whole).
+//! content, not the name. Rows stream from the file: memory does not grow with the file.
+//!
+//! Memory stays bounded whatever the file holds (issue 10): an xlsx file passes [`super::guard`]
+//! before calamine opens it (its shared-string table, the one part held whole, is capped); a csv
+//! file is read field by field with at most [`MAX_COLUMNS`] fields of at most
+//! [`MAX_FIELD_BYTES`]; chunks are cut by rows, cells and bytes; a sheet read whole keeps at most
+//! [`MAX_SHEET_CELLS`] cells and [`MAX_SHEET_TEXT`] bytes of text; and at most [`READS_AT_ONCE`]
+//! files are read at the same time.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read, Seek};
@@ -24,6 +30,45 @@ const MAX_COLUMNS: u32 = 200;
 const MAX_ROWS: u32 = 1_048_576;
 /// Rows handed over at a time by [`RowStream`].
 pub const CHUNK_ROWS: usize = 2_000;
+/// Cells handed over at a time by [`RowStream`] (a chunk of wide rows is cut earlier).
+const CHUNK_CELLS: usize = 100_000;
+/// Bytes of text handed over at a time by [`RowStream`].
+const CHUNK_TEXT: usize = 8 * 1024 * 1024;
+/// Characters in one cell (Excel's own limit).
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// Bytes of one csv field (the longest cell in UTF-8, or quoted).
+pub const MAX_FIELD_BYTES: usize = MAX_CELL_CHARS * 4;
+/// Cells kept by [`read_sheet`], which holds the whole sheet.
+pub const MAX_SHEET_CELLS: usize = 1_000_000;
+/// Bytes of text kept by [`read_sheet`].
+pub const MAX_SHEET_TEXT: usize = 64 * 1024 * 1024;
+/// Files read at the same time (each holds its own buffers; the rest wait their turn).
+pub const READS_AT_ONCE: usize = 2;
+
+/// The permits of [`READS_AT_ONCE`].
+fn reads() -> &'static tokio::sync::Semaphore {
+    static READS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    READS.get_or_init(|| tokio::sync::Semaphore::new(READS_AT_ONCE))
+}
+
+/// Waits for a turn to read a file.
+async fn read_permit() -> Result<tokio::sync::SemaphorePermit<'static>> {
+    reads()
+        .acquire()
+        .await
+        .map_err(|_| StoreError::Internal("file reader closed".into()))
+}
+
+/// Bytes of text a row holds.
+fn text_len(cells: &[Cell]) -> usize {
+    cells
+        .iter()
+        .map(|c| match c {
+            Cell::Text(t) | Cell::Error(t) => t.len(),
+            _ => 0,
+        })
+        .sum()
+}
 
 /// A row as the spreadsheet numbers it (1-based), with its cells.
 pub type Row = (usize, Vec<Cell>);
@@ -144,6 +189,7 @@ fn each_row(file_name: &str, src: &Source, max: u64, sink: &mut Sink<'_>) -> Res
         }
     };
     if zip {
+        super::guard::check_xlsx(src.open()?, len)?;
         return read_xlsx(input, &mut non_empty);
     }
     let lower = file_name.to_lowercase();
@@ -184,6 +230,11 @@ fn read_xlsx(input: Input, sink: &mut Sink<'_>) -> Result<()> {
             DataRef::Error(e) => Cell::Error(format!("{e:?}")),
         };
         let (r, c) = cell.get_position();
+        if let Cell::Text(t) = &value {
+            if t.len() > MAX_CELL_CHARS && t.chars().count() > MAX_CELL_CHARS {
+                return Err(too_long(r as usize + 1, c as usize + 1));
+            }
+        }
         if c >= MAX_COLUMNS || r >= MAX_ROWS {
             return Err(refuse(format!(
                 "Tệp có dữ liệu ở ô quá xa (dòng {}, cột {}): tối đa {MAX_COLUMNS} cột và {MAX_ROWS} dòng.",
@@ -297,6 +348,10 @@ fn scan_text(mut input: Input) -> Result<TextScan> {
     })
 }
 
+/// Reads the csv file field by field (csv-core): a record of more than [`MAX_COLUMNS`] fields or
+/// a field of more than [`MAX_FIELD_BYTES`] is refused as soon as it is met, so a line of 60
+/// million commas costs nothing. Rows are numbered as a spreadsheet numbers them: blank lines
+/// count, a line end inside quotes does not, CRLF is one line end.
 fn read_csv(mut input: Input, scan: TextScan, len: u64, sink: &mut Sink<'_>) -> Result<()> {
     if input
         .fill_buf()
@@ -305,30 +360,73 @@ fn read_csv(mut input: Input, scan: TextScan, len: u64, sink: &mut Sink<'_>) -> 
     {
         input.consume(3);
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
+    let mut rdr = csv_core::ReaderBuilder::new()
         .delimiter(scan.delimiter)
-        .from_reader(input);
-    let mut rec = csv::ByteRecord::new();
-    let mut count = 0usize;
+        .build();
+    let mut field = vec![0u8; MAX_FIELD_BYTES];
+    let mut filled = 0usize;
+    let mut cells: Vec<Cell> = Vec::new();
+    // Line ends read, line ends inside quoted fields, bytes read, and the last byte read.
+    let (mut newlines, mut quoted, mut consumed) = (0u64, 0u64, 0u64);
+    let mut last: Option<u8> = None;
+    let count_nl = |b: &[u8]| b.iter().filter(|c| **c == b'\n').count() as u64;
     loop {
-        let more = rdr
-            .read_byte_record(&mut rec)
-            .map_err(|e| refuse(format!("Tệp CSV không đọc được: {e}")))?;
-        if !more {
-            return Ok(());
+        let buf = input.fill_buf().map_err(io_refuse)?;
+        let at_end = buf.is_empty();
+        let (res, nin, nout) = rdr.read_field(buf, &mut field[filled..]);
+        newlines += count_nl(&buf[..nin]);
+        if nin > 0 {
+            last = Some(buf[nin - 1]);
         }
-        count += 1;
-        // The line where the record starts: the csv reader skips blank lines on its own.
-        let (line, byte) = rec.position().map_or((count, 0), |p| {
-            (usize::try_from(p.line()).unwrap_or(count), p.byte())
-        });
-        let cells = rec.iter().map(|f| csv_cell(f, scan.utf8)).collect();
-        if !sink(line, cells, byte as f64 / len as f64) {
-            return Ok(());
+        input.consume(nin);
+        consumed += nin as u64;
+        filled += nout;
+        // The row the current record started on.
+        let row = |newlines: u64, quoted: u64, ended_by_nl: bool| {
+            usize::try_from((1 + newlines).saturating_sub(u64::from(ended_by_nl) + quoted))
+                .unwrap_or(usize::MAX)
+        };
+        match res {
+            csv_core::ReadFieldResult::InputEmpty => {
+                if at_end {
+                    return Ok(());
+                }
+            }
+            csv_core::ReadFieldResult::OutputFull => {
+                return Err(too_long(row(newlines, quoted, false), cells.len() + 1));
+            }
+            csv_core::ReadFieldResult::End => return Ok(()),
+            csv_core::ReadFieldResult::Field { record_end } => {
+                let value = &field[..filled];
+                quoted += count_nl(value);
+                if value.len() > MAX_CELL_CHARS
+                    && String::from_utf8_lossy(value).chars().count() > MAX_CELL_CHARS
+                {
+                    return Err(too_long(row(newlines, quoted, false), cells.len() + 1));
+                }
+                if cells.len() >= MAX_COLUMNS as usize {
+                    return Err(refuse(format!(
+                        "Dòng {} có hơn {MAX_COLUMNS} cột: tệp CSV không hợp lệ hoặc dùng sai dấu phân cách.",
+                        row(newlines, quoted, false)
+                    )));
+                }
+                cells.push(csv_cell(value, scan.utf8));
+                filled = 0;
+                if record_end {
+                    let n = row(newlines, quoted, last == Some(b'\n'));
+                    if !sink(n, std::mem::take(&mut cells), consumed as f64 / len as f64) {
+                        return Ok(());
+                    }
+                }
+            }
         }
     }
+}
+
+fn too_long(row: usize, column: usize) -> StoreError {
+    refuse(format!(
+        "Dòng {row}, cột {column}: ô dài hơn {MAX_CELL_CHARS} ký tự (giới hạn của Excel)."
+    ))
 }
 
 /// One csv field: UTF-8 or Windows-1258 (whose tones are combining marks), composed (NFC).
@@ -349,37 +447,72 @@ fn csv_cell(field: &[u8], utf8: bool) -> Cell {
     Cell::Text(domain::text::compose(&text))
 }
 
-/// Reads a whole (small) file: the first non-empty row is the headings.
-pub fn read_sheet(file_name: &str, bytes: &[u8]) -> Result<Sheet> {
-    read_sheet_from(file_name, &Source::bytes(bytes), MAX_FILE as u64)
+/// Reads a whole (small) file: the first non-empty row is the headings. Runs on a blocking
+/// thread, in turn with the other reads.
+pub async fn read_sheet(file_name: &str, bytes: &[u8]) -> Result<Sheet> {
+    read_sheet_from(file_name, &Source::bytes(bytes), MAX_FILE as u64).await
 }
 
 /// [`read_sheet`] from any source with its own size limit.
-pub fn read_sheet_from(file_name: &str, src: &Source, max: u64) -> Result<Sheet> {
+pub async fn read_sheet_from(file_name: &str, src: &Source, max: u64) -> Result<Sheet> {
+    let permit = read_permit().await?;
+    let (name, src) = (file_name.to_string(), src.clone());
+    let sheet = tokio::task::spawn_blocking(move || read_sheet_now(&name, &src, max))
+        .await
+        .map_err(|e| StoreError::Internal(format!("file reader: {e}")))?;
+    drop(permit);
+    sheet
+}
+
+/// [`read_sheet_from`] on the calling thread.
+fn read_sheet_now(file_name: &str, src: &Source, max: u64) -> Result<Sheet> {
     let mut sheet: Option<Sheet> = None;
-    each_row(file_name, src, max, &mut |n, cells, _| {
+    let (mut cells, mut text) = (0usize, 0usize);
+    let mut too_big = false;
+    each_row(file_name, src, max, &mut |n, row, _| {
+        cells += row.len();
+        text += text_len(&row);
+        if cells > MAX_SHEET_CELLS || text > MAX_SHEET_TEXT {
+            too_big = true;
+            return false;
+        }
         match &mut sheet {
             None => {
                 sheet = Some(Sheet {
-                    headings: cells.iter().map(Cell::text).collect(),
+                    headings: row.iter().map(Cell::text).collect(),
                     rows: Vec::new(),
                 })
             }
-            Some(s) => s.rows.push((n, cells)),
+            Some(s) => s.rows.push((n, row)),
         }
         true
     })?;
+    if too_big {
+        return Err(refuse(format!(
+            "Tệp quá lớn để đọc một lần (tối đa {} triệu ô, {} MB chữ). Hãy chia tệp thành nhiều tệp nhỏ hơn.",
+            MAX_SHEET_CELLS / 1_000_000,
+            MAX_SHEET_TEXT / (1024 * 1024)
+        )));
+    }
     sheet.ok_or_else(|| refuse("Tệp không có dữ liệu."))
 }
 
 /// Reads the file through without keeping it: the error a reader would meet, if any, and the
 /// number of data rows.
-pub fn check_readable(file_name: &str, src: &Source, max: u64) -> Result<usize> {
-    let mut rows = 0usize;
-    each_row(file_name, src, max, &mut |_, _, _| {
-        rows += 1;
-        true
-    })?;
+pub async fn check_readable(file_name: &str, src: &Source, max: u64) -> Result<usize> {
+    let permit = read_permit().await?;
+    let (name, src) = (file_name.to_string(), src.clone());
+    let rows = tokio::task::spawn_blocking(move || {
+        let mut rows = 0usize;
+        each_row(&name, &src, max, &mut |_, _, _| {
+            rows += 1;
+            true
+        })
+        .map(|()| rows)
+    })
+    .await
+    .map_err(|e| StoreError::Internal(format!("file reader: {e}")))??;
+    drop(permit);
     if rows == 0 {
         return Err(refuse("Tệp không có dữ liệu."));
     }
@@ -409,18 +542,25 @@ impl RowStream {
     pub async fn open(file_name: &str, src: &Source, max: u64) -> Result<RowStream> {
         let (tx, mut rx) = mpsc::channel::<Result<Message>>(4);
         let (name, src) = (file_name.to_string(), src.clone());
+        // The turn is held by the reading thread until the file is read through or dropped.
+        let permit = read_permit().await?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut rows = Vec::with_capacity(CHUNK_ROWS);
+            let (mut cells, mut text) = (0usize, 0usize);
             let mut headings_sent = false;
-            let result = each_row(&name, &src, max, &mut |n, cells, done| {
+            let result = each_row(&name, &src, max, &mut |n, row, done| {
                 if !headings_sent {
                     headings_sent = true;
-                    return tx.blocking_send(Ok(Message::Headings(cells))).is_ok();
+                    return tx.blocking_send(Ok(Message::Headings(row))).is_ok();
                 }
-                rows.push((n, cells));
-                if rows.len() < CHUNK_ROWS {
+                cells += row.len();
+                text += text_len(&row);
+                rows.push((n, row));
+                if rows.len() < CHUNK_ROWS && cells < CHUNK_CELLS && text < CHUNK_TEXT {
                     return true;
                 }
+                (cells, text) = (0, 0);
                 let rows = std::mem::replace(&mut rows, Vec::with_capacity(CHUNK_ROWS));
                 tx.blocking_send(Ok(Message::Rows(Chunk { rows, done })))
                     .is_ok()
@@ -457,6 +597,10 @@ impl RowStream {
 mod tests {
     use super::*;
 
+    fn read(name: &str, bytes: &[u8]) -> Result<Sheet> {
+        read_sheet_now(name, &Source::bytes(bytes), MAX_FILE as u64)
+    }
+
     fn xlsx(cells: &[(u32, u16, &str)]) -> Vec<u8> {
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();
@@ -474,7 +618,7 @@ mod tests {
             (5, 0, "x"),
             (5, 1, "Lê Thị Bình"),
         ]);
-        let sheet = read_sheet("a.xlsx", &bytes).expect("read");
+        let sheet = read("a.xlsx", &bytes).expect("read");
         assert_eq!(
             sheet.headings,
             vec!["".to_string(), "Họ và tên".to_string()]
@@ -490,7 +634,7 @@ mod tests {
     fn far_away_cells_are_refused_without_allocating_the_range() {
         let bytes = xlsx(&[(0, 0, "Họ và tên"), (1_048_575, 16_383, "x")]);
         assert!(bytes.len() < 20_000);
-        let err = read_sheet("a.xlsx", &bytes).expect_err("refused");
+        let err = read("a.xlsx", &bytes).expect_err("refused");
         assert!(err.to_string().contains("quá xa"), "{err}");
     }
 
@@ -509,7 +653,7 @@ mod tests {
         let scan = scan_text(utf8.open().expect("open")).expect("scan");
         assert!(scan.utf8 && !scan.has_nul);
         assert_eq!(scan.delimiter, b';');
-        let sheet = read_sheet("a.csv", text.as_bytes()).expect("read");
+        let sheet = read("a.csv", text.as_bytes()).expect("read");
         let last = &sheet.rows.last().expect("row").1;
         assert!(matches!(&last[0], Cell::Text(t) if t.ends_with("aÁnh")));
 
@@ -518,7 +662,7 @@ mod tests {
             bytes.extend_from_slice(b"Nguyen Thi Anh;CB01\n");
         }
         bytes.extend_from_slice(b"L\xea Thi\xf2 Bi\xccnh;CB02\n");
-        let sheet = read_sheet("a.csv", &bytes).expect("read 1258");
+        let sheet = read("a.csv", &bytes).expect("read 1258");
         let last = &sheet.rows.last().expect("row").1;
         assert_eq!(last[0], Cell::Text("Lê Thị Bình".into()));
         assert_eq!(sheet.rows[0].1[0], Cell::Text("Nguyen Thi Anh".into()));
@@ -559,11 +703,68 @@ mod tests {
 
     #[test]
     fn binary_and_empty_files_are_refused() {
-        let e = read_sheet("a.csv", b"abc\0def").expect_err("binary");
+        let e = read("a.csv", b"abc\0def").expect_err("binary");
         assert!(e.to_string().contains("không phải"), "{e}");
-        let e = read_sheet("a.xlsx", b"PK\x03\x04garbage").expect_err("broken zip");
+        let e = read("a.xlsx", b"PK\x03\x04garbage").expect_err("broken zip");
         assert!(e.to_string().contains("hỏng"), "{e}");
-        let e = read_sheet("a.csv", b"").expect_err("empty");
+        let e = read("a.csv", b"").expect_err("empty");
         assert!(e.to_string().contains("rỗng"), "{e}");
+    }
+
+    /// Issue 11.3: a CRLF file numbers its rows as the spreadsheet does (the first data row is
+    /// row 2), blank lines count, a line end inside quotes does not.
+    #[test]
+    fn csv_rows_keep_spreadsheet_numbers_with_crlf_and_quotes() {
+        for nl in ["\r\n", "\n"] {
+            let text = [
+                "Họ và tên,Ghi chú",
+                "Nguyễn Văn An,a",
+                "",
+                "Lê Thị Bình,\"hai{nl}dòng\"",
+                "Trần Văn Cường,c",
+            ]
+            .join(nl)
+            .replace("{nl}", nl);
+            let sheet = read("a.csv", text.as_bytes()).expect("read");
+            let numbers: Vec<usize> = sheet.rows.iter().map(|(n, _)| *n).collect();
+            assert_eq!(numbers, vec![2, 4, 5], "line ends {nl:?}");
+            assert_eq!(sheet.rows[1].1[1], Cell::Text(format!("hai{nl}dòng")));
+        }
+    }
+
+    /// Issue 10.4: a line of commas is refused at the 201st field, a huge field at its limit.
+    #[test]
+    fn csv_columns_and_fields_are_capped() {
+        let commas = vec![b','; 5_000_000];
+        let e = read("a.csv", &commas).expect_err("too many columns");
+        assert!(e.to_string().contains("hơn 200 cột"), "{e}");
+        let mut long = b"Ho va ten\n".to_vec();
+        long.extend(std::iter::repeat_n(b'a', MAX_CELL_CHARS + 1));
+        let e = read("a.csv", &long).expect_err("too long");
+        assert!(e.to_string().contains("Dòng 2, cột 1"), "{e}");
+        let mut quoted = b"Ho va ten\n\"".to_vec();
+        quoted.extend(std::iter::repeat_n(b'a', MAX_FIELD_BYTES * 2));
+        let e = read("a.csv", &quoted).expect_err("too long quoted");
+        assert!(e.to_string().contains("32767 ký tự"), "{e}");
+        // 200 columns are fine.
+        let ok = format!("{}\n", vec!["x"; 200].join(","));
+        assert_eq!(
+            read("a.csv", ok.as_bytes()).expect("200").headings.len(),
+            200
+        );
+    }
+
+    /// Issue 10.1: the guard refuses what calamine would hold whole, and lets ordinary files by.
+    #[test]
+    fn xlsx_bombs_are_refused_before_calamine_reads_them() {
+        use crate::testing::bombs;
+        let ok = read("a.xlsx", &bombs::ordinary()).expect("ordinary workbook");
+        assert_eq!(ok.headings, vec!["Họ và tên".to_string()]);
+        let e = read("a.xlsx", &bombs::one_huge_string(3 << 20)).expect_err("huge string");
+        assert!(e.to_string().contains("bất thường"), "{e}");
+        let e = read("a.xlsx", &bombs::many_strings(2_000_001)).expect_err("many strings");
+        assert!(e.to_string().contains("quá nhiều chuỗi"), "{e}");
+        let e = read("a.xlsx", &bombs::declared_count()).expect_err("declared count");
+        assert!(e.to_string().contains("quá nhiều chuỗi"), "{e}");
     }
 }

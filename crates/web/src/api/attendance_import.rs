@@ -95,7 +95,7 @@ pub async fn import(
     let c = classes::get(&st.db, scope, ClassId(id)).await?;
     classes::access(&st.db, scope, &c, store::scope::ATTEND).await?;
     let (name, bytes) = file_of(req, &q).await?;
-    let sheet = store::import::read_sheet(&name, &bytes)?;
+    let sheet = store::import::read_sheet(&name, &bytes).await?;
     let report =
         attendance_import::import(&st.db, scope, &c, &sheet, q.dry_run.unwrap_or(false)).await?;
     let status = if report.errors.is_empty() {

@@ -121,7 +121,7 @@ pub async fn orgs(
     if !scope.has_role(store::scope::WRITE) {
         return Err(crate::error::AppError::Forbidden);
     }
-    let sheet = import::read_sheet(&file_name(&headers), &body)?;
+    let sheet = import::read_sheet(&file_name(&headers), &body).await?;
     let dry_run = q.dry_run.unwrap_or(true);
     Ok(
         match import::import_orgs(&st.db, scope, &sheet, dry_run).await? {

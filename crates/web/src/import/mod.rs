@@ -121,7 +121,7 @@ async fn report(
 ) -> AppResult<ReportPage> {
     let target = org::get(&st.db, scope, OrgId(upload.target_org_id)).await?;
     let (plan, org_errors, new_orgs) = if upload.kind == "orgs" {
-        let sheet = import::read_sheet(&upload.file_name, &upload.content)?;
+        let sheet = import::read_sheet(&upload.file_name, &upload.content).await?;
         match import::import_orgs(&st.db, scope, &sheet, true).await? {
             Ok(n) => (None, vec![], n),
             Err(e) => (None, e, 0),
@@ -200,7 +200,9 @@ async fn upload(
     scope.require(&st.db, org, store::scope::WRITE).await?;
     // A file that cannot be read is refused here, before it is kept.
     let src = import::Source::bytes(&bytes);
-    if let Err(StoreError::Rule(m)) = import::check_readable(&name, &src, import::MAX_FILE as u64) {
+    if let Err(StoreError::Rule(m)) =
+        import::check_readable(&name, &src, import::MAX_FILE as u64).await
+    {
         let page = form_page(&st, ctx, scope, Some(m)).await?;
         return page.ctx.render_invalid(&page);
     }
@@ -307,7 +309,7 @@ async fn confirm(
     let target = OrgId(up.target_org_id);
     let (mut made, mut notice) = (None, None);
     if apply && up.kind == "orgs" {
-        let sheet = import::read_sheet(&up.file_name, &up.content)?;
+        let sheet = import::read_sheet(&up.file_name, &up.content).await?;
         if let Ok(n) = import::import_orgs(&st.db, scope, &sheet, false).await? {
             import::drop_upload(&st.db, up.id).await?;
             return Ok(ctx.redirect(

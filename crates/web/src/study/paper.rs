@@ -287,7 +287,7 @@ async fn import_upload(
             return page.ctx.render_invalid(&page);
         }
     };
-    let result = match store::import::read_sheet(&name, &bytes) {
+    let result = match store::import::read_sheet(&name, &bytes).await {
         Ok(sheet) => attendance_import::import(&st.db, scope, &c, &sheet, dry_run).await,
         Err(e) => Err(e),
     };

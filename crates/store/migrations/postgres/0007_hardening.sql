@@ -1,0 +1,20 @@
+-- Hardening (issue 10).
+
+-- 10.6: a number is unique per issuer *and classification level*; uniqueness across levels is
+-- checked in the store within what the caller can see, so a hidden entry never answers "taken".
+ALTER TABLE resolutions DROP CONSTRAINT resolutions_number_issuing_body_key;
+CREATE UNIQUE INDEX resolutions_number_level ON resolutions(number, issuing_body, classification);
+
+-- 10.7: failures on names that have no account, kept like an account's own.
+CREATE TABLE login_throttle (
+    username      TEXT PRIMARY KEY,
+    failed_logins BIGINT NOT NULL DEFAULT 0,
+    locked_until  TIMESTAMPTZ
+);
+
+-- 10.2: wrong second-factor codes of a half-done login; 10.10: idle timeout.
+ALTER TABLE login_sessions ADD COLUMN mfa_failures BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE login_sessions ADD COLUMN last_seen_at TIMESTAMPTZ;
+
+-- 10.11: one account per person.
+CREATE UNIQUE INDEX accounts_person_unique ON accounts(person_id) WHERE person_id IS NOT NULL;
