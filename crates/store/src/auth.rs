@@ -381,6 +381,11 @@ pub async fn requires_second_factor(db: &Db, account: AccountId) -> Result<bool>
 
 /// Checks a password login with back-off: per account (lock after 5 failures, doubling) and
 /// per address (30 failures in 15 minutes). Every attempt is recorded.
+///
+/// A name without an account is answered exactly as an account is (issue 10.7): its failures
+/// are kept in `login_throttle` by the same rule, and every path does the same work — one
+/// lookup, one argon2 check, one attempt row, one state write — so neither the answer, nor the
+/// lock time, nor the time taken tells whether the name exists.
 pub async fn attempt_login(
     db: &Db,
     username: &str,
@@ -388,67 +393,200 @@ pub async fn attempt_login(
     ip: &str,
 ) -> Result<LoginOutcome> {
     let now = now();
+    if address_blocked(db, ip, now).await? {
+        return Ok(LoginOutcome::AddressBlocked);
+    }
+    let name = username.trim();
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Option<i64>,
+        password_hash: Option<String>,
+        account_failed: Option<i64>,
+        account_locked: Option<DateTime<Utc>>,
+        disabled: Option<bool>,
+        totp_enabled: Option<bool>,
+        name_failed: Option<i64>,
+        name_locked: Option<DateTime<Utc>>,
+    }
+    let row: Row = db_run!(db, p => sqlx::query_as(
+        "SELECT a.id, a.password_hash, a.failed_logins AS account_failed, a.locked_until AS account_locked, a.disabled, a.totp_enabled, \
+                t.failed_logins AS name_failed, t.locked_until AS name_locked \
+         FROM (SELECT CAST($1 AS TEXT) AS username) n \
+         LEFT JOIN accounts a ON a.username = n.username LEFT JOIN login_throttle t ON t.username = n.username")
+        .bind(name).fetch_one(p).await)?;
+    let account = row.id.map(AccountId);
+    let (failed, locked_until) = match account {
+        Some(_) => (row.account_failed.unwrap_or(0), row.account_locked),
+        None => (row.name_failed.unwrap_or(0), row.name_locked),
+    };
+    let hash = row.password_hash.as_deref().unwrap_or(DUMMY_HASH);
+    let password_ok =
+        verify_password(password, hash).await && account.is_some() && row.disabled == Some(false);
+    let locked = locked_until.filter(|u| *u > now);
+    let success = password_ok && locked.is_none();
+    db_exec!(db, p => sqlx::query("INSERT INTO login_attempts (at, username, ip, success) VALUES ($1, $2, $3, $4)")
+        .bind(now).bind(name).bind(ip).bind(success).execute(p).await)?;
+    let totp_enabled = row.totp_enabled == Some(true);
+    let (outcome, failed, locked_until) = if let Some(until) = locked {
+        // Locked: nothing changes, the lock keeps its end.
+        (LoginOutcome::Locked { until }, failed, locked_until)
+    } else if !password_ok {
+        let failures = failed + 1;
+        let until = lock_duration(failures).map(|d| now + d);
+        let outcome = match until {
+            Some(until) => LoginOutcome::Locked { until },
+            None => LoginOutcome::Invalid,
+        };
+        (outcome, failures, until)
+    } else {
+        let Some(account) = account else {
+            return Err(StoreError::Internal(
+                "password accepted without an account".into(),
+            ));
+        };
+        let stage = if totp_enabled {
+            Stage::Mfa
+        } else if requires_second_factor(db, account).await? {
+            Stage::Enroll
+        } else {
+            Stage::Full
+        };
+        // With a second factor still owed, the failures count on (issue 10.2): a right
+        // password followed by wrong codes must lock the account like wrong passwords do.
+        let failed = if stage == Stage::Mfa { failed } else { 0 };
+        (LoginOutcome::Ok { account, stage }, failed, None)
+    };
+    save_failures(db, account, name, failed, locked_until).await?;
+    Ok(outcome)
+}
+
+/// Is `ip` refused for too many recent failures (passwords and second factors alike)?
+async fn address_blocked(db: &Db, ip: &str, now: DateTime<Utc>) -> Result<bool> {
     let since = now - Duration::minutes(ADDRESS_WINDOW_MINUTES);
     let (recent,): (i64,) = db_run!(db, p => sqlx::query_as("SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND at > $2 AND NOT success")
         .bind(ip).bind(since).fetch_one(p).await)?;
-    if recent >= ADDRESS_LIMIT {
-        return Ok(LoginOutcome::AddressBlocked);
-    }
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        password_hash: String,
-        failed_logins: i64,
-        locked_until: Option<DateTime<Utc>>,
-        disabled: bool,
-        totp_enabled: bool,
-    }
-    let row: Option<Row> = db_run!(db, p => sqlx::query_as(
-        "SELECT id, password_hash, failed_logins, locked_until, disabled, totp_enabled FROM accounts WHERE username = $1")
-        .bind(username.trim()).fetch_optional(p).await)?;
-    let record = |success: bool| async move {
-        db_exec!(db, p => sqlx::query("INSERT INTO login_attempts (at, username, ip, success) VALUES ($1, $2, $3, $4)")
-            .bind(now).bind(username.trim()).bind(ip).bind(success).execute(p).await)
+    Ok(recent >= ADDRESS_LIMIT)
+}
+
+/// Writes the failure count and lock of an account, or of a name without one.
+async fn save_failures(
+    db: &Db,
+    account: Option<AccountId>,
+    name: &str,
+    failed: i64,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<()> {
+    match account {
+        Some(a) => {
+            db_exec!(db, p => sqlx::query("UPDATE accounts SET failed_logins = $2, locked_until = $3 WHERE id = $1")
+            .bind(a.0).bind(failed).bind(locked_until).execute(p).await)?
+        }
+        None => db_exec!(db, p => sqlx::query(
+            "INSERT INTO login_throttle (username, failed_logins, locked_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (username) DO UPDATE SET failed_logins = excluded.failed_logins, locked_until = excluded.locked_until")
+            .bind(name).bind(failed).bind(locked_until).execute(p).await)?,
     };
-    let Some(row) = row else {
-        verify_password(password, DUMMY_HASH).await;
-        record(false).await?;
-        // Answer an unknown username as a real one would be answered, lockout included, so that
-        // the replies do not tell which usernames exist.
-        let (failures,): (i64,) = db_run!(db, p => sqlx::query_as(
-            "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND at > $2 AND NOT success")
-            .bind(username.trim()).bind(since).fetch_one(p).await)?;
-        return Ok(match lock_duration(failures) {
-            Some(d) => LoginOutcome::Locked { until: now + d },
-            None => LoginOutcome::Invalid,
-        });
-    };
-    if let Some(until) = row.locked_until.filter(|u| *u > now) {
-        record(false).await?;
-        return Ok(LoginOutcome::Locked { until });
+    Ok(())
+}
+
+/// Wrong codes a half-done login may enter before it is ended (the account's own count goes on).
+pub const SECOND_FACTOR_TRIES: i64 = 3;
+
+/// What a second-factor code gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecondFactorOutcome {
+    Ok,
+    /// Wrong or used code; `ended` when the half-done login was ended for too many of them.
+    Wrong {
+        ended: bool,
+    },
+    /// The account is locked (by wrong passwords or wrong codes) until then.
+    Locked {
+        until: DateTime<Utc>,
+    },
+    /// Too many failures from this address recently.
+    AddressBlocked,
+}
+
+/// Checks a second factor with the same back-off as passwords (issue 10.2): every wrong code is
+/// a failed attempt of the account (lock after 5, doubling) and of the address (30 in 15
+/// minutes), a half-done login (`pending`, its token) ends after [`SECOND_FACTOR_TRIES`] wrong
+/// codes, and failures and locks go to the audit log.
+pub async fn check_second_factor(
+    db: &Db,
+    account: AccountId,
+    code: &str,
+    ip: &str,
+    pending: Option<&str>,
+) -> Result<SecondFactorOutcome> {
+    let now = now();
+    if address_blocked(db, ip, now).await? {
+        return Ok(SecondFactorOutcome::AddressBlocked);
     }
-    if row.disabled || !verify_password(password, &row.password_hash).await {
-        record(false).await?;
-        let failures = row.failed_logins + 1;
-        let until = lock_duration(failures).map(|d| now + d);
-        db_exec!(db, p => sqlx::query("UPDATE accounts SET failed_logins = $2, locked_until = $3 WHERE id = $1")
-            .bind(row.id).bind(failures).bind(until).execute(p).await)?;
-        return Ok(match until {
-            Some(until) => LoginOutcome::Locked { until },
-            None => LoginOutcome::Invalid,
-        });
-    }
-    record(true).await?;
-    db_exec!(db, p => sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(row.id).execute(p).await)?;
-    let account = AccountId(row.id);
-    let stage = if row.totp_enabled {
-        Stage::Mfa
-    } else if requires_second_factor(db, account).await? {
-        Stage::Enroll
-    } else {
-        Stage::Full
+    let (username, failed, locked_until): (String, i64, Option<DateTime<Utc>>) = db_run!(db, p => sqlx::query_as(
+        "SELECT username, failed_logins, locked_until FROM accounts WHERE id = $1")
+        .bind(account.0).fetch_one(p).await)?;
+    let who = Scope {
+        account_id: account,
+        person_id: None,
+        clearance: Clearance::None,
+        grants: Vec::new(),
+        ip: ip.to_string(),
     };
-    Ok(LoginOutcome::Ok { account, stage })
+    if let Some(until) = locked_until.filter(|u| *u > now) {
+        if let Some(token) = pending {
+            delete_session(db, token).await?;
+        }
+        return Ok(SecondFactorOutcome::Locked { until });
+    }
+    if code.trim().is_empty() {
+        // No code yet (an API client learning that one is owed): nothing was guessed.
+        return Ok(SecondFactorOutcome::Wrong { ended: false });
+    }
+    let ok = verify_second_factor(db, account, code).await?;
+    db_exec!(db, p => sqlx::query("INSERT INTO login_attempts (at, username, ip, success) VALUES ($1, $2, $3, $4)")
+        .bind(now).bind(&username).bind(ip).bind(ok).execute(p).await)?;
+    if ok {
+        save_failures(db, Some(account), &username, 0, None).await?;
+        return Ok(SecondFactorOutcome::Ok);
+    }
+    let failures = failed + 1;
+    let until = lock_duration(failures).map(|d| now + d);
+    save_failures(db, Some(account), &username, failures, until).await?;
+    audit(
+        db,
+        &who,
+        "second_factor_failed",
+        "account",
+        account.0,
+        None,
+        "",
+    )
+    .await?;
+    let mut ended = false;
+    if let Some(token) = pending {
+        let tries: Option<(i64,)> = db_run!(db, p => sqlx::query_as(
+            "UPDATE login_sessions SET mfa_failures = mfa_failures + 1 WHERE token_hash = $1 RETURNING mfa_failures")
+            .bind(token_hash(token)).fetch_optional(p).await)?;
+        ended = until.is_some() || tries.is_none_or(|(n,)| n >= SECOND_FACTOR_TRIES);
+        if ended {
+            delete_session(db, token).await?;
+        }
+    }
+    if let Some(until) = until {
+        audit(
+            db,
+            &who,
+            "account_locked",
+            "account",
+            account.0,
+            None,
+            "second factor",
+        )
+        .await?;
+        return Ok(SecondFactorOutcome::Locked { until });
+    }
+    Ok(SecondFactorOutcome::Wrong { ended })
 }
 
 fn totp(secret_b32: &str) -> Result<totp_rs::TOTP> {

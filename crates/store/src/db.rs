@@ -93,7 +93,10 @@ impl Db {
     /// Applies the engine's migrations (`migrations/sqlite` or `migrations/postgres`).
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p) => {
+                sqlx::migrate!("./migrations/sqlite").run(p).await?;
+                sqlite_drop_resolution_unique(p).await?;
+            }
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -197,4 +200,69 @@ pub fn placeholders(first: usize, n: usize) -> String {
 pub fn json_list<T: serde::Serialize>(items: impl Iterator<Item = T>) -> String {
     let items: Vec<T> = items.collect();
     serde_json::to_string(&items).unwrap_or_else(|_| "[]".into())
+}
+
+/// Rebuilds the SQLite `resolutions` table without its old `UNIQUE (number, issuing_body)`
+/// (issue 10.6, decision 0008): SQLite drops a table constraint only by rebuilding the table,
+/// and the rebuild needs foreign keys off, which cannot change inside the transaction sqlx runs
+/// each migration in. Runs once: a database whose table no longer has the constraint is left
+/// alone. All in one transaction on one connection, checked with `foreign_key_check`.
+async fn sqlite_drop_resolution_unique(pool: &sqlx::SqlitePool) -> Result<()> {
+    use sqlx::Connection;
+    let (ddl,): (String,) = sqlx::query_as(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'resolutions'",
+    )
+    .fetch_one(pool)
+    .await?;
+    if !ddl.contains("UNIQUE (number, issuing_body)") {
+        return Ok(());
+    }
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await?;
+    let rebuilt = async {
+        let mut tx = conn.begin().await?;
+        for sql in [
+            "CREATE TABLE resolutions_new (
+                id             INTEGER PRIMARY KEY,
+                owner_org_id   INTEGER NOT NULL REFERENCES orgs(id),
+                kind           TEXT NOT NULL,
+                number         TEXT NOT NULL,
+                title          TEXT NOT NULL,
+                search_folded  TEXT NOT NULL,
+                issuing_body   TEXT NOT NULL,
+                released_on    TEXT NOT NULL,
+                classification TEXT NOT NULL,
+                published_on   TEXT,
+                summary        TEXT,
+                created_at     TEXT NOT NULL
+            )",
+            "INSERT INTO resolutions_new (id, owner_org_id, kind, number, title, search_folded, issuing_body,
+                released_on, classification, published_on, summary, created_at)
+             SELECT id, owner_org_id, kind, number, title, search_folded, issuing_body, released_on,
+                classification, published_on, summary, created_at FROM resolutions",
+            "DROP TABLE resolutions",
+            "ALTER TABLE resolutions_new RENAME TO resolutions",
+            "CREATE UNIQUE INDEX resolutions_number_level ON resolutions(number, issuing_body, classification)",
+        ] {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        let broken: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+            .fetch_all(&mut *tx)
+            .await?;
+        if !broken.is_empty() {
+            return Err(crate::StoreError::Internal(format!(
+                "rebuilding resolutions broke foreign keys in {broken:?}"
+            )));
+        }
+        tx.commit().await?;
+        Ok::<(), crate::StoreError>(())
+    }
+    .await;
+    // The connection goes back to the pool with foreign keys on, whatever happened.
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    rebuilt
 }

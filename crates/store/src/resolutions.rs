@@ -27,6 +27,11 @@ pub struct Resolution {
     pub classification: String,
     pub published_on: Option<NaiveDate>,
     pub summary: Option<String>,
+    /// Another entry the caller can see has the same number and issuer (issue 10.6: numbers are
+    /// unique only within what a caller can see, so a cleared reader is shown the pair).
+    #[sqlx(default)]
+    #[serde(default)]
+    pub possible_duplicate: bool,
 }
 
 impl Resolution {
@@ -58,6 +63,31 @@ impl Resolution {
 }
 
 const COLUMNS: &str = "r.id, r.owner_org_id, r.kind, r.number, r.title, r.issuing_body, r.released_on, r.classification, r.published_on, r.summary";
+
+/// [`COLUMNS`] and whether another entry this caller can see has the same number and issuer
+/// (an index probe on `resolutions_number_level` per row of a page).
+fn columns_with_duplicates(scope: &Scope) -> String {
+    format!(
+        "{COLUMNS}, EXISTS (SELECT 1 FROM resolutions d WHERE d.number = r.number AND d.issuing_body = r.issuing_body \
+         AND d.id <> r.id AND {}) AS possible_duplicate",
+        scope.classification_sql("d.classification")
+    )
+}
+
+/// Is the number already held by an entry this caller can see (other than `except`)? An entry
+/// the caller may not see never answers "taken" (issue 10.6): the answer is the one for a
+/// number nobody holds.
+async fn number_taken(db: &Db, scope: &Scope, r: &NewResolution, except: i64) -> Result<()> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM resolutions r WHERE r.number = $1 AND r.issuing_body = $2 AND r.id <> $3 AND {}",
+        scope.classification_sql("r.classification")
+    );
+    let (n,): (i64,) = db_run!(db, p => sqlx::query_as(&sql).bind(&r.number).bind(&r.issuing_body).bind(except).fetch_one(p).await)?;
+    if n > 0 {
+        return Err(StoreError::Conflict { what: "number" });
+    }
+    Ok(())
+}
 
 /// The folded text searched: number and title, so "144-qd" finds "144-QĐ/TW".
 fn search_text(r: &NewResolution) -> String {
@@ -91,7 +121,7 @@ pub async fn list(
     );
     let kind = f.kind.map(|k| k.code()).unwrap_or("");
     let count_sql = format!("SELECT COUNT(*) FROM resolutions r WHERE {wh}");
-    let list_sql = format!("SELECT {COLUMNS} FROM resolutions r WHERE {wh} ORDER BY r.released_on DESC, r.id DESC LIMIT $3 OFFSET $4");
+    let list_sql = format!("SELECT {} FROM resolutions r WHERE {wh} ORDER BY r.released_on DESC, r.id DESC LIMIT $3 OFFSET $4", columns_with_duplicates(scope));
     let (total, items) = db_run!(db, p => {
         let (total,): (i64,) = sqlx::query_as(&count_sql).bind(&like).bind(kind).fetch_one(p).await?;
         let items = sqlx::query_as::<_, Resolution>(&list_sql).bind(&like).bind(kind).bind(paging.per_page).bind(paging.offset()).fetch_all(p).await?;
@@ -108,7 +138,8 @@ pub async fn list(
 /// One entry; `NotFound` when it does not exist or the caller is not cleared for it.
 pub async fn get(db: &Db, scope: &Scope, id: ResolutionId) -> Result<Resolution> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM resolutions r WHERE r.id = $1 AND {}",
+        "SELECT {} FROM resolutions r WHERE r.id = $1 AND {}",
+        columns_with_duplicates(scope),
         scope.classification_sql("r.classification")
     );
     let r =
@@ -163,6 +194,7 @@ pub async fn create(
             "Bạn không được cấp quyền tiếp cận độ mật này.".into(),
         ));
     }
+    number_taken(db, scope, r, 0).await?;
     let sql = "INSERT INTO resolutions (owner_org_id, kind, number, title, search_folded, issuing_body, released_on, classification, published_on, summary, created_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
     let (id,): (i64,) = db_run!(db, p => sqlx::query_as(sql)
@@ -182,6 +214,7 @@ pub async fn update(db: &Db, scope: &Scope, id: ResolutionId, r: &NewResolution)
             "Bạn không được cấp quyền tiếp cận độ mật này.".into(),
         ));
     }
+    number_taken(db, scope, r, id.0).await?;
     let sql = "UPDATE resolutions SET kind = $2, number = $3, title = $4, search_folded = $5, issuing_body = $6, released_on = $7, \
                classification = $8, published_on = $9, summary = $10 WHERE id = $1";
     db_exec!(db, p => sqlx::query(sql)

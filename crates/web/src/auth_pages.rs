@@ -205,6 +205,8 @@ struct CodeInput {
 
 async fn totp(
     State(st): State<AppState>,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    headers: HeaderMap,
     p: PendingUser,
     Form(f): Form<CodeInput>,
 ) -> AppResult<Response> {
@@ -214,13 +216,55 @@ async fn totp(
     if p.session.stage != Stage::Mfa {
         return Ok(Redirect::to("/").into_response());
     }
-    if sauth::verify_second_factor(&st.db, p.session.account.id, &f.code).await? {
-        sauth::promote_session(&st.db, &p.token).await?;
-        return Ok(Redirect::to("/").into_response());
-    }
+    let outcome =
+        sauth::check_second_factor(&st.db, p.session.account.id, &f.code, &ip, Some(&p.token))
+            .await?;
+    let secure = auth::is_secure(&headers, &st);
+    // A login ended for too many wrong codes goes back to the password, with the reason.
+    let back_to_login = |status: StatusCode, msg: &str| -> AppResult<Response> {
+        let token = sauth::random_token();
+        let html = LoginPage {
+            csrf: &token,
+            username: &p.session.account.username,
+            next: "/",
+            error: Some(msg),
+        }
+        .render()?;
+        let mut resp = (status, Html(html)).into_response();
+        for c in [
+            auth::set_cookie(SESSION_COOKIE, "", Some(0), secure),
+            auth::set_cookie(LOGIN_CSRF_COOKIE, &token, Some(3600), secure),
+        ] {
+            resp.headers_mut().append(header::SET_COOKIE, c);
+        }
+        Ok(resp)
+    };
+    let error = match outcome {
+        sauth::SecondFactorOutcome::Ok => {
+            sauth::promote_session(&st.db, &p.token).await?;
+            return Ok(Redirect::to("/").into_response());
+        }
+        sauth::SecondFactorOutcome::Locked { until } => {
+            tracing::warn!(account = p.session.account.id.0, %ip, "second factor on a locked account");
+            return back_to_login(StatusCode::TOO_MANY_REQUESTS, &locked_message(until));
+        }
+        sauth::SecondFactorOutcome::AddressBlocked => {
+            return back_to_login(StatusCode::TOO_MANY_REQUESTS, ADDRESS_BLOCKED);
+        }
+        sauth::SecondFactorOutcome::Wrong { ended: true } => {
+            tracing::info!(account = p.session.account.id.0, %ip, "login ended after wrong codes");
+            return back_to_login(
+                StatusCode::UNAUTHORIZED,
+                "Nhập sai mã xác thực quá số lần cho phép. Hãy đăng nhập lại từ đầu.",
+            );
+        }
+        sauth::SecondFactorOutcome::Wrong { ended: false } => {
+            "Mã xác thực không đúng hoặc đã được dùng. Hãy nhập mã mới trên ứng dụng."
+        }
+    };
     let html = TotpPage {
         csrf: &p.session.csrf_token,
-        error: Some("Mã xác thực không đúng hoặc đã được dùng. Hãy nhập mã mới trên ứng dụng."),
+        error: Some(error),
     }
     .render()?;
     Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response())

@@ -28,6 +28,8 @@ mod harness;
 mod common;
 #[path = "attack/escalation.rs"]
 mod escalation;
+#[path = "attack/hardening.rs"]
+mod hardening;
 #[path = "attack/headers.rs"]
 mod headers;
 #[path = "attack/leak.rs"]

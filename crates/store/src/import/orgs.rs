@@ -116,6 +116,7 @@ pub async fn import_orgs(
         Ok(o) => o,
         Err(e) => return Ok(Err(e)),
     };
+    let root_admin = is_root_admin(db, scope).await?;
     let mut errors = Vec::new();
     for r in &ordered {
         if existing.contains_key(&r.code) {
@@ -133,11 +134,13 @@ pub async fn import_orgs(
                     message: "tổ chức cấp trên nằm ngoài phạm vi bạn quản lý".into(),
                 });
             }
-            None if r.parent_code.is_none() && !scope.has_role(domain::auth::Role::Admin) => {
+            None if r.parent_code.is_none() && !root_admin => {
+                // Issue 10.5: a commune admin's parentless row made a root outside every
+                // subtree, invisible to the province admin.
                 errors.push(CellError {
                     row: r.row,
                     column: "Mã cấp trên".into(),
-                    message: "chỉ quản trị mới tạo được tổ chức cấp cao nhất".into(),
+                    message: "chỉ quản trị viên của tổ chức cấp cao nhất mới tạo được tổ chức cấp cao nhất; hãy ghi mã cấp trên".into(),
                 });
             }
             _ => {}
@@ -154,6 +157,9 @@ pub async fn import_orgs(
         return Ok(Ok(new.len()));
     }
     let mut ids: HashMap<String, i64> = existing;
+    // Where each new branch joins the tree: a new root, or a new child of an existing org.
+    let mut branches: Vec<(OrgId, usize)> = Vec::new();
+    let mut branch_of: HashMap<String, usize> = HashMap::new();
     for r in &new {
         let parent = r
             .parent_code
@@ -172,16 +178,47 @@ pub async fn import_orgs(
         )
         .await?;
         ids.insert(r.code.clone(), id.0);
+        let inherited = r
+            .parent_code
+            .as_ref()
+            .and_then(|p| branch_of.get(p))
+            .copied();
+        let branch = match inherited {
+            Some(b) => b,
+            None => {
+                if parent.is_none() {
+                    // A new root lies in nobody's subtree: its creator administers it, so
+                    // that every organization created lies in the caller's subtree.
+                    auth::grant(db, scope.account_id, id, domain::auth::Role::Admin).await?;
+                }
+                branches.push((id, 0));
+                branches.len() - 1
+            }
+        };
+        branches[branch].1 += 1;
+        branch_of.insert(r.code.clone(), branch);
     }
-    auth::audit(
-        db,
-        scope,
-        "import",
-        "orgs",
-        0,
-        None,
-        &format!("{} organizations", new.len()),
-    )
-    .await?;
+    // One audit entry per new branch, on the branch's own organization, so that the admins
+    // above it see the import in their log.
+    for (org, count) in branches {
+        auth::audit(
+            db,
+            scope,
+            "import",
+            "orgs",
+            org.0,
+            Some(org),
+            &format!("{count} organizations"),
+        )
+        .await?;
+    }
     Ok(Ok(new.len()))
+}
+
+/// Does the caller administer a top-level organization (the only callers who may add one)?
+async fn is_root_admin(db: &Db, scope: &Scope) -> Result<bool> {
+    let (n,): (i64,) = db_run!(db, p => sqlx::query_as(
+        "SELECT COUNT(*) FROM role_grants g JOIN orgs o ON o.id = g.org_id WHERE g.account_id = $1 AND g.role = 'admin' AND o.parent_id IS NULL")
+        .bind(scope.account_id.0).fetch_one(p).await)?;
+    Ok(n > 0)
 }

@@ -119,8 +119,21 @@ pub async fn login(
         Stage::Enroll => return Err(AppError::EnrollSecondFactor),
         Stage::Mfa => {
             let code = req.totp.as_deref().unwrap_or("");
-            if code.is_empty() || !sauth::verify_second_factor(&st.db, account, code).await? {
-                return Err(AppError::SecondFactor);
+            match sauth::check_second_factor(&st.db, account, code, &ip, None).await? {
+                sauth::SecondFactorOutcome::Ok => {}
+                sauth::SecondFactorOutcome::Wrong { .. } => return Err(AppError::SecondFactor),
+                sauth::SecondFactorOutcome::Locked { until } => {
+                    return Err(AppError::TooMany(
+                        "account_locked",
+                        crate::auth_pages::locked_message(until),
+                    ))
+                }
+                sauth::SecondFactorOutcome::AddressBlocked => {
+                    return Err(AppError::TooMany(
+                        "too_many_attempts",
+                        crate::auth_pages::ADDRESS_BLOCKED.into(),
+                    ))
+                }
             }
         }
     }

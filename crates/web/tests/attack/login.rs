@@ -10,6 +10,155 @@ both_engines! {
     lockout_after_five_wrong_passwords => lockout_after_five_wrong_passwords_sqlite, lockout_after_five_wrong_passwords_postgres;
     address_limit_after_thirty_failures => address_limit_after_thirty_failures_sqlite, address_limit_after_thirty_failures_postgres;
     totp_required_and_never_replayed => totp_required_and_never_replayed_sqlite, totp_required_and_never_replayed_postgres;
+    second_factor_failures_lock_and_end_the_login => second_factor_failures_lock_and_end_the_login_sqlite, second_factor_failures_lock_and_end_the_login_postgres;
+    next_after_login_stays_on_this_site => next_after_login_stays_on_this_site_sqlite, next_after_login_stays_on_this_site_postgres;
+    locked_unknown_names_answer_like_locked_accounts => locked_unknown_names_answer_like_locked_accounts_sqlite, locked_unknown_names_answer_like_locked_accounts_postgres;
+}
+
+/// Audit entries with this action.
+async fn audited(app: &TestApp, action: &str) -> i64 {
+    let (n,): (i64,) = store::db_run!(&app.db, p => sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = $1")
+        .bind(action).fetch_one(p).await)
+    .expect("audit count");
+    n
+}
+
+/// Issue 10.2: after the right password, wrong codes were unlimited (400 at ~300/s, then the
+/// right one was accepted). Now a half-done login ends after 3 wrong codes, every wrong code
+/// counts toward the account's lock like a wrong password, the lock holds against the right
+/// code, and each failure is audited.
+async fn second_factor_failures_lock_and_end_the_login(app: TestApp) {
+    let (c, r) = app.form_login("admin", PASSWORD).await;
+    r.expect_redirect("/login/totp");
+    for i in 0..2 {
+        let r = app.form_totp(&c, "000000").await;
+        assert_eq!(r.status.as_u16(), 401, "wrong code {i}: {}", short(&r.text));
+        assert!(r.html().contains("không đúng"), "{}", short(&r.text));
+    }
+    // The third ends the half-done login: back to the password, the cookie cleared.
+    let r = app.form_totp(&c, "111111").await;
+    assert_eq!(r.status.as_u16(), 401, "third wrong code");
+    assert!(r.html().contains("đăng nhập lại"), "{}", short(&r.text));
+    assert!(
+        r.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("qt_session=;")),
+        "session cookie cleared: {:?}",
+        r.set_cookies()
+    );
+    let r = c.get(app.url("/login/totp")).send().await.expect("get");
+    assert!(
+        r.status() == 303
+            && r.headers()
+                .get("location")
+                .is_some_and(|l| l.to_str().unwrap_or("").starts_with("/login")),
+        "the ended login reaches nothing: {}",
+        r.status()
+    );
+    // Two more wrong codes through the API (with the right password) lock the account…
+    app.api_login_raw(&json!({"username": "admin", "password": PASSWORD, "totp": "222222"}))
+        .await
+        .expect_error(401, "totp_required");
+    app.api_login_raw(&json!({"username": "admin", "password": PASSWORD, "totp": "333333"}))
+        .await
+        .expect_error(429, "account_locked");
+    // …and the lock holds against the right code, on the API and on the form.
+    let code = app.next_totp("admin").await;
+    app.api_login_raw(&json!({"username": "admin", "password": PASSWORD, "totp": code}))
+        .await
+        .expect_error(429, "account_locked");
+    let (_, r) = app.form_login("admin", PASSWORD).await;
+    assert_eq!(r.status.as_u16(), 429, "form login on the locked account");
+    assert_eq!(audited(&app, "second_factor_failed").await, 5);
+    assert_eq!(audited(&app, "account_locked").await, 1);
+}
+
+/// Issue 10.3: `next=/%09/evil.example/x` answered `Location: /\t/evil.example/x` (browsers
+/// drop the tab and go to evil.example), and a line end in `next` gave a 500 after the session
+/// was made. Only a same-origin path is followed; anything else goes home.
+async fn next_after_login_stays_on_this_site(app: TestApp) {
+    let cases = [
+        ("/%09/evil.example/x", "/"),
+        ("/%0A/evil.example", "/"),
+        ("/x%0D%0ASet-Cookie:%20a=b", "/"),
+        ("//evil.example/", "/"),
+        ("/%5Cevil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/classes?page=2", "/classes?page=2"),
+    ];
+    for (next, expect) in cases {
+        let c = client();
+        let page = c
+            .get(app.url(&format!("/login?next={next}")))
+            .send()
+            .await
+            .expect("login page");
+        assert_eq!(page.status(), 200, "login page with next={next}");
+        let html = page.text().await.expect("text");
+        assert!(
+            !html.contains("evil.example"),
+            "next={next} kept in the form"
+        );
+        let csrf = scrape_csrf(&html).expect("csrf");
+        let body = format!(
+            "username=organizer&password={}&csrf={csrf}&next={next}",
+            PASSWORD.replace('-', "%2D")
+        );
+        let r = c
+            .post(app.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status().as_u16(), 303, "next={next}");
+        let loc = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert_eq!(loc, expect, "next={next}");
+    }
+}
+
+/// Issue 10.7: a locked real account answered in 2–4 ms and an unknown name in ~26 ms, and only
+/// the unknown name's lock kept doubling. Both now answer the same, keep the same lock end, and
+/// take the same time (both check a password hash).
+async fn locked_unknown_names_answer_like_locked_accounts(app: TestApp) {
+    for name in ["secretary", "khong-co-ai-ten-nay"] {
+        for i in 0..5 {
+            app.api_login_raw(&json!({"username": name, "password": format!("sai-{i}")}))
+                .await;
+        }
+    }
+    let mut times = Vec::new();
+    for name in ["secretary", "khong-co-ai-ten-nay"] {
+        let mut messages = Vec::new();
+        let mut took = Vec::new();
+        for i in 0..5 {
+            let t = std::time::Instant::now();
+            let r = app
+                .api_login_raw(&json!({"username": name, "password": format!("lai-sai-{i}")}))
+                .await;
+            took.push(t.elapsed());
+            r.expect_error(429, "account_locked");
+            messages.push(r.json()["message"].as_str().unwrap_or("").to_string());
+        }
+        messages.dedup();
+        assert_eq!(
+            messages.len(),
+            1,
+            "{name}: the lock end never moves: {messages:?}"
+        );
+        took.sort();
+        times.push(took[2]);
+    }
+    let (real, unknown) = (times[0].as_secs_f64(), times[1].as_secs_f64());
+    let ratio = real.max(unknown) / real.min(unknown);
+    assert!(
+        ratio < 3.0,
+        "locked real account {real:.4} s vs unknown name {unknown:.4} s (median of 5)"
+    );
 }
 
 async fn lockout_after_five_wrong_passwords(app: TestApp) {
