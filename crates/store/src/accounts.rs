@@ -171,6 +171,14 @@ pub async fn create(db: &Db, scope: &Scope, a: &NewAccount) -> Result<AccountId>
         scope
             .require(db, person_org(db, p).await?, Role::Admin)
             .await?;
+        // One account per person (issue 10.11; a unique index backs it up).
+        let (n,): (i64,) = db_run!(db, c => sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE person_id = $1")
+            .bind(p.0).fetch_one(c).await)?;
+        if n > 0 {
+            return Err(StoreError::Rule(
+                "Người này đã có tài khoản; mỗi người chỉ có một tài khoản. Hãy cấp thêm quyền cho tài khoản đó.".into(),
+            ));
+        }
     }
     let id = auth::create_account(
         db,

@@ -45,7 +45,9 @@ pub struct Paging {
 impl Paging {
     pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
         Self {
-            page: page.unwrap_or(1).max(1),
+            // A page past any list is empty, never an overflow (issue 10.8: PostgreSQL answered 500
+            // to page=9223372036854775807 while SQLite gave page 1).
+            page: page.unwrap_or(1).clamp(1, 1_000_000),
             per_page: per_page.unwrap_or(50).clamp(1, 500),
         }
     }

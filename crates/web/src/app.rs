@@ -125,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(crate::assets::serve))
+        .layer(middleware::from_fn(crate::input::refuse_control_characters))
         .layer(RequestBodyLimitLayer::new(4 * 1024 * 1024));
     let api_imports = crate::api::import::routes()
         .layer(middleware::from_fn_with_state(
@@ -150,6 +151,12 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        // Pages, exports and API answers hold personal data: never kept by a browser or a shared
+        // cache (issue 10.9). Static files and the service worker set their own.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
@@ -166,7 +173,11 @@ pub fn router(state: AppState) -> Router {
 
 /// On the API, an error response carries its `ErrorBody`: send that as JSON instead of the page.
 async fn json_errors(req: Request, next: Next) -> Response {
-    let resp = next.run(req).await;
+    as_json(next.run(req).await)
+}
+
+/// An error response as the API sends it: its `ErrorBody` as JSON (other responses unchanged).
+pub(crate) fn as_json(resp: Response) -> Response {
     match resp.extensions().get::<ErrorBody>().cloned() {
         Some(body) => {
             let status =

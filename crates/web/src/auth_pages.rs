@@ -51,6 +51,7 @@ pub fn safe_next(next: &str) -> &str {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && next.len() <= 2048
+        && next.is_ascii()
         && !next
             .chars()
             .any(|c| c == '\\' || c.is_whitespace() || c.is_control())

@@ -97,3 +97,29 @@ pub fn entity_label(code: &str) -> &str {
         other => other,
     }
 }
+
+/// One CSV cell, quoted. A leading `=`, `+`, `-`, `@` (or tab / carriage return) is neutralised
+/// with a quote so that Excel shows the text instead of running it as a formula.
+pub fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_cell;
+
+    /// Issue 10.12: the audit CSV and the feedback CSV share this cell, which neutralises a
+    /// leading tab or carriage return as well as the formula characters.
+    #[test]
+    fn leading_formula_tab_and_return_are_neutralised() {
+        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert!(csv_cell(bad).starts_with("\"'"), "{bad:?}");
+        }
+        assert_eq!(csv_cell("Nguyễn \"An\""), "\"Nguyễn \"\"An\"\"\"");
+    }
+}

@@ -10,6 +10,7 @@ mod auth_pages;
 pub mod error;
 mod fmt;
 mod import;
+mod input;
 mod limit;
 mod notify;
 pub mod org;

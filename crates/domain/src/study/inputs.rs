@@ -26,6 +26,9 @@ pub fn utc_to_local(t: DateTime<Utc>) -> NaiveDateTime {
     t.with_timezone(&vietnam_offset()).naive_local()
 }
 
+/// Resolutions one campaign may bundle (a campaign studies a few; the cap bounds the work).
+pub const MAX_CAMPAIGN_RESOLUTIONS: usize = 200;
+
 /// A closed range of days; the end is never before the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateRange {
@@ -128,14 +131,23 @@ impl CampaignInput {
             _ => None,
         };
         let mut ids = Vec::new();
-        for s in self.resolution_ids.iter().filter(|s| !s.trim().is_empty()) {
-            if let Some(id) = e.take("resolution_ids", parse_id(s)) {
-                if !ids.contains(&id) {
-                    ids.push(id);
+        if self.resolution_ids.len() > MAX_CAMPAIGN_RESOLUTIONS {
+            // Issue 10.8: 100,000 ids took 13.5 s (a quadratic de-duplication) before failing.
+            e.add(
+                "resolution_ids",
+                format!("Một đợt học tập gồm tối đa {MAX_CAMPAIGN_RESOLUTIONS} văn bản."),
+            );
+        } else {
+            let mut seen = std::collections::HashSet::new();
+            for s in self.resolution_ids.iter().filter(|s| !s.trim().is_empty()) {
+                if let Some(id) = e.take("resolution_ids", parse_id(s)) {
+                    if seen.insert(id) {
+                        ids.push(id);
+                    }
                 }
             }
         }
-        if ids.is_empty() {
+        if ids.is_empty() && e.get("resolution_ids").is_none() {
             e.add(
                 "resolution_ids",
                 "Chọn ít nhất một nghị quyết, chỉ thị để học tập.",

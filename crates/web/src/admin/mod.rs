@@ -517,16 +517,6 @@ async fn audit(
     })
 }
 
-fn csv_field(s: &str) -> String {
-    // Quote every field; a leading =, +, - or @ is neutralised so that Excel does not run it.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 /// The filtered audit log as CSV (UTF-8 with BOM, so Excel reads the Vietnamese right).
 async fn audit_csv(
     State(st): State<AppState>,
@@ -559,7 +549,7 @@ async fn audit_csv(
         ];
         out.push_str(
             &row.iter()
-                .map(|f| csv_field(f))
+                .map(|f| crate::fmt::csv_cell(f))
                 .collect::<Vec<_>>()
                 .join(","),
         );

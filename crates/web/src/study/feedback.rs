@@ -458,16 +458,7 @@ async fn list(
     })
 }
 
-/// One CSV cell, quoted. A leading `=`, `+`, `-`, `@` (or tab / carriage return) is neutralised
-/// with a quote so that Excel shows the text instead of running it as a formula.
-pub(crate) fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+pub(crate) use crate::fmt::csv_cell;
 
 /// A CSV download: UTF-8 with a BOM so that Excel reads the Vietnamese right.
 pub(crate) fn csv_response(

@@ -163,11 +163,20 @@ async fn r3_4_member_feedback_reaches_organizer_with_bridge_point(app: TestApp) 
     let bps = bridge_points(&admin, online).await;
     let (bp, bp_org, bp_name) = bps[0].clone();
     let listed = participants_of(&admin, online).await;
-    let p = listed
+    // A participant at the bridge point who has no account yet (one account per person).
+    let mut person = None;
+    for p in listed
         .iter()
-        .find(|p| p["bridge_point_id"].as_i64() == Some(bp))
-        .unwrap_or_else(|| panic!("nobody at bridge point {bp}"));
-    let person = p["person_id"].as_i64().unwrap();
+        .filter(|p| p["bridge_point_id"].as_i64() == Some(bp))
+    {
+        let pid = p["person_id"].as_i64().unwrap();
+        let (n,): (i64,) = store::db_run!(&app.db, c => sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE person_id = $1").bind(pid).fetch_one(c).await).unwrap();
+        if n == 0 {
+            person = Some(pid);
+            break;
+        }
+    }
+    let person = person.unwrap_or_else(|| panic!("nobody without an account at bridge point {bp}"));
     account(&app, "hocvien_cau", Some(person), bp_org, Role::Member).await;
     let learner = app.api_login("hocvien_cau").await;
     let created = learner

@@ -570,6 +570,23 @@ pub struct Api {
 }
 
 impl Api {
+    /// A POST of raw bytes (a file as the body) with the bearer token and `X-File-Name`.
+    pub async fn post_file(&self, path: &str, file_name: &str, body: Vec<u8>) -> Resp {
+        Resp::read(
+            "POST",
+            path,
+            self.client
+                .post(format!("{}{}", self.base, path))
+                .bearer_auth(&self.token)
+                .header("X-File-Name", file_name)
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

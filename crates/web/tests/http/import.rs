@@ -39,16 +39,7 @@ both_engines! {
 
 /// A POST of raw bytes (a file as the body) with the bearer token and `X-File-Name`.
 async fn post_file(api: &Api, path: &str, file_name: &str, body: Vec<u8>) -> Resp {
-    let r = api
-        .client
-        .post(format!("{}{}", api.base, path))
-        .bearer_auth(&api.token)
-        .header("X-File-Name", file_name)
-        .header(CONTENT_TYPE, "application/octet-stream")
-        .body(body)
-        .send()
-        .await;
-    read("POST", path, r).await
+    api.post_file(path, file_name, body).await
 }
 
 /// A response read to the end (the harness' reader is private to it).
