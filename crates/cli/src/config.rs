@@ -27,6 +27,12 @@ pub struct ConfigArgs {
     /// API requests per minute per client address; 0 turns the limit off [default: 600].
     #[arg(long, env = "QUANTRIET_API_RATE_PER_MINUTE", global = true)]
     pub api_rate_per_minute: Option<u32>,
+    /// Minutes a login may sit unused before it ends [default: 120].
+    #[arg(long, env = "QUANTRIET_IDLE_MINUTES", global = true)]
+    pub idle_minutes: Option<u32>,
+    /// The same for admins and accounts cleared for classified resolutions [default: 30].
+    #[arg(long, env = "QUANTRIET_IDLE_MINUTES_PRIVILEGED", global = true)]
+    pub idle_minutes_privileged: Option<u32>,
     /// Always set the Secure flag on cookies (it is set anyway behind a proxy sending X-Forwarded-Proto: https).
     #[arg(long, env = "QUANTRIET_SECURE_COOKIES", global = true)]
     pub secure_cookies: Option<bool>,
@@ -41,6 +47,8 @@ struct FileConfig {
     publication_deadline_days: Option<u32>,
     secure_cookies: Option<bool>,
     api_rate_per_minute: Option<u32>,
+    idle_minutes: Option<u32>,
+    idle_minutes_privileged: Option<u32>,
 }
 
 /// The settings in force.
@@ -52,6 +60,8 @@ pub struct Config {
     pub publication_deadline_days: u32,
     pub secure_cookies: bool,
     pub api_rate_per_minute: u32,
+    pub idle_minutes: u32,
+    pub idle_minutes_privileged: u32,
 }
 
 impl Config {
@@ -88,6 +98,11 @@ impl Config {
                 .api_rate_per_minute
                 .or(file.api_rate_per_minute)
                 .unwrap_or(600),
+            idle_minutes: args.idle_minutes.or(file.idle_minutes).unwrap_or(120),
+            idle_minutes_privileged: args
+                .idle_minutes_privileged
+                .or(file.idle_minutes_privileged)
+                .unwrap_or(30),
         })
     }
 
@@ -96,6 +111,8 @@ impl Config {
             secure_cookies: self.secure_cookies,
             publication_deadline_days: self.publication_deadline_days,
             api_rate_per_minute: self.api_rate_per_minute,
+            idle_minutes: self.idle_minutes,
+            idle_minutes_privileged: self.idle_minutes_privileged,
         }
     }
 

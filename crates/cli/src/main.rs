@@ -323,12 +323,18 @@ async fn open(config: &Config) -> anyhow::Result<Db> {
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
-    let db = open(config).await?;
-    if demo::is_empty(&db).await? {
+    let setup = open(config).await?;
+    if demo::is_empty(&setup).await? {
         tracing::info!("empty database: loading the demo province");
-        let r = demo::load(&db, Scale::Small, 2026, true).await?;
+        let r = demo::load(&setup, Scale::Small, 2026, true).await?;
         tracing::info!(orgs = r.orgs, people = r.people, "demo province loaded");
     }
+    setup.close().await;
+    // The app's own pool bounds every statement by the request timeout (issue 10.15); the
+    // migrations and the demo above ran without that bound.
+    let db = Db::connect_bounded(&config.database_url, Some(web::app::REQUEST_TIMEOUT))
+        .await
+        .with_context(|| format!("cannot open the database {}", config.redacted_url()))?;
     let app = web::app::App::build(db.clone(), &config.listen, config.web())
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

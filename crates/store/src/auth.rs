@@ -203,8 +203,39 @@ pub fn forget_sessions() {
     }
 }
 
-/// Loads the session behind a token, with the account's grants; `None` when unknown or expired.
+/// How long a session may sit unused before it ends (issue 10.10), besides the absolute
+/// [`SESSION_DAYS`]: shorter for admins and for anyone cleared for classified resolutions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdleTimeouts {
+    pub ordinary: Duration,
+    pub privileged: Duration,
+}
+
+impl Default for IdleTimeouts {
+    fn default() -> Self {
+        Self {
+            ordinary: Duration::hours(2),
+            privileged: Duration::minutes(30),
+        }
+    }
+}
+
+/// A session's last use is written at most this often (a write per request would cost more
+/// than the idle rule is worth).
+const LAST_SEEN_EVERY_SECONDS: i64 = 60;
+
+/// Loads the session behind a token with the default idle timeouts.
 pub async fn load_session(db: &Db, token: &str) -> Result<Option<LoginSession>> {
+    load_session_idle(db, token, IdleTimeouts::default()).await
+}
+
+/// Loads the session behind a token, with the account's grants; `None` when unknown, expired,
+/// or unused for longer than its idle timeout (then it is deleted).
+pub async fn load_session_idle(
+    db: &Db,
+    token: &str,
+    idle: IdleTimeouts,
+) -> Result<Option<LoginSession>> {
     let key = token_hash(token);
     if let Ok(c) = SESSION_CACHE.lock() {
         if let Some((at, s)) = c.get(&key) {
@@ -213,7 +244,7 @@ pub async fn load_session(db: &Db, token: &str) -> Result<Option<LoginSession>> 
             }
         }
     }
-    let loaded = load_session_uncached(db, token).await?;
+    let loaded = load_session_uncached(db, token, idle).await?;
     if let Some(s) = loaded.as_ref().filter(|s| s.stage == Stage::Full) {
         if let Ok(mut c) = SESSION_CACHE.lock() {
             if c.len() > 50_000 {
@@ -225,7 +256,11 @@ pub async fn load_session(db: &Db, token: &str) -> Result<Option<LoginSession>> 
     Ok(loaded)
 }
 
-async fn load_session_uncached(db: &Db, token: &str) -> Result<Option<LoginSession>> {
+async fn load_session_uncached(
+    db: &Db,
+    token: &str,
+    idle: IdleTimeouts,
+) -> Result<Option<LoginSession>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         account_id: i64,
@@ -235,6 +270,8 @@ async fn load_session_uncached(db: &Db, token: &str) -> Result<Option<LoginSessi
         clearance: String,
         csrf_token: String,
         expires_at: DateTime<Utc>,
+        created_at: DateTime<Utc>,
+        last_seen_at: Option<DateTime<Utc>>,
         stage: String,
         disabled: bool,
         must_change_password: bool,
@@ -244,7 +281,7 @@ async fn load_session_uncached(db: &Db, token: &str) -> Result<Option<LoginSessi
     // One round trip per request: the session, its account and one row per grant.
     let rows: Vec<Row> = db_run!(db, p => sqlx::query_as(
         "SELECT a.id AS account_id, a.username, a.display_name, a.person_id, a.clearance, s.csrf_token, s.expires_at, \
-         s.stage, a.disabled, a.must_change_password, g.org_id AS grant_org, g.role AS grant_role \
+         s.created_at, s.last_seen_at, s.stage, a.disabled, a.must_change_password, g.org_id AS grant_org, g.role AS grant_role \
          FROM login_sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN role_grants g ON g.account_id = a.id \
          WHERE s.token_hash = $1")
         .bind(token_hash(token)).fetch_all(p).await)?;
@@ -261,9 +298,22 @@ async fn load_session_uncached(db: &Db, token: &str) -> Result<Option<LoginSessi
     let Some(row) = rows.into_iter().next() else {
         return Ok(None);
     };
-    if row.expires_at <= Utc::now() || row.disabled {
+    let now = Utc::now();
+    let clearance = Clearance::parse(&row.clearance).unwrap_or(Clearance::None);
+    let privileged = clearance > Clearance::None || grants.iter().any(|g| g.role == Role::Admin);
+    let limit = if privileged {
+        idle.privileged
+    } else {
+        idle.ordinary
+    };
+    let last = row.last_seen_at.unwrap_or(row.created_at);
+    if row.expires_at <= now || row.disabled || now - last > limit {
         delete_session(db, token).await?;
         return Ok(None);
+    }
+    if now - last > Duration::seconds(LAST_SEEN_EVERY_SECONDS) {
+        db_exec!(db, p => sqlx::query("UPDATE login_sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash(token)).bind(now).execute(p).await)?;
     }
     Ok(Some(LoginSession {
         account: Account {
@@ -274,7 +324,7 @@ async fn load_session_uncached(db: &Db, token: &str) -> Result<Option<LoginSessi
             scope: Scope {
                 account_id: AccountId(row.account_id),
                 person_id: row.person_id.map(PersonId),
-                clearance: Clearance::parse(&row.clearance).unwrap_or(Clearance::None),
+                clearance,
                 grants,
                 ip: String::new(),
             },

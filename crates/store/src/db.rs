@@ -52,8 +52,18 @@ impl Db {
     /// (created if missing, with WAL, synchronous=FULL so that a reply follows a commit that
     /// survives a power cut, and foreign keys on).
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_bounded(url, None).await
+    }
+
+    /// [`Db::connect`], with every PostgreSQL statement bounded by `statement_timeout` (issue
+    /// 10.15): a request that times out must not leave its query running, so the server is
+    /// given the request's own limit. (SQLite has no such setting; see docs/security.md.)
+    pub async fn connect_bounded(url: &str, statement_timeout: Option<Duration>) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)?;
+            let mut opts = PgConnectOptions::from_str(url)?;
+            if let Some(t) = statement_timeout {
+                opts = opts.options([("statement_timeout", format!("{}ms", t.as_millis()))]);
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))

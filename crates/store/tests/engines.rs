@@ -94,3 +94,40 @@ async fn demo_on_sqlite() {
 async fn demo_on_postgres() {
     demo_loads_and_agrees(Engine::Postgres).await;
 }
+
+/// Issue 10.15: on the serving pool every PostgreSQL statement stops at the bound, on the
+/// server too (a request that timed out used to leave its query running for a minute more).
+#[tokio::test]
+async fn bounded_statements_stop_on_the_server() {
+    let Some(t) = fresh(Engine::Postgres).await else {
+        return;
+    };
+    let db = Db::connect_bounded(&t.url, Some(std::time::Duration::from_millis(500)))
+        .await
+        .expect("connect");
+    let Db::Postgres(pool) = &db else {
+        unreachable!("a PostgreSQL url")
+    };
+    let started = std::time::Instant::now();
+    let r = sqlx::query("SELECT pg_sleep(20), 'qt-runaway-probe'")
+        .execute(pool)
+        .await;
+    assert!(r.is_err(), "the statement was cancelled");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // Nothing of it is left running on the server.
+    let admin = Db::connect(&t.url).await.expect("connect");
+    let Db::Postgres(admin) = &admin else {
+        unreachable!()
+    };
+    let (running,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE '%qt-runaway-probe%' AND state = 'active' AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(admin)
+    .await
+    .expect("activity");
+    assert_eq!(running, 0);
+}

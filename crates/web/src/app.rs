@@ -30,6 +30,20 @@ pub struct WebConfig {
     pub publication_deadline_days: u32,
     /// API requests per minute per address; 0 turns the limit off.
     pub api_rate_per_minute: u32,
+    /// Minutes a session may sit unused before it ends (issue 10.10).
+    pub idle_minutes: u32,
+    /// The same for admins and accounts cleared for classified resolutions.
+    pub idle_minutes_privileged: u32,
+}
+
+impl WebConfig {
+    /// The idle timeouts as the store takes them.
+    pub fn idle_timeouts(&self) -> store::auth::IdleTimeouts {
+        store::auth::IdleTimeouts {
+            ordinary: chrono::Duration::minutes(i64::from(self.idle_minutes.max(1))),
+            privileged: chrono::Duration::minutes(i64::from(self.idle_minutes_privileged.max(1))),
+        }
+    }
 }
 
 impl Default for WebConfig {
@@ -39,9 +53,15 @@ impl Default for WebConfig {
             secure_cookies: false,
             publication_deadline_days: 2,
             api_rate_per_minute: 0,
+            idle_minutes: 120,
+            idle_minutes_privileged: 30,
         }
     }
 }
+
+/// How long a request may take before it is answered 408; the serving database bounds its
+/// statements by the same time (`Db::connect_bounded`).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -164,8 +184,12 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            REQUEST_TIMEOUT,
         ))
+        // Outside the timeout, so that a 408 (and any error made outside a handler: an unknown
+        // path, a wrong method, a body over the limit) carries the documented JSON body on the
+        // API (issue 10.13).
+        .layer(middleware::from_fn(api_error_bodies))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -174,6 +198,65 @@ pub fn router(state: AppState) -> Router {
 /// On the API, an error response carries its `ErrorBody`: send that as JSON instead of the page.
 async fn json_errors(req: Request, next: Next) -> Response {
     as_json(next.run(req).await)
+}
+
+/// On `/api/`, every error answer is the documented `{"error", "message"}` JSON body.
+async fn api_error_bodies(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    if !api || resp.status().as_u16() < 400 {
+        return resp;
+    }
+    if resp.extensions().get::<ErrorBody>().is_some() {
+        return as_json(resp);
+    }
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json {
+        return resp;
+    }
+    let status = resp.status();
+    let (code, message) = match status.as_u16() {
+        404 => (
+            "not_found",
+            "Không tìm thấy trang hoặc dữ liệu này, hoặc bạn không có quyền xem.",
+        ),
+        405 => (
+            "method_not_allowed",
+            "Phương thức này không dùng được cho địa chỉ này.",
+        ),
+        408 => (
+            "timeout",
+            "Yêu cầu xử lý quá lâu và đã dừng. Vui lòng thử lại sau.",
+        ),
+        413 => ("payload_too_large", "Nội dung gửi lên quá lớn."),
+        415 => (
+            "unsupported_media_type",
+            "Kiểu nội dung không được hỗ trợ; hãy gửi JSON.",
+        ),
+        429 => (
+            "too_many_requests",
+            "Có quá nhiều yêu cầu. Vui lòng thử lại sau ít phút.",
+        ),
+        400..=499 => ("bad_request", "Yêu cầu không hợp lệ."),
+        _ => ("internal", "Hệ thống đang gặp sự cố. Vui lòng thử lại sau."),
+    };
+    let body = ErrorBody {
+        status: status.as_u16(),
+        error: code.into(),
+        message: message.into(),
+        fields: Default::default(),
+    };
+    let mut out = (status, Json(body)).into_response();
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(v) = resp.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }
 
 /// An error response as the API sends it: its `ErrorBody` as JSON (other responses unchanged).
@@ -204,5 +287,52 @@ async fn healthz(State(state): State<AppState>) -> Response {
             )
                 .into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod error_body_tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    /// Issue 10.13: a 408 made by the timeout layer (no handler ran) and other bare errors carry
+    /// the documented JSON body on the API; pages are left alone.
+    #[tokio::test]
+    async fn bare_api_errors_get_the_json_body() {
+        let app = Router::new()
+            .route("/api/slow", get(|| async { StatusCode::REQUEST_TIMEOUT }))
+            .route("/slow", get(|| async { StatusCode::REQUEST_TIMEOUT }))
+            .layer(middleware::from_fn(api_error_bodies));
+        let resp = app
+            .clone()
+            .oneshot(
+                Request::get("/api/slow")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT);
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(v["error"], "timeout");
+        assert!(
+            v["message"].as_str().is_some_and(|m| m.contains("quá lâu")),
+            "{v}"
+        );
+        let page = app
+            .oneshot(
+                Request::get("/slow")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let body = axum::body::to_bytes(page.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        assert!(body.is_empty(), "pages are untouched");
     }
 }

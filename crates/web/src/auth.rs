@@ -55,7 +55,7 @@ impl FromRequestParts<AppState> for PendingUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
-        let session = sauth::load_session(&state.db, &token)
+        let session = sauth::load_session_idle(&state.db, &token, state.config.idle_timeouts())
             .await?
             .ok_or(AppError::Unauthorized)?;
         Ok(Self { session, token })
@@ -141,7 +141,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 true,
             ),
         };
-        let session = sauth::load_session(&state.db, &token)
+        let session = sauth::load_session_idle(&state.db, &token, state.config.idle_timeouts())
             .await?
             .ok_or(AppError::Unauthorized)?;
         // Only a fully logged-in session reaches the application.

@@ -342,6 +342,10 @@ async fn member_checks_in_by_qr_on_a_phone() {
     b.type_into("#username", "member").await;
     b.type_into("#password", harness::PASSWORD).await;
     b.click("button[type=submit]").await;
+    // Issue 10.14: the scan asks to confirm; only the confirmation checks in.
+    b.wait_for_text("Xác nhận có mặt").await;
+    assert_eq!(checkin_count(&app, session).await, 0);
+    b.click(".checked-in button[type=submit]").await;
     let html = b.wait_for_text("Đã điểm danh vào").await;
     assert!(html.contains("lúc"), "{html}");
     assert_eq!(checkin_count(&app, session).await, 1);

@@ -138,7 +138,7 @@ pub async fn login(
         }
     }
     let token = sauth::start_session(&st.db, account, Stage::Full, &ip).await?;
-    let session = sauth::load_session(&st.db, &token)
+    let session = sauth::load_session_idle(&st.db, &token, st.config.idle_timeouts())
         .await?
         .ok_or(AppError::Unauthorized)?;
     Ok(Json(LoginResponse {

@@ -31,7 +31,10 @@ pub fn routes() -> Router<AppState> {
             get(operator_page).post(operator_mark),
         )
         .route("/sessions/{id}/qr", get(qr_screen))
-        .route("/q/{session}/{direction}/{window}/{sig}", get(self_checkin))
+        .route(
+            "/q/{session}/{direction}/{window}/{sig}",
+            get(self_checkin_confirm).post(self_checkin),
+        )
         .route("/sw.js", get(crate::assets::service_worker))
 }
 
@@ -385,19 +388,25 @@ struct CheckedIn {
     at: DateTime<Utc>,
     first_time: bool,
     problem: Option<String>,
+    /// The scan landed here: nothing is written until the participant confirms (a POST).
+    confirm: bool,
 }
 
-/// The participant's phone opened the QR link: check them in (or out) as themselves (R3.4).
-/// The link is signed for this session, direction and a 15-second window, and accepted for a
-/// minute; the check-in's id comes from the window, so scanning the same code twice counts once.
-async fn self_checkin(
+/// What a QR link says: session, direction, time window and signature.
+type QrLink = (i64, String, i64, String);
+
+/// The participant's phone opened the QR link (R3.4): after the checks, a page that asks to
+/// confirm; the check-in is written only by the confirming POST (issue 10.14: a GET link that
+/// checked in could be forwarded, or opened by a link preview).
+async fn self_checkin_confirm(
     State(st): State<AppState>,
-    Path((session, direction, window, sig)): Path<(i64, String, i64, String)>,
+    Path(link): Path<QrLink>,
     ctx: Result<Ctx, AppError>,
 ) -> AppResult<Response> {
     let Ctx(ctx, user) = match ctx {
         Ok(c) => c,
         Err(AppError::Unauthorized) => {
+            let (session, direction, window, sig) = &link;
             let next = format!("/q/{session}/{direction}/{window}/{sig}");
             return Ok(
                 Redirect::to(&format!("/login?next={}", super::url_encode(&next))).into_response(),
@@ -405,7 +414,27 @@ async fn self_checkin(
         }
         Err(e) => return Err(e),
     };
-    let direction = Direction::parse(&direction).map_err(|_| AppError::NotFound)?;
+    match checked_link(&st, &ctx, &user, &link).await? {
+        Ok((mut page, who)) => {
+            page.who = Some(who);
+            page.confirm = true;
+            ctx.render(&page)
+        }
+        Err(refused) => Ok(refused),
+    }
+}
+
+/// The checks of a QR link, in order: its signature (without it nothing about the session is
+/// looked up or shown), the session, the caller on its list, and the session's state. The page
+/// to show, with the participant; or the refusal already rendered.
+async fn checked_link(
+    st: &AppState,
+    ctx: &PageCtx,
+    user: &crate::auth::CurrentUser,
+    link: &QrLink,
+) -> AppResult<Result<(CheckedIn, Attendee), Response>> {
+    let (session, direction, window, sig) = link;
+    let direction = Direction::parse(direction).map_err(|_| AppError::NotFound)?;
     let now = store::now();
     let mut page = CheckedIn {
         ctx: ctx.clone(),
@@ -415,15 +444,15 @@ async fn self_checkin(
         at: now,
         first_time: false,
         problem: None,
+        confirm: false,
     };
-    // The signature first: without it nothing about the session is looked up or shown.
-    if !st.qr.verify(session, direction, window, &sig, now) {
+    if !st.qr.verify(*session, direction, *window, sig, now) {
         page.problem = Some(
             "Mã QR đã hết hạn hoặc không đúng. Hãy quét lại mã đang hiển thị trên màn hình.".into(),
         );
-        return ctx.render_invalid(&page);
+        return Ok(Err(ctx.render_invalid(&page)?));
     }
-    let facts = match checkins::session_facts(&st.db, session).await {
+    let facts = match checkins::session_facts(&st.db, *session).await {
         Ok(f) => f,
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
@@ -433,14 +462,37 @@ async fn self_checkin(
         page.problem = Some("Bạn không có tên trong danh sách lớp học này. Hãy báo người điều hành để được ghi tên hoặc điểm danh giúp.".into());
         let mut resp = ctx.render(&page)?;
         *resp.status_mut() = axum::http::StatusCode::FORBIDDEN;
-        return Ok(resp);
+        return Ok(Err(resp));
     };
     let refusal = facts.refusal(now);
     page.facts = Some(facts);
     if let Some(why) = refusal {
         page.problem = Some(why.into());
-        return ctx.render_invalid(&page);
+        return Ok(Err(ctx.render_invalid(&page)?));
     }
+    Ok(Ok((page, who)))
+}
+
+#[derive(serde::Deserialize)]
+struct Confirm {}
+
+/// The confirmation of a QR check-in: the same checks again, then the check-in (or out) of the
+/// caller as themselves. The link is signed for this session, direction and a 15-second window,
+/// and accepted for a minute; the check-in's id comes from the window, so confirming twice counts
+/// once.
+async fn self_checkin(
+    State(st): State<AppState>,
+    Path(link): Path<QrLink>,
+    Ctx(ctx, _): Ctx,
+    form: CsrfForm<Confirm>,
+) -> AppResult<Response> {
+    let user = form.user;
+    let (mut page, who) = match checked_link(&st, &ctx, &user, &link).await? {
+        Ok(checked) => checked,
+        Err(refused) => return Ok(refused),
+    };
+    let (session, _, window, _) = link;
+    let (direction, now) = (page.direction, page.at);
     let id = CheckinId::parse(&format!(
         "qr:{session}:{}:{}:{window}",
         who.participant_id,

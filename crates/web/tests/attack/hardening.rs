@@ -12,6 +12,50 @@ both_engines! {
     personal_answers_are_never_cached => personal_answers_are_never_cached_sqlite, personal_answers_are_never_cached_postgres;
     one_account_per_person => one_account_per_person_sqlite, one_account_per_person_postgres;
     nul_bytes_huge_pages_and_long_lists_are_refused => nul_bytes_huge_pages_and_long_lists_are_refused_sqlite, nul_bytes_huge_pages_and_long_lists_are_refused_postgres;
+    idle_sessions_end => idle_sessions_end_sqlite, idle_sessions_end_postgres;
+    api_errors_made_outside_handlers_are_json => api_errors_made_outside_handlers_are_json_sqlite, api_errors_made_outside_handlers_are_json_postgres;
+}
+
+/// Issue 10.13: errors made outside any handler (an unknown path, a wrong method) carry the
+/// documented JSON body on the API. (The 408 of the timeout layer: `app::error_body_tests`.)
+async fn api_errors_made_outside_handlers_are_json(app: TestApp) {
+    let api = app.api_login("organizer").await;
+    api.get("/api/v1/khong-co-duong-nay")
+        .await
+        .expect_error(404, "not_found");
+    let r = api.put("/api/v1/me", &json!({})).await;
+    r.expect_error(405, "method_not_allowed");
+}
+
+/// Moves the last use of every session of `username` back by `minutes`.
+async fn idle_for(app: &TestApp, username: &str, minutes: i64) {
+    let at = chrono::Utc::now() - chrono::Duration::minutes(minutes);
+    store::db_run!(&app.db, p => sqlx::query("UPDATE login_sessions SET last_seen_at = $1 WHERE account_id = (SELECT id FROM accounts WHERE username = $2)")
+        .bind(at).bind(username).execute(p).await.map(|r| r.rows_affected()))
+    .unwrap();
+    store::auth::forget_sessions();
+}
+
+/// Issue 10.10: sessions end after an idle time (default 2 hours; 30 minutes for admins and
+/// cleared accounts), besides the absolute 7 days.
+async fn idle_sessions_end(app: TestApp) {
+    let organizer = app.browser_login("organizer").await;
+    let admin = app.api_login_fresh("admin").await;
+    idle_for(&app, "organizer", 45).await;
+    idle_for(&app, "admin", 45).await;
+    organizer.get("/").await.expect(200);
+    admin
+        .get("/api/v1/me")
+        .await
+        .expect_error(401, "unauthorized");
+    idle_for(&app, "organizer", 125).await;
+    let r = organizer.get("/").await;
+    assert_eq!(
+        r.status.as_u16(),
+        303,
+        "the idle organizer is sent to the login"
+    );
+    assert!(r.location().unwrap_or("").starts_with("/login"));
 }
 
 /// Issue 10.8: PostgreSQL answered 500 to a NUL byte in any text and to

@@ -445,11 +445,20 @@ async fn r3_4_qr_self_checkin(app: TestApp) {
         .iter()
         .find(|p| p["person_id"] == person)
         .expect("the demo member is listed in the commune's class");
+    // Issue 10.14: the scan lands on a page that asks to confirm; nothing is written by the GET.
     let page = member.get(&path).await;
     page.expect(200);
+    assert!(
+        fold(&page.html()).contains("xac nhan co mat"),
+        "{}",
+        short(&page.text)
+    );
+    assert_eq!(count_checkins(&app, live.session_id).await, 0);
+    let page = member.post_form(&path, &[]).await;
+    page.expect(200);
     assert!(fold(&page.html()).contains("da diem danh vao"));
-    // Scanning the same code again counts once.
-    member.get(&path).await.expect(200);
+    // Confirming the same code again counts once.
+    member.post_form(&path, &[]).await.expect(200);
     assert_eq!(count_checkins(&app, live.session_id).await, 1);
     let rows = sheet(&organizer, live.session_id).await;
     assert_eq!(rows[&id(mine)]["status"], "present");
@@ -461,6 +470,7 @@ async fn r3_4_qr_self_checkin(app: TestApp) {
     forged.push(if last == '0' { '1' } else { '0' });
     let r = member.get(&forged).await;
     r.expect(422);
+    member.post_form(&forged, &[]).await.expect(422);
     assert!(fold(&r.html()).contains("het han"));
     assert!(
         !r.html().contains("Buổi điểm danh thử"),
