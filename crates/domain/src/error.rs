@@ -13,6 +13,10 @@ pub enum RuleError {
     InvalidDate,
     #[error("Giờ không hợp lệ (nhập theo dạng hh:mm).")]
     InvalidTime,
+    #[error("Năm phải từ {min} đến {max}.")]
+    YearOutOfRange { min: i32, max: i32 },
+    #[error("Có ký tự điều khiển hoặc ký tự đảo chiều văn bản không được phép; hãy gõ lại.")]
+    ControlCharacters,
     #[error("Ngày kết thúc không được trước ngày bắt đầu.")]
     DateRangeReversed,
     #[error("Phải là số nguyên từ {min} đến {max}.")]
@@ -64,6 +68,8 @@ impl RuleError {
             Self::InvalidCheckinId => "invalid_checkin_id",
             Self::CheckinInFuture => "checkin_in_future",
             Self::CheckinTooEarly => "checkin_too_early",
+            Self::YearOutOfRange { .. } => "year_out_of_range",
+            Self::ControlCharacters => "control_characters",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Vietnamese text: diacritic folding for search, name order for sorting, name splitting,
 //! and the dd/mm/yyyy date form.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::RuleError;
@@ -159,6 +159,22 @@ pub fn join_name(family: &str, middle: &str, given: &str) -> String {
 
 /// Parses a date as Vietnamese forms write it (dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy) or ISO (yyyy-mm-dd).
 pub fn parse_date(s: &str) -> Result<NaiveDate, RuleError> {
+    let d = parse_any_date(s)?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
+        // Issue 10.8: a year like 99999 reached the database (and PostgreSQL's date range).
+        return Err(RuleError::YearOutOfRange {
+            min: MIN_YEAR,
+            max: MAX_YEAR,
+        });
+    }
+    Ok(d)
+}
+
+/// Years a date may carry (births, releases, sessions).
+pub const MIN_YEAR: i32 = 1900;
+pub const MAX_YEAR: i32 = 2200;
+
+fn parse_any_date(s: &str) -> Result<NaiveDate, RuleError> {
     let s = s.trim();
     if s.is_empty() {
         return Err(RuleError::Required);
@@ -210,6 +226,14 @@ pub fn format_count(n: i64) -> String {
     }
 }
 
+/// A character no text field may hold (issue 10.8): control characters other than tab and line
+/// ends, and the bidirectional overrides and isolates that make text read differently from how it
+/// is stored ("Trojan source").
+pub fn forbidden_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Trimmed required text of at most `max` characters.
 pub fn required_text(s: &str, max: usize) -> Result<String, RuleError> {
     let t = s.trim();
@@ -222,6 +246,9 @@ pub fn required_text(s: &str, max: usize) -> Result<String, RuleError> {
 /// Trimmed optional text of at most `max` characters; empty is `None`.
 pub fn optional_text(s: &str, max: usize) -> Result<Option<String>, RuleError> {
     let t = s.trim();
+    if t.chars().any(forbidden_char) {
+        return Err(RuleError::ControlCharacters);
+    }
     if t.chars().count() > max {
         return Err(RuleError::TooLong { max });
     }
@@ -231,6 +258,31 @@ pub fn optional_text(s: &str, max: usize) -> Result<Option<String>, RuleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 10.8: NUL, control and bidi characters, and years outside 1900–2200, are refused.
+    #[test]
+    fn controls_bidi_and_far_years_are_refused() {
+        for bad in [
+            "Về\u{0}việc",
+            "a\u{1b}[31m",
+            "Nghị quyết \u{202E}mật",
+            "x\u{2066}y",
+        ] {
+            assert_eq!(
+                required_text(bad, 100),
+                Err(RuleError::ControlCharacters),
+                "{bad:?}"
+            );
+        }
+        assert!(optional_text("Dòng một\nDòng hai\tcột", 100).is_ok());
+        assert!(matches!(
+            parse_date("01/01/1899"),
+            Err(RuleError::YearOutOfRange { .. })
+        ));
+        assert!(parse_date("99999-01-01").is_err());
+        assert!(parse_date("31/12/2200").is_ok());
+        assert!(parse_date("01/01/1900").is_ok());
+    }
 
     #[test]
     fn fold_strips_diacritics_and_case() {

@@ -18,9 +18,10 @@ const MAX_BODY: usize = 4 * 1024 * 1024;
 const MESSAGE: &str =
     "Có ký tự điều khiển không hợp lệ (ví dụ ký tự NUL). Hãy gõ lại nội dung trường này.";
 
-/// A character no text field may hold: NUL and the C0 controls other than tab and line ends.
+/// A character no text field may hold: the domain's one rule (controls other than tab and line
+/// ends, bidirectional overrides).
 fn forbidden(c: char) -> bool {
-    (c < '\u{20}' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+    domain::text::forbidden_char(c)
 }
 
 fn bad(s: &str) -> bool {

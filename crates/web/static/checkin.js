@@ -88,6 +88,13 @@
       body: JSON.stringify({ device_id: device, checkins: batch })
     }).then(function (resp) {
       if (resp.status === 401 || resp.status === 403) {
+        // The session has ended: the kept copies of the roster go (issue 10.9); the queue stays
+        // for the next login on this device, which sends it under its own account.
+        if (window.caches) {
+          caches.keys().then(function (keys) {
+            keys.filter(function (k) { return k.indexOf("qt-checkin-") === 0; }).forEach(function (k) { caches.delete(k); });
+          });
+        }
         show("Phiên đăng nhập đã hết: đăng nhập lại để gửi " + load().length + " lượt đang chờ.", true);
         return null;
       }

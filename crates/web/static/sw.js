@@ -25,6 +25,12 @@ self.addEventListener("fetch", function (e) {
   }
   if (req.method !== "GET") return;
   if (url.origin !== self.location.origin) return;
+  // The login page opens only when there is no session (ended by expiry, idle time, a logout
+  // elsewhere, or never begun): the kept rosters go too (issue 10.9).
+  if (url.pathname === "/login") {
+    e.respondWith(caches.delete(CACHE).then(function () { return fetch(req); }));
+    return;
+  }
   if (STATIC.indexOf(url.pathname) >= 0) {
     e.respondWith(caches.match(req).then(function (hit) { return hit || fetch(req); }));
     return;
@@ -35,6 +41,9 @@ self.addEventListener("fetch", function (e) {
       if (resp.ok) {
         var copy = resp.clone();
         caches.open(CACHE).then(function (c) { c.put(url.pathname, copy); });
+      } else if (resp.type === "opaqueredirect" || resp.status === 401 || resp.status === 403 || resp.status === 404) {
+        // No session (sent to the login), or no longer allowed: forget the kept copy.
+        return caches.delete(CACHE).then(function () { return resp; });
       }
       return resp;
     }).catch(function () {

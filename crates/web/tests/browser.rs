@@ -465,4 +465,43 @@ async fn operator_page_takes_checkins_offline_and_syncs() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(checkin_count(&app, session).await, 2);
+
+    // Issue 10.9: the session ends elsewhere (logout on every device, idle time, expiry); the
+    // next visit goes to the login page, and the kept copy of the roster leaves the device.
+    assert_eq!(
+        kept_rosters(&b).await,
+        1,
+        "the operator page is kept for offline use"
+    );
+    store::db_run!(&app.db, p => sqlx::query("DELETE FROM login_sessions").execute(p).await.map(|r| r.rows_affected()))
+        .unwrap();
+    store::auth::forget_sessions();
+    b.go(&format!("{}/sessions/{session}/checkin", app.base))
+        .await;
+    b.wait_for_text("Đăng nhập").await;
+    let mut left = 1;
+    for _ in 0..30 {
+        left = kept_rosters(&b).await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        left, 0,
+        "the roster is gone from the device once the session has ended"
+    );
+}
+
+/// How many check-in caches (kept rosters) the browser holds.
+async fn kept_rosters(b: &Browser) -> i64 {
+    b.script("window.__kept = null; caches.keys().then(function (k) { window.__kept = k.filter(function (n) { return n.indexOf('qt-checkin-') === 0; }).length; })")
+        .await;
+    for _ in 0..50 {
+        if let Some(n) = b.script("return window.__kept").await.as_i64() {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("caches.keys() did not answer");
 }

@@ -321,6 +321,9 @@ pub async fn participants(
     ))
 }
 
+/// Ids (or items) one request may carry in a list (issue 10.8).
+pub const MAX_IDS: usize = 5_000;
+
 /// What to generate the list from.
 #[derive(Debug, Deserialize, ToSchema, Default)]
 #[serde(default)]
@@ -342,6 +345,18 @@ pub async fn generate(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<GenerateBody>,
 ) -> AppResult<Json<GenerateReport>> {
+    // Issue 10.8: 70,000 ids in one request passed PostgreSQL's parameter limit (a 500).
+    for (field, n) in [
+        ("org_ids", b.org_ids.len()),
+        ("bridge_point_ids", b.bridge_point_ids.len()),
+    ] {
+        if n > MAX_IDS {
+            return Err(AppError::field(
+                field,
+                format!("Chọn tối đa {MAX_IDS} mục mỗi lần."),
+            ));
+        }
+    }
     let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
     let mut levels = Vec::new();
     for l in &b.management_levels {
@@ -492,6 +507,12 @@ pub async fn record(
     let (class, s) = classes::session(&st.db, user.scope(), SessionId(id)).await?;
     let len = u32::try_from(s.duration_minutes).unwrap_or(0);
     let mut errors = FieldErrors::new();
+    if b.marks.len() > MAX_IDS {
+        return Err(AppError::field(
+            "marks",
+            format!("Gửi tối đa {MAX_IDS} lượt điểm danh mỗi lần."),
+        ));
+    }
     let mut marks = Vec::with_capacity(b.marks.len());
     for (i, m) in b.marks.into_iter().enumerate() {
         let parsed = AttendanceStatus::parse(&m.status)

@@ -103,6 +103,37 @@ async fn nul_bytes_huge_pages_and_long_lists_are_refused(app: TestApp) {
     let v = r.expect_error(422, "validation_failed");
     assert!(v["fields"]["resolution_ids"].is_string(), "{v}");
     assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
+    // The same for the organizations a participant list is generated from.
+    let class_id = id(&items(&organizer.get_ok("/api/v1/classes").await)[0]);
+    let r = organizer
+        .post(
+            &format!("/api/v1/classes/{class_id}/participants/generate"),
+            &json!({"org_ids": ids}),
+        )
+        .await;
+    let v = r.expect_error(422, "validation_failed");
+    assert!(v["fields"]["org_ids"].is_string(), "{v}");
+    // A bidi override in a title, and a year outside 1900–2200, are refused with their field.
+    for (field, body) in [
+        (
+            "title",
+            json!({"owner_org_id": orgs.c1, "kind": "resolution", "number": "2-NQ",
+            "title": "Về \u{202E}việc", "issuing_body": "Đảng ủy", "released_on": "2026-03-02",
+            "classification": "public"}),
+        ),
+        (
+            "released_on",
+            json!({"owner_org_id": orgs.c1, "kind": "resolution", "number": "3-NQ",
+            "title": "Về việc", "issuing_body": "Đảng ủy", "released_on": "99999-03-02",
+            "classification": "public"}),
+        ),
+    ] {
+        let v = organizer
+            .post("/api/v1/resolutions", &body)
+            .await
+            .expect_error(422, "validation_failed");
+        assert!(v["fields"][field].is_string(), "{field}: {v}");
+    }
 }
 
 /// Issue 10.11: binding a second account to a member who has one is refused.
