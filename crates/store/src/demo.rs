@@ -14,6 +14,7 @@ use domain::resolutions::ResolutionInput;
 use domain::study::{
     AttendanceMark, AttendanceStatus, BridgePointInput, CampaignInput, ClassInput, SessionInput,
 };
+use domain::text;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -718,7 +719,12 @@ async fn load_study_demo(db: &Db, a: &Anchors, seed: u64) -> Result<()> {
     )
     .await?;
 
-    // Campaign 2: the first commune studies the directive and guideline in person (the organizer's).
+    // Campaign 2: the first commune studies the directive and guideline in person (the
+    // organizer's): two sessions held yesterday, one still ahead — dated from today, so that the
+    // demo always shows a running class and never carries marks for sessions not yet held.
+    let today = domain::study::utc_to_local(crate::now()).date();
+    let yesterday = text::format_date(today - chrono::Duration::days(1));
+    let in_three_days = text::format_date(today + chrono::Duration::days(3));
     let campaign2 = study::campaigns::create(
         db,
         &organizer_scope,
@@ -726,8 +732,8 @@ async fn load_study_demo(db: &Db, a: &Anchors, seed: u64) -> Result<()> {
             name: "Học tập Chỉ thị 08-CT/TU và Hướng dẫn 26-HD/BTGTU".into(),
             org_id: a.communes[0].to_string(),
             leader_person_id: a.commune_secretary.to_string(),
-            starts_on: "01/11/2026".into(),
-            ends_on: "20/12/2026".into(),
+            starts_on: text::format_date(today - chrono::Duration::days(30)),
+            ends_on: text::format_date(today + chrono::Duration::days(30)),
             resolution_ids: vec![res_ids[2].to_string(), res_ids[3].to_string()],
         }
         .validate()
@@ -761,18 +767,26 @@ async fn load_study_demo(db: &Db, a: &Anchors, seed: u64) -> Result<()> {
         &local_class,
         &[
             (
-                "02/12/2026",
+                yesterday.as_str(),
                 "07:30",
                 120,
                 "Những điểm mới của Chỉ thị 08-CT/TU",
                 false,
             ),
             (
-                "02/12/2026",
+                yesterday.as_str(),
                 "09:45",
                 90,
                 "Hướng dẫn 26-HD/BTGTU: quản lý lớp học, học lại",
                 false,
+            ),
+            // Still ahead: the class is running, its results provisional (issue 11.1).
+            (
+                in_three_days.as_str(),
+                "07:30",
+                90,
+                "Thảo luận, liên hệ thực tiễn chi bộ",
+                true,
             ),
         ],
     )
@@ -819,7 +833,13 @@ async fn add_sessions(
 async fn mark_all(db: &Db, scope: &Scope, class: &classes::Class, seed: u64) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     let access = classes::Access::Full;
-    for s in classes::sessions(db, class).await? {
+    let now = crate::now();
+    // Only sessions that have started carry marks (issue 11.1).
+    for s in classes::sessions(db, class)
+        .await?
+        .into_iter()
+        .filter(|s| s.starts_at <= now)
+    {
         let len = u32::try_from(s.duration_minutes).unwrap_or(0);
         let rows = attendance::sheet(db, class, &s, &access).await?;
         let mut marks = Vec::with_capacity(rows.len());

@@ -51,10 +51,8 @@ async fn run(engine: store::testing::Engine) {
         return;
     };
     let admin = app.api_login("admin").await;
-    let report = std::env::temp_dir().join(format!(
-        "quantriet-st-{}-{engine:?}",
-        std::process::id()
-    ));
+    let report =
+        std::env::temp_dir().join(format!("quantriet-st-{}-{engine:?}", std::process::id()));
     let _ = std::fs::remove_dir_all(&report);
     let schema = app.url("/api/openapi.json");
     let auth = format!("Authorization: Bearer {}", admin.token);

@@ -94,6 +94,14 @@ pub async fn record(
             "Lớp học đã kết thúc; mở lại lớp để sửa điểm danh.".into(),
         ));
     }
+    // Issue 11.1: marks for a session that has not started would count as attendance (or
+    // absence) that never happened.
+    if session.starts_at > now() {
+        return Err(StoreError::Rule(format!(
+            "Buổi học chưa bắt đầu (bắt đầu lúc {}): chưa thể điểm danh.",
+            domain::study::utc_to_local(session.starts_at).format("%H:%M %d/%m/%Y")
+        )));
+    }
     let allowed: std::collections::HashSet<i64> = sheet(db, class, session, &access)
         .await?
         .into_iter()
@@ -142,9 +150,20 @@ pub async fn record(
     Ok(marks.len())
 }
 
-/// Each participant's attendance over the class, weighted by session minutes (R3.5).
+/// The sessions a result counts: all of a finished class; of a class still running only those
+/// that have ended (issue 11.1: sessions still ahead are not absences).
+pub fn counted_sessions(class: &Class, sessions: Vec<StudySession>) -> Vec<StudySession> {
+    if class.is_finished() {
+        return sessions;
+    }
+    let now = now();
+    sessions.into_iter().filter(|s| s.has_ended(now)).collect()
+}
+
+/// Each participant's attendance over the class, weighted by session minutes (R3.5); while the
+/// class runs, provisional over the sessions already held ([`counted_sessions`]).
 pub async fn results(db: &Db, class: &Class, access: &Access) -> Result<Vec<ParticipantResult>> {
-    let sessions = classes::sessions(db, class).await?;
+    let sessions = counted_sessions(class, classes::sessions(db, class).await?);
     let people_sql = format!(
         "SELECT pt.id, pt.person_id, {} AS full_name, o.name AS org_name, b.name AS bridge_point_name \
          FROM participants pt JOIN people p ON p.id = pt.person_id JOIN orgs o ON o.id = p.org_id \
@@ -224,6 +243,20 @@ pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishRepor
     if class.session_count == 0 {
         return Err(StoreError::Rule("Lớp học chưa có buổi học nào.".into()));
     }
+    // Issue 11.1: a class ends after its last session, or once the rest are cancelled.
+    let now_at = now();
+    let ahead: Vec<StudySession> = classes::sessions(db, class)
+        .await?
+        .into_iter()
+        .filter(|s| !s.has_ended(now_at))
+        .collect();
+    if let Some(last) = ahead.iter().map(StudySession::ends_at).max() {
+        return Err(StoreError::Rule(format!(
+            "Còn {} buổi học chưa diễn ra xong (buổi cuối kết thúc lúc {}). Hãy đợi buổi cuối kết thúc, hoặc hủy các buổi còn lại, rồi kết thúc lớp học.",
+            ahead.len(),
+            domain::study::utc_to_local(last).format("%H:%M %d/%m/%Y")
+        )));
+    }
     let results = results(db, class, &Access::Full).await?;
     let resolutions =
         super::campaigns::resolution_ids(db, domain::ids::CampaignId(class.campaign_id)).await?;
@@ -301,8 +334,11 @@ pub struct MyClass {
     pub org_name: String,
     pub status: String,
     pub first_session_at: Option<DateTime<Utc>>,
+    /// Over the sessions already held while the class runs (issue 11.1); fixed once it ends.
     pub result: Option<AttendanceSummary>,
     pub retake: bool,
+    /// The class has ended: the result is final.
+    pub finished: bool,
 }
 
 /// Self-service: the classes a person is listed in, with their own attendance result.
@@ -326,6 +362,7 @@ pub async fn my_classes(db: &Db, person: PersonId) -> Result<Vec<MyClass>> {
             first_session_at: class.first_session_at,
             result: mine.map(|r| r.summary),
             retake: retake.is_some(),
+            finished: class.is_finished(),
         });
     }
     Ok(out)

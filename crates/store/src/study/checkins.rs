@@ -177,9 +177,14 @@ pub struct Checkin {
     pub recorded_by: Option<i64>,
 }
 
-/// How many participants of a session have checked in (for the operator's counter).
-pub async fn checked_in_count(db: &Db, session_id: i64) -> Result<i64> {
-    let sql = "SELECT COUNT(DISTINCT participant_id) FROM checkins WHERE session_id = $1 AND direction = 'in'";
+/// How many participants of a session are present: on the list (not removed), with a check-in
+/// or a "present" mark recorded by hand. The one definition shown by the QR screen and the
+/// operator page (issue 11.4: the two used to count differently).
+pub async fn present_count(db: &Db, session_id: i64) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM participants pt JOIN study_sessions s ON s.class_id = pt.class_id \
+               WHERE s.id = $1 AND pt.removed_at IS NULL AND (\
+                 EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id AND a.participant_id = pt.id AND a.status = 'present') \
+                 OR EXISTS (SELECT 1 FROM checkins c WHERE c.session_id = s.id AND c.participant_id = pt.id AND c.direction = 'in'))";
     let (n,): (i64,) = db_run!(db, p => sqlx::query_as(sql).bind(session_id).fetch_one(p).await)?;
     Ok(n)
 }

@@ -98,6 +98,17 @@ pub struct StudySession {
     pub recorded_count: i64,
 }
 
+impl StudySession {
+    /// When the session ends.
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        self.starts_at + chrono::Duration::minutes(self.duration_minutes)
+    }
+    /// Has the session ended by `now` (it then counts in provisional results)?
+    pub fn has_ended(&self, now: DateTime<Utc>) -> bool {
+        self.ends_at() <= now
+    }
+}
+
 /// A bridge point (điểm cầu) of an online class (R2.2).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct BridgePoint {

@@ -539,6 +539,10 @@ pub async fn record(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResultsResponse {
     pub class_minutes: i64,
+    /// `false` while the class runs: results count only the sessions already held (issue 11.1).
+    pub is_final: bool,
+    /// Minutes of the sessions the results count.
+    pub counted_minutes: i64,
     /// Percent of class time above which a retake is owed.
     pub threshold: i64,
     pub results: Vec<ParticipantResult>,
@@ -561,8 +565,15 @@ pub async fn results(
         .filter(|r| r.summary.needs_retake)
         .cloned()
         .collect();
+    let counted: i64 =
+        attendance::counted_sessions(&class, classes::sessions(&st.db, &class).await?)
+            .iter()
+            .map(|s| s.duration_minutes)
+            .sum();
     Ok(Json(ResultsResponse {
         class_minutes: class.class_minutes,
+        is_final: class.is_finished(),
+        counted_minutes: counted,
         threshold: class.retake_threshold,
         results,
         retakes,

@@ -77,6 +77,8 @@ impl Row {
             },
         }
     }
+    /// Present by the one definition of `checkins::present_count` (checked in, or marked
+    /// present by hand).
     fn is_in(&self) -> bool {
         self.first_in.is_some() || self.status.as_deref() == Some("present")
     }
@@ -350,7 +352,7 @@ async fn qr_screen(
         direction.code()
     );
     let svg = crate::auth_pages::qr_svg(&link);
-    let present = checkins::checked_in_count(&st.db, id).await?;
+    let present = checkins::present_count(&st.db, id).await?;
     let ctx = ctx.with_nav("campaigns");
     let mut resp = ctx.render(&QrScreen {
         ctx: ctx.clone(),

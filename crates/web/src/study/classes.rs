@@ -180,6 +180,11 @@ struct ClassPage {
 }
 
 impl ClassPage {
+    /// Sessions already held (the ones a provisional result counts, issue 11.1).
+    fn held_sessions(&self) -> usize {
+        let now = store::now();
+        self.sessions.iter().filter(|s| s.has_ended(now)).count()
+    }
     /// Number of the first row on this page (1-based), for the TT column.
     fn first_index(&self) -> usize {
         (self.page - 1) * PER_PAGE

@@ -341,8 +341,21 @@ async fn r2_6_reason_is_required_and_input_kept(app: TestApp) {
     assert_eq!(detail["class"]["status"], "planned");
 }
 
+/// Moves the setup's two sessions into the past, as if the class had been held (marks can be
+/// recorded only for sessions that have started, issue 11.1): yesterday 07:30 and 13:30 local.
+async fn held(app: &TestApp, s: &Setup) {
+    let day = chrono::Utc::now() - chrono::Duration::days(1);
+    for (session, hours) in [(s.s1, 0), (s.s2, 6)] {
+        let at = day + chrono::Duration::hours(hours);
+        store::db_run!(&app.db, p => sqlx::query("UPDATE study_sessions SET starts_at = $1 WHERE id = $2")
+            .bind(at).bind(session).execute(p).await.map(|r| r.rows_affected()))
+        .unwrap();
+    }
+}
+
 async fn r2_6_cancelled_session_leaves_results(app: TestApp) {
     let s = setup(&app).await;
+    held(&app, &s).await;
     let pids: Vec<i64> = s.participants.keys().copied().collect();
     // a: absent from session 1 only (120 of 200 = 60% → retake while it counts);
     // b: absent from session 2 only (80 of 200 = 40% → no retake; 80 of 80 once 1 is cancelled).
@@ -594,6 +607,7 @@ async fn r2_6_outsiders_are_refused(app: TestApp) {
 
 async fn r3_3_finishing_twice_notifies_each_absentee_once(app: TestApp) {
     let s = setup(&app).await;
+    held(&app, &s).await;
     let member = app.api_login("member").await;
     let member_person = member.get_ok("/api/v1/me").await["person_id"]
         .as_i64()

@@ -15,6 +15,62 @@ both_engines! {
     r3_4_checkin_scope_and_bad_input => r3_4_checkin_scope_and_bad_input_sqlite, r3_4_checkin_scope_and_bad_input_postgres;
     r3_4_operator_form_without_javascript => r3_4_operator_form_without_javascript_sqlite, r3_4_operator_form_without_javascript_postgres;
     r3_4_qr_self_checkin => r3_4_qr_self_checkin_sqlite, r3_4_qr_self_checkin_postgres;
+    present_count_is_one_definition => present_count_is_one_definition_sqlite, present_count_is_one_definition_postgres;
+}
+
+/// The number in `<strong …>N</strong>` after `label` on a page.
+fn count_after(html: &str, label: &str) -> i64 {
+    html.split(label)
+        .nth(1)
+        .and_then(|rest| rest.split("</strong>").next())
+        .and_then(|s| s.rsplit('>').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count after {label:?}"))
+}
+
+/// Issue 11.4: the QR screen's count and the operator page's "Đã có mặt" disagreed for the same
+/// session. Both now count participants on the list who checked in or were marked present.
+async fn present_count_is_one_definition(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let live = live_session(&organizer).await;
+    let pids: Vec<i64> = live.participants.iter().map(id).collect();
+    let at = (Utc::now() - Duration::minutes(2)).to_rfc3339();
+    // Two check in with a device, two more are marked present by hand, one absent.
+    organizer
+        .post_ok(
+            "/api/v1/checkins",
+            &json!({"device_id": "dem1", "checkins": [
+                checkin("dem1-0001", live.session_id, pids[0], "in", &at),
+                checkin("dem1-0002", live.session_id, pids[1], "in", &at),
+            ]}),
+            200,
+        )
+        .await;
+    organizer
+        .put(
+            &format!("/api/v1/sessions/{}/attendance", live.session_id),
+            &json!({"marks": [
+                {"participant_id": pids[2], "status": "present"},
+                {"participant_id": pids[3], "status": "present"},
+                {"participant_id": pids[4], "status": "absent"},
+            ]}),
+        )
+        .await
+        .expect(200);
+    let b = app.browser_login("organizer").await;
+    let qr = b.get(&format!("/sessions/{}/qr", live.session_id)).await;
+    qr.expect(200);
+    let operator = b
+        .get(&format!("/sessions/{}/checkin", live.session_id))
+        .await;
+    operator.expect(200);
+    let on_qr = count_after(&qr.html(), "Đã có mặt:");
+    let on_page = count_after(&operator.html(), "Đã có mặt:");
+    assert_eq!(
+        (on_qr, on_page),
+        (4, 4),
+        "QR screen and operator page agree"
+    );
 }
 
 /// A session of the demo commune's in-person class that started 10 minutes ago (local time),
