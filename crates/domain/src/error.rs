@@ -13,6 +13,8 @@ pub enum RuleError {
     InvalidDate,
     #[error("Giờ không hợp lệ (nhập theo dạng hh:mm).")]
     InvalidTime,
+    #[error("Họ, tên đệm và tên phải gồm đúng các chữ của họ tên đã ghi, chỉ chia nhóm lại (không thêm, bớt hay sửa chữ).")]
+    NameSplitChangesWords,
     #[error("Năm phải từ {min} đến {max}.")]
     YearOutOfRange { min: i32, max: i32 },
     #[error("Có ký tự điều khiển hoặc ký tự đảo chiều văn bản không được phép; hãy gõ lại.")]
@@ -69,6 +71,7 @@ impl RuleError {
             Self::CheckinInFuture => "checkin_in_future",
             Self::CheckinTooEarly => "checkin_too_early",
             Self::YearOutOfRange { .. } => "year_out_of_range",
+            Self::NameSplitChangesWords => "name_split_changes_words",
             Self::ControlCharacters => "control_characters",
         }
     }

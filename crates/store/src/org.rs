@@ -323,6 +323,18 @@ pub async fn list_people(
     })
 }
 
+/// The caller's own full name and organization, for their self-service pages (a member reads no
+/// other person's record).
+pub async fn own_name(db: &Db, scope: &Scope) -> Result<Option<(String, String)>> {
+    let Some(person) = scope.person_id else {
+        return Ok(None);
+    };
+    Ok(
+        db_run!(db, p => sqlx::query_as("SELECT p.full_name, o.name FROM people p JOIN orgs o ON o.id = p.org_id WHERE p.id = $1")
+        .bind(person.0).fetch_optional(p).await)?,
+    )
+}
+
 /// One person, if the caller may see them.
 pub async fn get_person(db: &Db, scope: &Scope, id: PersonId) -> Result<Person> {
     let sql = format!(

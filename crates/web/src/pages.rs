@@ -190,6 +190,8 @@ async fn dashboard(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult
 struct MePage {
     ctx: PageCtx,
     classes: Vec<attendance::MyClass>,
+    /// The member's own full name and organization.
+    me: Option<(String, String)>,
 }
 
 /// Self-service for members: my classes, my attendance and whether I owe a retake.
@@ -198,10 +200,12 @@ async fn me(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Respon
         Some(p) => attendance::my_classes(&st.db, p).await?,
         None => vec![],
     };
+    let me = store::org::own_name(&st.db, user.scope()).await?;
     let ctx = ctx.with_nav("me");
     ctx.render(&MePage {
         ctx: ctx.clone(),
         classes,
+        me,
     })
 }
 

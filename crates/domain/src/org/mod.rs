@@ -149,6 +149,22 @@ impl PersonName {
     ) -> Result<Self, RuleError> {
         let mut n = Self::from_parts(family, middle, given)?;
         n.full = text::required_text(full, 160)?;
+        // Issue 11.5: a correction only regroups the written words ("Foo"/"Bar" for "Phạm Đức
+        // Bình" was accepted); the same words, in any grouping, case aside. An apostrophe joins
+        // a prefix as a space does ("H'Hen" = "H" + "Hen", names.md).
+        let words = |s: &str| {
+            let mut w: Vec<String> = text::compose(s)
+                .split(|c: char| c.is_whitespace() || matches!(c, '\'' | '’'))
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            w.sort();
+            w
+        };
+        let parts = format!("{} {} {}", n.family, n.middle, n.given);
+        if words(&parts) != words(&n.full) {
+            return Err(RuleError::NameSplitChangesWords);
+        }
         Ok(n)
     }
     /// From a full name, split at the last word.
@@ -233,6 +249,30 @@ mod tests {
         assert_eq!(
             (ede.full.as_str(), ede.given.as_str()),
             ("Y Blô Kpă", "Blô")
+        );
+    }
+
+    /// Issue 11.5: a split correction only regroups the written words.
+    #[test]
+    fn name_split_only_regroups_the_written_words() {
+        assert_eq!(
+            PersonName::written_as("Phạm Đức Bình", "Foo", "", "Bar"),
+            Err(RuleError::NameSplitChangesWords)
+        );
+        assert_eq!(
+            PersonName::written_as("Phạm Đức Bình", "Phạm", "Đức", "Bính"),
+            Err(RuleError::NameSplitChangesWords)
+        );
+        assert_eq!(
+            PersonName::written_as("Phạm Đức Bình", "Phạm", "", "Bình"),
+            Err(RuleError::NameSplitChangesWords),
+            "a word left out"
+        );
+        let n = PersonName::written_as("Phạm Đức Bình", "Phạm Đức", "", "Bình").expect("regrouped");
+        assert_eq!((n.family.as_str(), n.given.as_str()), ("Phạm Đức", "Bình"));
+        assert!(
+            PersonName::written_as("Y Blô Kpă", "kpă", "y", "Blô").is_ok(),
+            "case aside"
         );
     }
 }

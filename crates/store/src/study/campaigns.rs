@@ -76,11 +76,22 @@ pub async fn resolutions(db: &Db, scope: &Scope, id: CampaignId) -> Result<Vec<R
 /// cleared for every resolution in it.
 pub async fn create(db: &Db, scope: &Scope, c: &NewCampaign) -> Result<CampaignId> {
     scope.require(db, c.org_id, WRITE).await?;
-    org::get_person(db, scope, c.leader_person_id)
+    let leader = org::get_person(db, scope, c.leader_person_id)
         .await
         .map_err(|_| {
             StoreError::Rule("Không tìm thấy người chịu trách nhiệm trong phạm vi của bạn.".into())
         })?;
+    // R1.1, issue 11.5: the accountable leader belongs to the campaign's organization (its
+    // subtree) or to a committee above it, never to an unrelated branch.
+    let (related,): (i64,) = db_run!(db, p => sqlx::query_as(
+        "SELECT COUNT(*) FROM org_closure WHERE (ancestor_id = $1 AND descendant_id = $2) OR (ancestor_id = $2 AND descendant_id = $1)")
+        .bind(c.org_id.0).bind(leader.org_id).fetch_one(p).await)?;
+    if related == 0 {
+        return Err(StoreError::Rule(format!(
+            "Người chịu trách nhiệm ({}, {}) phải thuộc tổ chức tổ chức đợt học tập hoặc cấp ủy cấp trên của tổ chức đó.",
+            leader.full_name, leader.org_name
+        )));
+    }
     let ids: Vec<i64> = c.resolution_ids.iter().map(|r| r.0).collect();
     let visible = resolutions::get_many(db, scope, &ids).await?;
     if visible.len() != ids.len() {

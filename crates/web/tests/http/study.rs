@@ -11,6 +11,36 @@ both_engines! {
     r3_5_study_loop_via_api => r3_5_study_loop_via_api_sqlite, r3_5_study_loop_via_api_postgres;
     study_loop_via_html_forms => study_loop_via_html_forms_sqlite, study_loop_via_html_forms_postgres;
     running_class_counts_only_sessions_held => running_class_counts_only_sessions_held_sqlite, running_class_counts_only_sessions_held_postgres;
+    campaign_leader_belongs_to_the_organization => campaign_leader_belongs_to_the_organization_sqlite, campaign_leader_belongs_to_the_organization_postgres;
+}
+
+/// Issue 11.5 (R1.1): a campaign's accountable leader could be anyone in the country; now only
+/// someone of the campaign's organization or of a committee above it.
+async fn campaign_leader_belongs_to_the_organization(app: TestApp) {
+    let admin = app.api_login("admin").await;
+    let (_, communes) = province_tree(&admin).await;
+    let (a, b) = (id(&communes[0]), id(&communes[1]));
+    let res = admin.resolution_id("144-QĐ/TW").await;
+    let outsider = &admin.all_people(Some(b)).await[0];
+    let insider = &admin.all_people(Some(a)).await[0];
+    let body = |leader: i64| {
+        json!({"name": "Đợt học tập thử người chịu trách nhiệm", "org_id": a, "leader_person_id": leader,
+            "starts_on": "01/03/2026", "ends_on": "30/04/2026", "resolution_ids": [res]})
+    };
+    let v = admin
+        .post("/api/v1/campaigns", &body(id(outsider)))
+        .await
+        .expect_error(422, "rule_violation");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cấp ủy cấp trên"),
+        "{v}"
+    );
+    admin
+        .post_ok("/api/v1/campaigns", &body(id(insider)), 201)
+        .await;
 }
 
 /// Issue 11.1: a class whose last session is still ahead listed nearly everyone under "Phải học
