@@ -38,3 +38,5 @@ mod leak;
 mod login;
 #[path = "attack/matrix.rs"]
 mod matrix;
+#[path = "attack/reach.rs"]
+mod reach;

@@ -379,17 +379,23 @@ pub struct Retake {
     pub missed_minutes: i64,
     pub excused_minutes: i64,
     pub class_minutes: i64,
+    /// The caller may open the class (issue 11.6: a cell secretary sees his members' retakes of
+    /// a province class he cannot open).
+    #[sqlx(default)]
+    pub class_visible: bool,
 }
 
 /// Retakes owed by people in the caller's subtree that are not yet made good by a later completion.
 pub async fn open_retakes(db: &Db, scope: &Scope) -> Result<Vec<Retake>> {
     let sql = format!(
-        "SELECT r.class_id, k.title AS class_title, r.person_id, {} AS full_name, o.name AS org_name, r.missed_minutes, r.excused_minutes, r.class_minutes \
+        "SELECT r.class_id, k.title AS class_title, r.person_id, {} AS full_name, o.name AS org_name, r.missed_minutes, r.excused_minutes, r.class_minutes, \
+         {} AS class_visible \
          FROM retakes r JOIN classes k ON k.id = r.class_id JOIN people p ON p.id = r.person_id JOIN orgs o ON o.id = p.org_id \
          WHERE {} AND EXISTS (SELECT 1 FROM campaign_resolutions cr WHERE cr.campaign_id = k.campaign_id \
             AND NOT EXISTS (SELECT 1 FROM completions c WHERE c.person_id = r.person_id AND c.resolution_id = cr.resolution_id)) \
          ORDER BY k.id DESC, p.sort_key LIMIT 1000",
         full_name_sql("p"),
+        classes::visible_sql(),
         Scope::subtree_sql("p.org_id", 1, crate::scope::READ)
     );
     Ok(

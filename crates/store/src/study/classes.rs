@@ -44,6 +44,10 @@ pub struct Class {
     pub discussion_count: i64,
     pub class_minutes: i64,
     pub first_session_at: Option<DateTime<Utc>>,
+    /// The caller may open the class's campaign (issue 11.6: never link a page that answers 404).
+    #[sqlx(default)]
+    #[serde(default)]
+    pub campaign_visible: bool,
 }
 
 impl Class {
@@ -151,7 +155,8 @@ impl Access {
     }
 }
 
-fn select_sql() -> String {
+/// The class columns, and `extra` columns (each starting with a comma).
+fn select_sql_with(extra: &str) -> String {
     format!(
         "SELECT k.id, k.campaign_id, c.name AS campaign_name, k.org_id, o.name AS org_name, k.title, k.form, k.audience_tier, \
          k.venue_name, k.venue_capacity, k.chair_person_id, {ch} AS chair_name, k.opening_speaker_id, {op} AS opening_speaker_name, \
@@ -160,7 +165,7 @@ fn select_sql() -> String {
          (SELECT COUNT(*) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled') AS session_count, \
          (SELECT COUNT(*) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled' AND s.is_discussion) AS discussion_count, \
          (SELECT CAST(COALESCE(SUM(s.duration_minutes), 0) AS BIGINT) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled') AS class_minutes, \
-         (SELECT MIN(s.starts_at) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled') AS first_session_at \
+         (SELECT MIN(s.starts_at) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled') AS first_session_at{extra} \
          FROM classes k JOIN campaigns c ON c.id = k.campaign_id JOIN orgs o ON o.id = k.org_id \
          LEFT JOIN people ch ON ch.id = k.chair_person_id LEFT JOIN people op ON op.id = k.opening_speaker_id \
          LEFT JOIN people cl ON cl.id = k.closing_speaker_id",
@@ -170,8 +175,18 @@ fn select_sql() -> String {
     )
 }
 
+/// The class columns as the account bound as `$1` sees them: with whether it may open the
+/// class's campaign (a class seen through a bridge point may belong to a campaign above).
+fn select_sql() -> String {
+    select_sql_with(&format!(
+        ", {} AS campaign_visible",
+        Scope::subtree_sql("c.org_id", 1, READ)
+    ))
+}
+
 /// Visibility of a class: its organizer, or one of its bridge points, lies in the caller's subtree.
-fn visible_sql() -> String {
+/// SQL true when the class of alias `k` is visible to the account bound as `$1`.
+pub(crate) fn visible_sql() -> String {
     format!(
         "({} OR EXISTS (SELECT 1 FROM bridge_points b WHERE b.class_id = k.id AND {}))",
         Scope::subtree_sql("k.org_id", 1, READ),
@@ -207,7 +222,7 @@ pub async fn get(db: &Db, scope: &Scope, id: ClassId) -> Result<Class> {
 
 /// A class without scope checks, for a member's own classes (the caller checked they are listed).
 pub(crate) async fn get_unscoped(db: &Db, id: ClassId) -> Result<Class> {
-    let sql = format!("{} WHERE k.id = $1", select_sql());
+    let sql = format!("{} WHERE k.id = $1", select_sql_with(""));
     db_run!(db, p => sqlx::query_as::<_, Class>(&sql).bind(id.0).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
 }

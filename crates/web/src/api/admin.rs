@@ -39,7 +39,7 @@ fn admin(user: &CurrentUser) -> AppResult<()> {
 }
 
 /// Accounts the caller manages.
-#[utoipa::path(get, path = "/api/v1/admin/accounts", tag = "admin",
+#[utoipa::path(get, path = "/api/v1/admin/accounts", operation_id = "list_accounts", tag = "admin",
     responses((status = 200, body = [AccountSummary]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
@@ -70,7 +70,7 @@ fn none() -> String {
 }
 
 /// Creates an account (admin of the organization; role and clearance not above the caller's).
-#[utoipa::path(post, path = "/api/v1/admin/accounts", tag = "admin", request_body = AccountBody,
+#[utoipa::path(post, path = "/api/v1/admin/accounts", operation_id = "create_account", tag = "admin", request_body = AccountBody,
     responses((status = 201, body = AccountDetail), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn create(
@@ -96,7 +96,7 @@ pub async fn create(
 }
 
 /// One account with its roles.
-#[utoipa::path(get, path = "/api/v1/admin/accounts/{id}", tag = "admin", params(("id" = i64, Path, description = "account id")),
+#[utoipa::path(get, path = "/api/v1/admin/accounts/{id}", operation_id = "account_detail", tag = "admin", params(("id" = i64, Path, description = "account id")),
     responses((status = 200, body = AccountDetail), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn detail(
     State(st): State<AppState>,
@@ -218,6 +218,7 @@ pub async fn bulk(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub action: Option<String>,
     pub entity: Option<String>,

@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AttendanceImportQuery {
     /// Kind of a raw body: `csv` or `xlsx` (the content decides; the name is for messages).
     /// Ignored for a multipart upload, whose `file` part carries its own name.

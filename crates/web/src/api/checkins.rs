@@ -86,7 +86,7 @@ fn rejected(id: &str, message: impl Into<String>) -> CheckinResult {
 
 /// Records check-ins; each is stored, recognised as a duplicate, or rejected with a reason
 /// (the others are stored all the same, so one bad line never blocks a queue).
-#[utoipa::path(post, path = "/api/v1/checkins", tag = "study", request_body = CheckinBatch,
+#[utoipa::path(post, path = "/api/v1/checkins", operation_id = "record_checkins", tag = "study", request_body = CheckinBatch,
     responses((status = 200, body = CheckinReport), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn record(
     State(st): State<AppState>,

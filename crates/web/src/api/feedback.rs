@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedbackQuery {
     /// 0: the main venue (no bridge point); otherwise one bridge point.
     pub bridge_point_id: Option<i64>,
@@ -49,7 +50,7 @@ pub struct FeedbackList {
 
 /// Feedback of a class: everything for the organizer, only what came through their bridge
 /// points (or from people of their subtree) for a bridge-point secretary.
-#[utoipa::path(get, path = "/api/v1/classes/{id}/feedback", tag = "study", params(("id" = i64, Path, description = "class id"), FeedbackQuery),
+#[utoipa::path(get, path = "/api/v1/classes/{id}/feedback", operation_id = "list_feedback", tag = "study", params(("id" = i64, Path, description = "class id"), FeedbackQuery),
     responses((status = 200, body = FeedbackList), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
@@ -108,7 +109,7 @@ pub struct NewFeedbackBody {
 
 /// Records a feedback. A participant's bridge point comes from their participant row; paper
 /// entries stay within the typist's attendance rights.
-#[utoipa::path(post, path = "/api/v1/classes/{id}/feedback", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = NewFeedbackBody,
+#[utoipa::path(post, path = "/api/v1/classes/{id}/feedback", operation_id = "create_feedback", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = NewFeedbackBody,
     responses((status = 201, body = Feedback), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,

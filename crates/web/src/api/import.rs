@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// The organization the file covers (members are matched and placed in its subtree).
     pub org_id: Option<i64>,

@@ -28,7 +28,7 @@ pub struct NotificationList {
 }
 
 /// The caller's notifications (empty for an account not linked to a person).
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "notify",
+#[utoipa::path(get, path = "/api/v1/notifications", operation_id = "list_notifications", tag = "notify",
     responses((status = 200, body = NotificationList), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,

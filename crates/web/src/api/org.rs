@@ -37,7 +37,7 @@ pub struct OrgDetail {
 }
 
 /// One organization with its breadcrumb and children.
-#[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "org", params(("id" = i64, Path, description = "organization id")),
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", operation_id = "org_detail", tag = "org", params(("id" = i64, Path, description = "organization id")),
     responses((status = 200, body = OrgDetail), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn detail(
     State(st): State<AppState>,
@@ -56,6 +56,7 @@ pub async fn detail(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeopleQuery {
     /// Name or card number; diacritics and case are ignored.
     pub q: Option<String>,

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Number or title; diacritics and case are ignored.
     pub q: Option<String>,
@@ -66,7 +67,7 @@ impl ResolutionBody {
 }
 
 /// Entries the caller may see, newest first.
-#[utoipa::path(get, path = "/api/v1/resolutions", tag = "resolutions", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/resolutions", operation_id = "list_resolutions", tag = "resolutions", params(ListQuery),
     responses((status = 200, body = Page<Resolution>), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
@@ -93,7 +94,7 @@ pub async fn list(
 }
 
 /// Adds an entry (organizer or admin of the owning organization).
-#[utoipa::path(post, path = "/api/v1/resolutions", tag = "resolutions", request_body = ResolutionBody,
+#[utoipa::path(post, path = "/api/v1/resolutions", operation_id = "create_resolution", tag = "resolutions", request_body = ResolutionBody,
     responses((status = 201, body = Resolution), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,

@@ -131,6 +131,7 @@ pub async fn get_campaign(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClassQuery {
     pub campaign_id: Option<i64>,
 }
@@ -300,6 +301,7 @@ pub async fn add_bridge_point(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ParticipantQuery {
     /// Also list people removed by hand (with the reason).
     pub include_removed: Option<bool>,
@@ -496,7 +498,7 @@ fn minutes(v: Option<i64>) -> Result<u32, domain::RuleError> {
 }
 
 /// Records marks in a batch, all or nothing; recording again replaces the mark (R3.4).
-#[utoipa::path(put, path = "/api/v1/sessions/{id}/attendance", tag = "study", params(("id" = i64, Path, description = "session id")), request_body = AttendanceBody,
+#[utoipa::path(put, path = "/api/v1/sessions/{id}/attendance", operation_id = "record_attendance", tag = "study", params(("id" = i64, Path, description = "session id")), request_body = AttendanceBody,
     responses((status = 200, body = Recorded), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn record(
     State(st): State<AppState>,

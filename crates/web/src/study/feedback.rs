@@ -109,6 +109,8 @@ struct FormPage {
     bridge_points: Vec<BridgePoint>,
     /// Paper: the main venue is a valid choice (full access).
     main_venue: bool,
+    /// The writer may open the class page (issue 11.6: never link a page that answers 404).
+    class_visible: bool,
     kinds: &'static [FeedbackKind],
     input: FeedbackInput,
     errors: FieldErrors,
@@ -154,8 +156,10 @@ async fn form_page(
     } else {
         "campaigns"
     };
+    let class_visible = ctx.can_read && classes::get(&st.db, scope, ClassId(c.id)).await.is_ok();
     let mut page = FormPage {
         ctx: ctx.with_nav(nav),
+        class_visible,
         online: true,
         my_bridge_point: None,
         can_write_self: false,

@@ -1,0 +1,81 @@
+//! Issue 11.6: every link a role is shown opens for that role. A crawl as each demo role
+//! follows the same-origin links of every page it reaches and finds no 404 (nor 403, nor 5xx).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::common::*;
+use crate::harness::*;
+
+both_engines! {
+    every_linked_page_opens_for_its_role => every_linked_page_opens_for_its_role_sqlite, every_linked_page_opens_for_its_role_postgres;
+}
+
+/// Pages reached per role at most (the small demo has about a thousand distinct pages).
+const LIMIT: usize = 1500;
+
+async fn every_linked_page_opens_for_its_role(app: TestApp) {
+    let mut broken = Vec::new();
+    let mut largest: Vec<(usize, String)> = Vec::new();
+    for role in ["member", "secretary", "organizer", "admin"] {
+        let b = app.browser_login(role).await;
+        let mut seen = BTreeSet::new();
+        let mut per_path: BTreeMap<String, usize> = BTreeMap::new();
+        let mut queue: VecDeque<(String, String)> =
+            VecDeque::from([("/".to_string(), "(start)".to_string())]);
+        let mut visited = 0usize;
+        while let Some((url, from)) = queue.pop_front() {
+            if visited >= LIMIT {
+                break;
+            }
+            // Pages that end the session or are not pages.
+            if !seen.insert(url.clone())
+                || url.starts_with("/logout")
+                || url.starts_with("/static/")
+                || url.starts_with("/login")
+            {
+                continue;
+            }
+            let path = url.split('?').next().unwrap_or("").to_string();
+            let n = per_path.entry(path).or_insert(0);
+            *n += 1;
+            if *n > 3 {
+                continue;
+            }
+            visited += 1;
+            let r = b.get(&url).await;
+            let status = r.status.as_u16();
+            if status == 404 || status == 403 || status >= 500 {
+                broken.push(format!("{role}: {url} -> {status} (linked from {from})"));
+                continue;
+            }
+            let is_html = r
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|c| c.contains("text/html"));
+            // A redirect (the dashboard sends members to their own page) is followed.
+            if (300..400).contains(&status) {
+                if let Some(to) = r.location() {
+                    if to.starts_with('/') && !seen.contains(to) {
+                        queue.push_back((to.to_string(), url.clone()));
+                    }
+                }
+                continue;
+            }
+            if is_html && status == 200 {
+                largest.push((r.text.len(), format!("{role}: {url}")));
+                for l in links(&r.text) {
+                    if !seen.contains(&l) {
+                        queue.push_back((l, url.clone()));
+                    }
+                }
+            }
+        }
+        eprintln!("{role}: {visited} pages reached");
+    }
+    assert!(
+        broken.is_empty(),
+        "linked pages that do not open:\n{}",
+        broken.join("\n")
+    );
+}
