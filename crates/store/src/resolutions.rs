@@ -40,6 +40,16 @@ impl Resolution {
             .map(ResolutionKind::label)
             .unwrap_or("")
     }
+    /// Kind and number as a heading ("Chỉ thị 08-CT/TU"), without saying the kind twice when
+    /// the number already does ("Nghị quyết Đại hội XIV", issue 11.14).
+    pub fn display_name(&self) -> String {
+        let kind = self.kind_label();
+        if text::fold(&self.number).starts_with(&text::fold(kind)) {
+            self.number.clone()
+        } else {
+            format!("{kind} {}", self.number)
+        }
+    }
     pub fn classification_label(&self) -> &'static str {
         Classification::parse(&self.classification)
             .map(Classification::label)

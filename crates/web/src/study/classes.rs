@@ -151,6 +151,8 @@ async fn create(
 struct TabQuery {
     tab: Option<String>,
     page: Option<usize>,
+    /// Participants tab: a name (or card number) to find a person to add (issue 11.14).
+    find: Option<String>,
 }
 
 /// Participant rows per page.
@@ -169,6 +171,12 @@ struct ClassPage {
     participants: Vec<Participant>,
     results: Vec<ParticipantResult>,
     orgs: Vec<Org>,
+    /// People with positions around the class's organization: who may run a bridge point
+    /// (chosen by name, issue 11.14).
+    operators: Vec<Person>,
+    /// The name searched to add a participant, and who was found (at most 20).
+    find: String,
+    found: Vec<Person>,
     levels: &'static [ManagementLevel],
     session_input: SessionInput,
     session_errors: FieldErrors,
@@ -232,6 +240,7 @@ pub fn warnings(c: &Class) -> Vec<String> {
 struct PageForms {
     tab: &'static str,
     page: Option<usize>,
+    find: Option<String>,
     session_input: SessionInput,
     session_errors: FieldErrors,
     bp_input: BridgePointInput,
@@ -244,6 +253,7 @@ impl PageForms {
         Self {
             tab,
             page: None,
+            find: None,
             session_input: SessionInput {
                 duration_minutes: "120".into(),
                 start_time: "07:30".into(),
@@ -301,8 +311,32 @@ async fn class_page(
     } else {
         vec![]
     };
+    let operators = if can_plan && forms.tab == "info" {
+        org::leaders(&st.db, scope, OrgId(c.org_id)).await?
+    } else {
+        vec![]
+    };
+    let find = forms.find.unwrap_or_default().trim().to_string();
+    let found = if can_plan && forms.tab == "participants" && !find.is_empty() {
+        org::list_people(
+            &st.db,
+            scope,
+            &org::PeopleFilter {
+                q: Some(find.clone()),
+                ..Default::default()
+            },
+            store::Paging::new(Some(1), Some(20)),
+        )
+        .await?
+        .items
+    } else {
+        vec![]
+    };
     let crumbs = org::breadcrumb(&st.db, scope, OrgId(c.org_id)).await?;
     Ok(ClassPage {
+        operators,
+        find,
+        found,
         ctx: ctx.with_nav("campaigns").with_crumbs(crumbs),
         warnings: warnings(&c),
         c,
@@ -345,6 +379,7 @@ async fn detail(
         id,
         PageForms {
             page: q.page,
+            find: q.find,
             ..PageForms::tab(tab_name(q.tab.as_deref()))
         },
     )
@@ -459,6 +494,8 @@ async fn generate(
 struct AddForm {
     /// A party card number, or a person id.
     person_ref: String,
+    /// A person chosen from the name search (never mistaken for a card number).
+    person_id: String,
     bridge_point_id: String,
     reason: String,
 }
@@ -471,15 +508,20 @@ async fn add_participant(
 ) -> AppResult<Response> {
     let scope = f.user.scope();
     let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    let chosen = f.form.person_id.trim().parse::<i64>().ok().map(PersonId);
     let reference = f.form.person_ref.trim();
     let reason = f.form.reason.trim();
     let error;
-    if reference.is_empty() {
+    if reference.is_empty() && chosen.is_none() {
         error = Some("Nhập số thẻ đảng viên (hoặc mã người) cần thêm.".to_string());
     } else if reason.is_empty() {
         error = Some("Cần ghi lý do thêm vào danh sách.".to_string());
     } else {
-        let person = match participants::find_person_by_card(&st.db, scope, reference).await {
+        let person = match chosen {
+            Some(p) => Ok(p),
+            None => participants::find_person_by_card(&st.db, scope, reference).await,
+        };
+        let person = match person {
             Ok(p) => Ok(p),
             Err(StoreError::NotFound) => reference
                 .parse::<i64>()

@@ -64,6 +64,20 @@ async fn every_linked_page_opens_for_its_role(app: TestApp) {
             }
             if is_html && status == 200 {
                 largest.push((r.text.len(), format!("{role}: {url}")));
+                // Issue 11.14: no requirement codes and no doubled kind in what users read.
+                let text = visible_text(&r.text);
+                if let Some(code) = requirement_code(&text) {
+                    broken.push(format!("{role}: {url} shows the requirement code {code}"));
+                }
+                for doubled in [
+                    "Nghị quyết Nghị quyết",
+                    "Chỉ thị Chỉ thị",
+                    "Kết luận Kết luận",
+                ] {
+                    if text.contains(doubled) {
+                        broken.push(format!("{role}: {url} says «{doubled}»"));
+                    }
+                }
                 for l in links(&r.text) {
                     if !seen.contains(&l) {
                         queue.push_back((l, url.clone()));
@@ -78,4 +92,35 @@ async fn every_linked_page_opens_for_its_role(app: TestApp) {
         "linked pages that do not open:\n{}",
         broken.join("\n")
     );
+}
+
+/// The text of a page without its tags and comments.
+fn visible_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A requirement code such as "(R1.1)" in a text.
+fn requirement_code(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(5)).find_map(|i| {
+        (b[i] == b'('
+            && b[i + 1] == b'R'
+            && b[i + 2].is_ascii_digit()
+            && b[i + 3] == b'.'
+            && b[i + 4].is_ascii_digit())
+        .then(|| text[i..i + 5].to_string())
+    })
 }

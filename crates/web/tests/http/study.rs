@@ -12,6 +12,86 @@ both_engines! {
     study_loop_via_html_forms => study_loop_via_html_forms_sqlite, study_loop_via_html_forms_postgres;
     running_class_counts_only_sessions_held => running_class_counts_only_sessions_held_sqlite, running_class_counts_only_sessions_held_postgres;
     campaign_leader_belongs_to_the_organization => campaign_leader_belongs_to_the_organization_sqlite, campaign_leader_belongs_to_the_organization_postgres;
+    people_are_chosen_by_name_not_id => people_are_chosen_by_name_not_id_sqlite, people_are_chosen_by_name_not_id_postgres;
+}
+
+/// Issue 11.14: the bridge-point operator is chosen by name and a participant is added by
+/// searching a name; no database id is typed.
+async fn people_are_chosen_by_name_not_id(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let classes = items(&organizer.get_ok("/api/v1/classes").await);
+    let class_id = id(classes
+        .iter()
+        .find(|c| c["form"] == "in_person")
+        .expect("the commune's class"));
+    let b = app.browser_login("organizer").await;
+    // A new online class of the organizer's campaign: its bridge-point form.
+    let campaign = classes
+        .iter()
+        .find(|c| id(c) == class_id)
+        .map(|c| c["campaign_id"].as_i64().unwrap())
+        .unwrap();
+    let commune = id(&items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let online = organizer
+        .post_ok(
+            &format!("/api/v1/campaigns/{campaign}/classes"),
+            &json!({"title": "Hội nghị trực tuyến thử", "org_id": commune, "form": "online",
+                "audience_tier": "grassroots"}),
+            201,
+        )
+        .await;
+    let info = b.get(&format!("/classes/{}", id(&online))).await;
+    info.expect(200);
+    let html = info.html();
+    assert!(!html.contains("Mã người"), "no id to type");
+    assert!(
+        html.contains("<select id=\"bp_op\" name=\"operator_person_id\">"),
+        "the operator is chosen from a list"
+    );
+    // Someone of the commune who is not on the list yet.
+    let listed: BTreeSet<i64> = items(
+        &organizer
+            .get_ok(&format!("/api/v1/classes/{class_id}/participants"))
+            .await,
+    )
+    .iter()
+    .map(|p| p["person_id"].as_i64().unwrap())
+    .collect();
+    let outsider = organizer
+        .all_people(Some(commune))
+        .await
+        .into_iter()
+        .find(|p| !listed.contains(&id(p)))
+        .expect("someone not listed");
+    let name = outsider["full_name"].as_str().unwrap().to_string();
+    let page = b
+        .get(&format!(
+            "/classes/{class_id}?tab=participants&find={}",
+            fold(&name).replace(' ', "+")
+        ))
+        .await;
+    page.expect(200);
+    let html = page.html();
+    assert!(
+        html.contains(&name),
+        "found by a name typed without diacritics"
+    );
+    assert!(html.contains(&format!("name=\"person_id\" value=\"{}\"", id(&outsider))));
+    b.post_form(
+        &format!("/classes/{class_id}/participants/add"),
+        &[
+            ("person_id", &id(&outsider).to_string()),
+            ("reason", "Chuyển sinh hoạt đến"),
+        ],
+    )
+    .await
+    .expect(303);
+    let now_listed = items(
+        &organizer
+            .get_ok(&format!("/api/v1/classes/{class_id}/participants"))
+            .await,
+    );
+    assert!(now_listed.iter().any(|p| p["person_id"] == id(&outsider)));
 }
 
 /// Issue 11.5 (R1.1): a campaign's accountable leader could be anyone in the country; now only
