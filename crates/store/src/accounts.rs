@@ -401,7 +401,9 @@ pub async fn audit_log(
 ) -> Result<Page<AuditEntry>> {
     require_admin(scope)?;
     let wh = format!(
-        "({} OR (l.org_id IS NULL AND l.account_id IN (SELECT a.id FROM accounts a WHERE {} OR a.id = $1))) \
+        "({} OR (l.org_id IS NULL AND l.account_id IN (SELECT a.id FROM accounts a WHERE {} OR a.id = $1)) \
+           OR (l.org_id IS NULL AND l.account_id IS NULL AND EXISTS (SELECT 1 FROM role_grants rg JOIN orgs ro ON ro.id = rg.org_id \
+               WHERE rg.account_id = $1 AND rg.role = 'admin' AND ro.parent_id IS NULL))) \
          AND ($2 = '' OR l.action = $2) AND ($3 = '' OR l.entity = $3) AND ($4 = '' OR u.username = $4)",
         Scope::subtree_sql("l.org_id", 1, Role::Admin),
         managed_sql()

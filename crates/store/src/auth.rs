@@ -507,7 +507,44 @@ pub async fn attempt_login(
         (LoginOutcome::Ok { account, stage }, failed, None)
     };
     save_failures(db, account, name, failed, locked_until).await?;
+    // Issue 11.18: logins and failed logins are in the audit log. A name without an account is
+    // recorded with it (shown to the admins of a top-level organization only).
+    let (action, detail) = match (&outcome, account) {
+        (
+            LoginOutcome::Ok {
+                stage: Stage::Mfa, ..
+            },
+            _,
+        ) => ("", String::new()),
+        (LoginOutcome::Ok { .. }, _) => ("login", String::new()),
+        (LoginOutcome::Locked { .. }, Some(_)) => ("login_failed", "tài khoản đang bị khóa".into()),
+        (_, Some(_)) => ("login_failed", String::new()),
+        (_, None) => (
+            "login_failed",
+            format!(
+                "tên đăng nhập không tồn tại: {}",
+                name.chars().take(64).collect::<String>()
+            ),
+        ),
+    };
+    if !action.is_empty() {
+        audit_login(db, account, ip, action, &detail).await?;
+    }
     Ok(outcome)
+}
+
+/// An audit entry about a login, made before any session exists (so without a scope).
+async fn audit_login(
+    db: &Db,
+    account: Option<AccountId>,
+    ip: &str,
+    action: &str,
+    detail: &str,
+) -> Result<()> {
+    let id = account.map(|a| a.0);
+    db_exec!(db, p => sqlx::query("INSERT INTO audit_log (at, account_id, org_id, action, entity, entity_id, detail, ip) VALUES ($1, $2, NULL, $3, 'account', $4, $5, $6)")
+        .bind(now()).bind(id).bind(action).bind(id).bind(detail).bind(ip).execute(p).await)?;
+    Ok(())
 }
 
 /// Is `ip` refused for too many recent failures (passwords and second factors alike)?
@@ -598,6 +635,7 @@ pub async fn check_second_factor(
         .bind(now).bind(&username).bind(ip).bind(ok).execute(p).await)?;
     if ok {
         save_failures(db, Some(account), &username, 0, None).await?;
+        audit_login(db, Some(account), ip, "login", "hai lớp").await?;
         return Ok(SecondFactorOutcome::Ok);
     }
     let failures = failed + 1;

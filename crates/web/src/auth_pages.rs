@@ -280,6 +280,8 @@ async fn logout(
     f: CsrfForm<Empty>,
 ) -> AppResult<Response> {
     sauth::delete_session(&st.db, &f.user.token).await?;
+    let id = f.user.account.id.0;
+    sauth::audit(&st.db, f.user.scope(), "logout", "account", id, None, "").await?;
     let mut resp = Redirect::to("/login").into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,

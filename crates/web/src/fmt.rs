@@ -53,49 +53,96 @@ pub fn selected(a: &str, b: &str) -> &'static str {
     }
 }
 
-/// The Vietnamese name of an audit action code.
+/// Audited actions with their Vietnamese names (the log keeps the codes; pages and filters show
+/// the names, issue 11.18).
+const ACTIONS: &[(&str, &str)] = &[
+    ("login", "Đăng nhập"),
+    ("login_failed", "Đăng nhập không thành công"),
+    ("logout", "Đăng xuất"),
+    ("logout_all", "Đăng xuất mọi thiết bị"),
+    ("second_factor_failed", "Nhập sai mã xác thực hai lớp"),
+    ("account_locked", "Tài khoản bị tạm khóa"),
+    ("create", "Tạo mới"),
+    ("update", "Sửa"),
+    ("read", "Xem văn bản mật"),
+    ("record", "Điểm danh"),
+    ("generate", "Lập danh sách"),
+    ("add", "Thêm"),
+    ("remove", "Đưa ra khỏi danh sách"),
+    ("finish", "Kết thúc lớp học"),
+    ("reopen", "Mở lại lớp học"),
+    ("grant", "Cấp vai trò"),
+    ("revoke", "Thu hồi vai trò"),
+    ("set_clearance", "Đổi quyền tiếp cận tài liệu mật"),
+    ("unlock", "Mở khóa tài khoản"),
+    ("reset_password", "Đặt mật khẩu tạm"),
+    ("change_password", "Đổi mật khẩu"),
+    ("enable_totp", "Bật xác thực hai lớp"),
+    ("bulk_create", "Tạo tài khoản hàng loạt"),
+    ("import", "Nhập từ tệp"),
+    ("set_status", "Ghi biến động đảng viên"),
+    ("set_name_split", "Sửa cách tách họ tên"),
+];
+
+/// The Vietnamese name of an audited action.
 pub fn action_label(code: &str) -> &str {
-    match code {
-        "create" => "Tạo mới",
-        "update" => "Sửa",
-        "read" => "Xem văn bản mật",
-        "record" => "Điểm danh",
-        "generate" => "Lập danh sách",
-        "add" => "Thêm",
-        "remove" => "Đưa ra khỏi danh sách",
-        "finish" => "Kết thúc lớp học",
-        "reopen" => "Mở lại lớp học",
-        "grant" => "Cấp vai trò",
-        "revoke" => "Thu hồi vai trò",
-        "set_clearance" => "Đổi quyền tiếp cận tài liệu mật",
-        "unlock" => "Mở khóa tài khoản",
-        "reset_password" => "Đặt mật khẩu tạm",
-        "change_password" => "Đổi mật khẩu",
-        "logout_all" => "Đăng xuất mọi thiết bị",
-        "enable_totp" => "Bật xác thực hai lớp",
-        "bulk_create" => "Tạo tài khoản hàng loạt",
-        "import" => "Nhập từ tệp",
-        other => store::study::changes::ChangeAction::parse(other)
-            .map(|a| a.label())
-            .unwrap_or(other),
-    }
+    ACTIONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .or_else(|| {
+            store::study::changes::ChangeAction::parse(code)
+                .ok()
+                .map(|a| a.label())
+        })
+        .unwrap_or(code)
 }
+
+/// Every audited action as (code, Vietnamese name), for the log's filter.
+pub fn audit_actions() -> Vec<(&'static str, &'static str)> {
+    let mut all: Vec<(&str, &str)> = ACTIONS.to_vec();
+    all.extend(
+        store::study::changes::ChangeAction::ALL
+            .iter()
+            .map(|a| (a.code(), a.label())),
+    );
+    all
+}
+
+/// Audited record kinds with their Vietnamese names.
+const ENTITIES: &[(&str, &str)] = &[
+    ("account", "Tài khoản"),
+    ("resolution", "Văn bản"),
+    ("campaign", "Đợt học tập"),
+    ("class", "Lớp học"),
+    ("session", "Buổi học"),
+    ("bridge_point", "Điểm cầu"),
+    ("participant", "Người tham dự"),
+    ("participants", "Người tham dự"),
+    ("attendance", "Điểm danh"),
+    ("seat_plan", "Sơ đồ chỗ ngồi"),
+    ("feedback", "Ý kiến học viên"),
+    ("person", "Đảng viên"),
+    ("people", "Danh sách đảng viên"),
+    ("orgs", "Cây tổ chức"),
+];
 
 /// The Vietnamese name of an audited record kind.
 pub fn entity_label(code: &str) -> &str {
-    match code {
-        "resolution" => "Văn bản",
-        "campaign" => "Đợt học tập",
-        "class" => "Lớp học",
-        "session" => "Buổi học",
-        "bridge_point" => "Điểm cầu",
-        "participant" | "participants" => "Người tham dự",
-        "attendance" => "Điểm danh",
-        "account" => "Tài khoản",
-        "seat_plan" => "Sơ đồ chỗ ngồi",
-        "feedback" => "Ý kiến học viên",
-        other => other,
-    }
+    ENTITIES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or(code)
+}
+
+/// Every audited record kind as (code, Vietnamese name), once per name, for the log's filter.
+pub fn audit_entities() -> Vec<(&'static str, &'static str)> {
+    ENTITIES
+        .iter()
+        .filter(|(c, _)| *c != "participants")
+        .copied()
+        .collect()
 }
 
 /// One CSV cell, quoted. A leading `=`, `+`, `-`, `@` (or tab / carriage return) is neutralised

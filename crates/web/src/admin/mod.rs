@@ -534,7 +534,7 @@ async fn audit_csv(
     )
     .await?;
     let mut out = String::from(
-        "\u{feff}Thời điểm,Tài khoản,Địa chỉ,Hành động,Đối tượng,Mã,Tổ chức,Chi tiết\r\n",
+        "\u{feff}Thời điểm,Tài khoản,Địa chỉ,Hành động,Đối tượng,Mã,Tổ chức,Chi tiết,Mã hành động,Mã đối tượng\r\n",
     );
     for e in log.items {
         let row = [
@@ -546,6 +546,9 @@ async fn audit_csv(
             e.entity_id.map(|i| i.to_string()).unwrap_or_default(),
             e.org_id.map(|i| i.to_string()).unwrap_or_default(),
             e.detail,
+            // The machine codes, for filtering in a spreadsheet (issue 11.18).
+            e.action,
+            e.entity,
         ];
         out.push_str(
             &row.iter()

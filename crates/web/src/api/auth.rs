@@ -200,6 +200,16 @@ pub async fn change_password(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn logout(State(st): State<AppState>, user: CurrentUser) -> AppResult<StatusCode> {
     sauth::delete_session(&st.db, &user.token).await?;
+    sauth::audit(
+        &st.db,
+        user.scope(),
+        "logout",
+        "account",
+        user.account.id.0,
+        None,
+        "",
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

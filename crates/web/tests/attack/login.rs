@@ -13,6 +13,49 @@ both_engines! {
     second_factor_failures_lock_and_end_the_login => second_factor_failures_lock_and_end_the_login_sqlite, second_factor_failures_lock_and_end_the_login_postgres;
     next_after_login_stays_on_this_site => next_after_login_stays_on_this_site_sqlite, next_after_login_stays_on_this_site_postgres;
     locked_unknown_names_answer_like_locked_accounts => locked_unknown_names_answer_like_locked_accounts_sqlite, locked_unknown_names_answer_like_locked_accounts_postgres;
+    logins_and_logouts_are_audited => logins_and_logouts_are_audited_sqlite, logins_and_logouts_are_audited_postgres;
+}
+
+/// Issue 11.18: the audit log records logins (success and failure) and logouts, shows its
+/// entries and filters in Vietnamese, and keeps the machine codes in the CSV.
+async fn logins_and_logouts_are_audited(app: TestApp) {
+    let (_, r) = app.form_login("organizer", "sai-mat-khau-1").await;
+    assert_eq!(r.status.as_u16(), 401);
+    app.api_login_raw(&json!({"username": "khong-ai-ca", "password": "x"}))
+        .await;
+    let b = app.browser_login("organizer").await;
+    b.post_form("/logout", &[]).await.expect_redirect("/login");
+    let admin = app.browser_login("admin").await;
+    let page = admin.get("/admin/audit?action=login").await;
+    page.expect(200);
+    let html = page.html();
+    assert!(
+        html.contains("organizer") && html.contains("Đăng nhập"),
+        "{}",
+        short(&html)
+    );
+    assert!(
+        html.contains("<option value=\"login_failed\""),
+        "filters list the actions"
+    );
+    let failed = admin.get("/admin/audit?action=login_failed").await.html();
+    assert!(
+        failed.contains("organizer"),
+        "the failed login of a real account"
+    );
+    assert!(
+        failed.contains("khong-ai-ca"),
+        "the failed login of an unknown name (root admin)"
+    );
+    let out = admin.get("/admin/audit?action=logout").await.html();
+    assert!(out.contains("organizer") && out.contains("Đăng xuất"));
+    let csv = admin.get("/admin/audit.csv?action=login").await;
+    csv.expect(200);
+    assert!(
+        csv.text.contains("Mã hành động"),
+        "code columns in the export"
+    );
+    assert!(csv.text.contains("\"login\""), "the machine code is kept");
 }
 
 /// Audit entries with this action.
