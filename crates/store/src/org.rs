@@ -288,31 +288,64 @@ pub async fn insert_people(db: &Db, people: &[NewPerson]) -> Result<Vec<PersonId
 }
 
 /// People the caller may see, filtered and paged, in Vietnamese name order.
+/// Words of a people search that count.
+const SEARCH_WORDS: usize = 5;
+
+/// The `LIKE` patterns of a search: each typed word folded (no diacritics, lower case), wildcards
+/// removed, padded with match-all patterns to [`SEARCH_WORDS`].
+fn search_words(q: &str) -> Vec<String> {
+    let folded = text::fold(q);
+    let mut words: Vec<String> = folded
+        .split_whitespace()
+        .map(|w| w.replace(['%', '_'], ""))
+        .filter(|w| !w.is_empty())
+        .take(SEARCH_WORDS)
+        .map(|w| format!("%{w}%"))
+        .collect();
+    words.resize(SEARCH_WORDS, "%%".into());
+    words
+}
+
 pub async fn list_people(
     db: &Db,
     scope: &Scope,
     f: &PeopleFilter,
     paging: Paging,
 ) -> Result<Page<Person>> {
-    // Every parameter appears in the SQL whatever the filter, so PostgreSQL sees them all.
+    // Every parameter appears in the SQL whatever the filter, so PostgreSQL sees them all. The
+    // search matches every word typed, in any order, as part of a name or card number (issue
+    // 11.9: "nguyen an" finds "Nguyễn Công An"); at most SEARCH_WORDS words count.
+    let word_sql = (0..SEARCH_WORDS)
+        .map(|i| {
+            let n = i + 3;
+            format!("(${n} = '%%' OR p.name_folded LIKE ${n} OR p.party_card_number LIKE ${n})")
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let direct_param = SEARCH_WORDS + 3;
     let wh = format!(
         "{} AND ($2 = 0 OR p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2)) \
-         AND ($3 = '%%' OR p.name_folded LIKE $3 OR p.party_card_number LIKE $3) AND ($4 = 0 OR p.org_id = $2)",
+         AND {word_sql} AND (${direct_param} = 0 OR p.org_id = $2)",
         Scope::subtree_sql("p.org_id", 1, READ)
     );
-    let q = f.q.as_deref().map(text::fold).unwrap_or_default();
-    let like = format!("%{}%", q.replace(['%', '_'], ""));
+    let words = search_words(f.q.as_deref().unwrap_or(""));
     let count_sql = format!("SELECT COUNT(*) FROM people p WHERE {wh}");
     let list_sql = format!(
-        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} ORDER BY p.sort_key, p.id LIMIT $5 OFFSET $6"
+        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} ORDER BY p.sort_key, p.id LIMIT ${} OFFSET ${}",
+        direct_param + 1,
+        direct_param + 2
     );
     let org = f.org_id.map(|o| o.0).unwrap_or(0);
     let direct = i64::from(f.direct);
     let (total, items) = db_run!(db, p => {
-        let (total,): (i64,) = sqlx::query_as(&count_sql).bind(scope.account_id.0).bind(org).bind(&like).bind(direct).fetch_one(p).await?;
-        let items = sqlx::query_as::<_, Person>(&list_sql)
-            .bind(scope.account_id.0).bind(org).bind(&like).bind(direct).bind(paging.per_page).bind(paging.offset())
-            .fetch_all(p).await?;
+        let mut count = sqlx::query_as::<_, (i64,)>(&count_sql).bind(scope.account_id.0).bind(org);
+        let mut list = sqlx::query_as::<_, Person>(&list_sql).bind(scope.account_id.0).bind(org);
+        for w in &words {
+            count = count.bind(w);
+            list = list.bind(w);
+        }
+        let (total,) = count.bind(direct).fetch_one(p).await?;
+        let items = list.bind(direct).bind(paging.per_page).bind(paging.offset()).fetch_all(p).await?;
         Ok::<_, StoreError>((total, items))
     })?;
     Ok(Page {

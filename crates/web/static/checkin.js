@@ -146,9 +146,11 @@
     filter(text);
   });
   function filter(text) {
-    var needle = fold(text);
+    // Every word typed, in any order.
+    var words = fold(text).split(/\s+/).filter(function (w) { return w !== ""; });
     rows().forEach(function (r) {
-      r.hidden = needle !== "" && r.getAttribute("data-search").indexOf(needle) < 0;
+      var s = r.getAttribute("data-search");
+      r.hidden = !words.every(function (w) { return s.indexOf(w) >= 0; });
     });
   }
   code.addEventListener("input", function () {

@@ -154,8 +154,10 @@ async fn operator_page(
         .collect();
     let total = rows.len();
     let present = rows.iter().filter(|r| r.is_in()).count();
-    if !needle.is_empty() {
-        rows.retain(|r| r.search.contains(&needle));
+    // Every word typed, in any order (issue 11.9).
+    let words: Vec<&str> = needle.split_whitespace().collect();
+    if !words.is_empty() {
+        rows.retain(|r| words.iter().all(|w| r.search.contains(w)));
     }
     let ctx = ctx.with_nav("campaigns");
     ctx.render(&OperatorPage {

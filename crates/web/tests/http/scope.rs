@@ -10,6 +10,64 @@ use crate::harness::*;
 both_engines! {
     scope_organizer_sees_only_own_commune => scope_organizer_sees_only_own_commune_sqlite, scope_organizer_sees_only_own_commune_postgres;
     r2_8_classified_resolution_invisible_without_clearance => r2_8_classified_resolution_invisible_without_clearance_sqlite, r2_8_classified_resolution_invisible_without_clearance_postgres;
+    search_matches_words_in_any_order => search_matches_words_in_any_order_sqlite, search_matches_words_in_any_order_postgres;
+}
+
+/// Issue 11.9: "nguyen an" finds "Nguyễn Công An" (words in any order, parts of words), and a
+/// card number finds its member; on the API and the people page.
+async fn search_matches_words_in_any_order(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let commune = id(&items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let people = organizer.all_people(Some(commune)).await;
+    let three = people
+        .iter()
+        .find(|p| {
+            p["full_name"]
+                .as_str()
+                .unwrap_or("")
+                .split_whitespace()
+                .count()
+                >= 3
+        })
+        .expect("a name of three words");
+    let name = three["full_name"].as_str().unwrap();
+    let words: Vec<String> = fold(name).split_whitespace().map(str::to_string).collect();
+    // Last word first, then the first word cut short: both must match.
+    let first_part: String = words[0].chars().take(3).collect();
+    let q = format!("{} {}", words[words.len() - 1], first_part);
+    let found = items(
+        &organizer
+            .get_ok(&format!(
+                "/api/v1/people?q={}&per_page=500",
+                q.replace(' ', "%20")
+            ))
+            .await,
+    );
+    assert!(
+        found.iter().any(|p| id(p) == id(three)),
+        "{q:?} finds {name}"
+    );
+    assert!(
+        found.iter().all(|p| {
+            let f = fold(p["full_name"].as_str().unwrap_or(""));
+            f.contains(&words[words.len() - 1]) && f.contains(&first_part)
+        }),
+        "only names holding both words"
+    );
+    let carded = people
+        .iter()
+        .find(|p| p["party_card_number"].is_string())
+        .expect("a member with a card");
+    let card = carded["party_card_number"].as_str().unwrap();
+    let found = items(&organizer.get_ok(&format!("/api/v1/people?q={card}")).await);
+    assert!(
+        found.iter().any(|p| id(p) == id(carded)),
+        "the card number finds its member"
+    );
+    let b = app.browser_login("organizer").await;
+    let page = b.get(&format!("/people?q={}", q.replace(' ', "+"))).await;
+    page.expect(200);
+    assert!(page.html().contains(name), "the people page finds {name}");
 }
 
 async fn scope_organizer_sees_only_own_commune(app: TestApp) {
