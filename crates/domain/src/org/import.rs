@@ -173,6 +173,8 @@ pub enum OrgRef {
 pub struct MemberRecord {
     pub row: usize,
     pub name: PersonName,
+    /// The rule that split the written name (none when the file gives the parts).
+    pub split_rule: Option<super::names::SplitRule>,
     pub birth_date: Option<NaiveDate>,
     pub gender: Gender,
     pub ethnicity: String,
@@ -266,6 +268,7 @@ pub fn parse_member_row(
         }
     }
     let full = txt(MemberColumn::FullName);
+    let mut split_rule = None;
     let name = if mapping.contains(&Some(MemberColumn::GivenName)) {
         let family = txt(MemberColumn::FamilyName);
         let middle = txt(MemberColumn::MiddleName);
@@ -278,7 +281,10 @@ pub fn parse_member_row(
             PersonName::written_as(&full, &family, &middle, &given)
         }
     } else {
-        PersonName::from_full(&full)
+        // Issue 11.8: the split follows the person's people (Dân tộc) when the file says it.
+        let (parts, rule) = super::names::split(&full, &txt(MemberColumn::Ethnicity));
+        split_rule = Some(rule);
+        PersonName::written_as(&full, &parts.0, &parts.1, &parts.2)
     };
     let name = match name {
         Ok(n) => Some(n),
@@ -351,6 +357,7 @@ pub fn parse_member_row(
         (Some(name), Some(management_level), Some(org)) if errors.is_empty() => Ok(MemberRecord {
             row,
             name,
+            split_rule,
             birth_date,
             gender: gender.unwrap_or(Gender::Male),
             ethnicity: txt(MemberColumn::Ethnicity),

@@ -2,6 +2,7 @@
 //! are data ("Tỉnh ủy", "Đảng ủy xã", "Chi bộ"…), since the district level was abolished in 2025.
 
 pub mod import;
+pub mod names;
 
 use crate::{choice, text, RuleError};
 

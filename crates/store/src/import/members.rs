@@ -62,6 +62,18 @@ pub struct MemberPlan {
     /// Problems by row and column (the first [`LISTED`], in row order).
     pub errors: Vec<CellError>,
     pub error_total: usize,
+    /// How many written names each rule split (issue 11.8), so that a secretary can check the
+    /// unusual ones; empty when the file gives the name parts.
+    pub name_rules: Vec<NameRuleCount>,
+}
+
+/// A name-split rule and how many rows it split.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NameRuleCount {
+    /// last_word, prefix_given_clan, clan_then_given, prefix_given
+    pub rule: String,
+    pub label: String,
+    pub rows: usize,
 }
 
 impl MemberPlan {
@@ -159,6 +171,9 @@ struct Existing {
     id: i64,
     org_id: i64,
     full_name: String,
+    family_name: String,
+    middle_name: String,
+    given_name: String,
     name_folded: String,
     birth_date: Option<NaiveDate>,
     gender: String,
@@ -182,6 +197,13 @@ struct Existing {
 /// holds (a file without "Ngày sinh" must not erase birth dates).
 fn keep_absent(r: &mut MemberRecord, e: &Existing, has: impl Fn(MemberColumn) -> bool) {
     use MemberColumn as C;
+    // A name written as before keeps its split, which may have been corrected by hand (issue
+    // 11.8); only the parts given in the file change it.
+    if !has(C::GivenName) && r.name.full == e.full_name {
+        r.name.family = e.family_name.clone();
+        r.name.middle = e.middle_name.clone();
+        r.name.given = e.given_name.clone();
+    }
     if !has(C::BirthDate) {
         r.birth_date = e.birth_date;
     }
@@ -280,7 +302,7 @@ fn diff(
 }
 
 /// The columns of an existing member that matching and comparing need.
-const EXISTING: &str = "SELECT p.id, p.org_id, p.full_name, p.name_folded, p.birth_date, p.gender, p.ethnicity, \
+const EXISTING: &str = "SELECT p.id, p.org_id, p.full_name, p.family_name, p.middle_name, p.given_name, p.name_folded, p.birth_date, p.gender, p.ethnicity, \
     p.party_card_number, p.record_number, p.positions, p.management_level, p.exempt_from_activities, p.phone, p.email, \
     p.religion, p.home_town, p.education, p.occupation, p.joined_on, p.official_on";
 
@@ -323,6 +345,8 @@ struct Planner {
     cards: HashMap<u64, u32>,
     matched: Bits,
     changes_listed: usize,
+    /// Names split per rule (issue 11.8).
+    name_rules: std::collections::BTreeMap<domain::org::names::SplitRule, usize>,
     plan: MemberPlan,
 }
 
@@ -345,7 +369,12 @@ impl Planner {
         for (row, cells) in rows {
             self.plan.rows += 1;
             let rec = match import::parse_member_row(row, &cells, &self.mapping) {
-                Ok(r) => r,
+                Ok(r) => {
+                    if let Some(rule) = r.split_rule {
+                        *self.name_rules.entry(rule).or_insert(0) += 1;
+                    }
+                    r
+                }
                 Err(errors) => {
                     errors.into_iter().for_each(|e| self.plan.error(e));
                     continue;
@@ -585,6 +614,7 @@ pub async fn import_members(
         cards: HashMap::new(),
         matched: Bits::default(),
         changes_listed: opts.changes_listed,
+        name_rules: Default::default(),
         plan,
     };
     // Each lookup starts from the chunk's keys and probes an index; `p.id <= $2` bounds the
@@ -754,6 +784,15 @@ pub async fn import_members(
     })?;
     let mut plan = planner.plan;
     plan.errors.sort_by_key(|e| e.row);
+    plan.name_rules = planner
+        .name_rules
+        .iter()
+        .map(|(rule, rows)| NameRuleCount {
+            rule: rule.code().into(),
+            label: rule.label().into(),
+            rows: *rows,
+        })
+        .collect();
     if !committed {
         return Ok(Outcome {
             plan,

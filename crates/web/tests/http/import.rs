@@ -32,6 +32,84 @@ both_engines! {
     large_file_is_all_or_nothing_across_chunks => large_file_is_all_or_nothing_across_chunks_sqlite, large_file_is_all_or_nothing_across_chunks_postgres;
     long_lists_are_capped_but_counted => long_lists_are_capped_but_counted_sqlite, long_lists_are_capped_but_counted_postgres;
     full_change_list_downloads_as_csv => full_change_list_downloads_as_csv_sqlite, full_change_list_downloads_as_csv_postgres;
+    names_split_by_ethnicity => names_split_by_ethnicity_sqlite, names_split_by_ethnicity_postgres;
+}
+
+/// Issue 11.8: "Y Blô Kpă" (Ê Đê) sorted under K because every name was split at its last word.
+/// The import follows the Dân tộc column, says in the dry run how many names each rule split,
+/// and a re-import keeps a split corrected by hand.
+async fn names_split_by_ethnicity(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let (commune, detail) = my_commune(&organizer).await;
+    let cell = children(&detail)[0]["code"].as_str().unwrap().to_string();
+    let file = format!(
+        "Họ và tên,Dân tộc,Mã tổ chức\n\
+         Y Blô Kpă,Ê Đê,{cell}\n\
+         H'Nghia Êban,Ê Đê,{cell}\n\
+         Rơ Mah Hling,Gia Rai,{cell}\n\
+         Y Đai,Ba Na,{cell}\n\
+         Lê Thị Tệp Dân Tộc,Kinh,{cell}\n"
+    );
+    let r = import_members(&organizer, commune, true, "dantoc.csv", csv(&file)).await;
+    r.expect(200);
+    let v = r.json();
+    let rules: HashMap<String, u64> = plan(&v)["name_rules"]
+        .as_array()
+        .unwrap_or_else(|| panic!("name_rules in {v}"))
+        .iter()
+        .map(|r| {
+            (
+                r["rule"].as_str().unwrap().to_string(),
+                r["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rules["prefix_given_clan"], 2, "{rules:?}");
+    assert_eq!(rules["clan_then_given"], 1, "{rules:?}");
+    assert_eq!(rules["prefix_given"], 1, "{rules:?}");
+    assert_eq!(rules["last_word"], 1, "{rules:?}");
+    import_members(&organizer, commune, false, "dantoc.csv", csv(&file))
+        .await
+        .expect(200);
+    let people = organizer.all_people(Some(commune)).await;
+    let given = |full: &str| -> String {
+        people
+            .iter()
+            .find(|p| p["full_name"] == full)
+            .unwrap_or_else(|| panic!("{full} imported"))["given_name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(given("Y Blô Kpă"), "Blô");
+    assert_eq!(given("H'Nghia Êban"), "Nghia");
+    assert_eq!(given("Rơ Mah Hling"), "Hling");
+    assert_eq!(given("Y Đai"), "Đai");
+    assert_eq!(given("Lê Thị Tệp Dân Tộc"), "Tộc");
+    // A split corrected by hand survives a re-import of the same written name.
+    let pid = id(people
+        .iter()
+        .find(|p| p["full_name"] == "Lê Thị Tệp Dân Tộc")
+        .unwrap());
+    organizer
+        .put(
+            &format!("/api/v1/people/{pid}/name"),
+            &serde_json::json!({"family_name": "Lê", "middle_name": "Thị", "given_name": "Tệp Dân Tộc"}),
+        )
+        .await
+        .expect(200);
+    let file2 = format!(
+        "Họ và tên,Dân tộc,Mã tổ chức,Điện thoại\nLê Thị Tệp Dân Tộc,Kinh,{cell},0905000111\n"
+    );
+    import_members(&organizer, commune, false, "lai.csv", csv(&file2))
+        .await
+        .expect(200);
+    let after = organizer.all_people(Some(commune)).await;
+    let p = after.iter().find(|p| id(p) == pid).unwrap();
+    assert_eq!(
+        p["given_name"], "Tệp Dân Tộc",
+        "the hand correction is kept"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
