@@ -259,6 +259,32 @@ struct RegisterPage {
     people: Vec<Person>,
     issuer: String,
     place_date: String,
+    /// Which part of the register this is (issue 11.2: a province's 93,064 members were cut at
+    /// 20,000 without a word): members per part, the part, the parts, the total.
+    part: i64,
+    parts: i64,
+    total: i64,
+    /// The organizations right under this one, each of which prints its own register.
+    children: Vec<Org>,
+}
+
+impl RegisterPage {
+    /// Number of the first member of this part (the TT column goes on across parts).
+    fn first_index(&self) -> i64 {
+        (self.part - 1) * REGISTER_PART
+    }
+    fn last_index(&self) -> i64 {
+        self.first_index() + self.people.len() as i64
+    }
+}
+
+/// Members per printed part of the register (about 80 A4 pages).
+const REGISTER_PART: i64 = 2_000;
+
+#[derive(Debug, serde::Deserialize, Default)]
+#[serde(default)]
+struct PartQuery {
+    part: Option<i64>,
 }
 
 /// The member register of an organization in the layout of form Mẫu 7-HSĐV (A4 landscape,
@@ -267,6 +293,7 @@ async fn register(
     State(st): State<AppState>,
     Ctx(_, user): Ctx,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<PartQuery>,
 ) -> AppResult<Response> {
     let scope = user.scope();
     let o = org::get(&st.db, scope, OrgId(id)).await?;
@@ -275,17 +302,20 @@ async fn register(
         q: None,
         direct: false,
     };
-    let people = org::list_people(
+    let part = q.part.unwrap_or(1).clamp(1, 1_000_000);
+    let page = org::list_people(
         &st.db,
         scope,
         &filter,
         store::Paging {
-            page: 1,
-            per_page: 20_000,
+            page: part,
+            per_page: REGISTER_PART,
         },
     )
-    .await?
-    .items;
+    .await?;
+    let parts = page.pages();
+    let (people, total) = (page.items, page.total);
+    let children = org::children(&st.db, scope, OrgId(id)).await?;
     let crumbs = org::breadcrumb(&st.db, scope, OrgId(id)).await?;
     let province = crumbs
         .first()
@@ -301,6 +331,10 @@ async fn register(
         people,
         issuer,
         place_date,
+        part,
+        parts,
+        total,
+        children,
     }
     .render()?;
     Ok(axum::response::IntoResponse::into_response(

@@ -16,6 +16,49 @@ both_engines! {
     r3_4_operator_form_without_javascript => r3_4_operator_form_without_javascript_sqlite, r3_4_operator_form_without_javascript_postgres;
     r3_4_qr_self_checkin => r3_4_qr_self_checkin_sqlite, r3_4_qr_self_checkin_postgres;
     present_count_is_one_definition => present_count_is_one_definition_sqlite, present_count_is_one_definition_postgres;
+    operator_page_tells_namesakes_apart_and_looks_closed => operator_page_tells_namesakes_apart_and_looks_closed_sqlite, operator_page_tells_namesakes_apart_and_looks_closed_postgres;
+}
+
+/// Issue 11.11: on a phone the card number and organization were hidden, so namesakes looked the
+/// same; a finished class's check-in page still offered to check in.
+async fn operator_page_tells_namesakes_apart_and_looks_closed(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let live = live_session(&organizer).await;
+    let b = app.browser_login("organizer").await;
+    let html = b
+        .get(&format!("/sessions/{}/checkin", live.session_id))
+        .await
+        .html();
+    let carded = live
+        .participants
+        .iter()
+        .find(|p| p["party_card_number"].is_string())
+        .expect("a participant with a card");
+    let card = carded["party_card_number"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("<span class=\"who-extra\">Thẻ {card} · ")),
+        "the card number beside the name (shown on phones)"
+    );
+    // The province's online class is finished: its check-in page is read-only.
+    let admin = app.api_login("admin").await;
+    let online = items(&admin.get_ok("/api/v1/classes").await)
+        .into_iter()
+        .find(|c| c["status"] == "finished")
+        .expect("a finished class");
+    let detail = admin
+        .get_ok(&format!("/api/v1/classes/{}", id(&online)))
+        .await;
+    let session = id(&detail["sessions"][0]);
+    let page = app
+        .browser_login("admin")
+        .await
+        .get(&format!("/sessions/{session}/checkin"))
+        .await;
+    page.expect(200);
+    let html = page.html();
+    assert!(html.contains("Lớp học đã kết thúc"), "it says so");
+    assert!(!html.contains("id=\"checkin-form\""), "no scan form");
+    assert!(!html.contains("name=\"mark\""), "no check-in buttons");
 }
 
 /// The number in `<strong …>N</strong>` after `label` on a page.

@@ -33,6 +33,54 @@ both_engines! {
     long_lists_are_capped_but_counted => long_lists_are_capped_but_counted_sqlite, long_lists_are_capped_but_counted_postgres;
     full_change_list_downloads_as_csv => full_change_list_downloads_as_csv_sqlite, full_change_list_downloads_as_csv_postgres;
     names_split_by_ethnicity => names_split_by_ethnicity_sqlite, names_split_by_ethnicity_postgres;
+    register_print_says_its_parts => register_print_says_its_parts_sqlite, register_print_says_its_parts_postgres;
+}
+
+/// Issue 11.2: the register print stopped at 20,000 members without a word. It now prints in
+/// parts of 2,000, says which part and of how many, numbers on across parts, and offers every
+/// part and each organization below.
+async fn register_print_says_its_parts(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let (commune, detail) = my_commune(&organizer).await;
+    let cell = children(&detail)[0]["code"].as_str().unwrap().to_string();
+    import_members(
+        &organizer,
+        commune,
+        false,
+        "lon.csv",
+        big_file(2_500, &cell, None),
+    )
+    .await
+    .expect(200);
+    let total = organizer.all_people(Some(commune)).await.len();
+    assert!(total > 2_500);
+    let b = app.browser_login("organizer").await;
+    let first = b.get(&format!("/orgs/{commune}/register")).await;
+    first.expect(200);
+    let html = first.html();
+    assert!(html.contains("Phần 1/2"), "{}", short(&html));
+    assert!(
+        html.contains(&format!("/orgs/{commune}/register?part=2")),
+        "a link to the rest"
+    );
+    assert!(
+        html.contains(&format!("/orgs/{}/register", id(&children(&detail)[0]))),
+        "per organization"
+    );
+    assert_eq!(html.matches("<tr><td class=\"num\">").count(), 2_000);
+    let second = b
+        .get(&format!("/orgs/{commune}/register?part=2"))
+        .await
+        .html();
+    assert!(second.contains("Phần 2/2"));
+    assert_eq!(
+        second.matches("<tr><td class=\"num\">").count(),
+        total - 2_000
+    );
+    assert!(
+        second.contains("<tr><td class=\"num\">2001</td>"),
+        "numbering goes on"
+    );
 }
 
 /// Issue 11.8: "Y Blô Kpă" (Ê Đê) sorted under K because every name was split at its last word.
