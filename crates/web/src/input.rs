@@ -101,8 +101,79 @@ pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
     if let Some(field) = field {
         return refuse(&field);
     }
+    if form {
+        if let Some(page) = confirmation(&parts, &bytes) {
+            return page;
+        }
+    }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+#[derive(askama::Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    message: String,
+    action: String,
+    fields: Vec<(String, String)>,
+    back: String,
+}
+
+/// A destructive form (it carries `_confirm`, the question) not yet confirmed: the page that
+/// asks, which posts the same fields again with `_confirmed=1` (issue 11.15: without JavaScript
+/// the question was never asked). With JavaScript the question is asked in the browser and the
+/// form arrives confirmed.
+fn confirmation(parts: &axum::http::request::Parts, body: &[u8]) -> Option<Response> {
+    let fields: Vec<(String, String)> = form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let message: String = fields
+        .iter()
+        .find(|(k, _)| k == "_confirm")?
+        .1
+        .chars()
+        .take(300)
+        .collect();
+    if fields.iter().any(|(k, v)| k == "_confirmed" && v == "1") {
+        return None;
+    }
+    // A post from another site is not asked about (its text would show on this site's page);
+    // the handler then refuses it for its CSRF token.
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    let origin_host = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|o| o.parse::<axum::http::Uri>().ok())
+        .and_then(|u| u.authority().map(|a| a.to_string()));
+    if origin_host.is_some_and(|o| Some(o.as_str()) != host) {
+        return None;
+    }
+    // Back to the page the form was on, when it is on this site.
+    let back = parts
+        .headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .and_then(|u| u.path_and_query().map(|p| p.to_string()))
+        .unwrap_or_else(|| "/".into());
+    let page = ConfirmPage {
+        message,
+        action: parts.uri.path().to_string(),
+        fields: fields
+            .into_iter()
+            .filter(|(k, _)| k != "_confirmed")
+            .collect(),
+        back: crate::auth_pages::safe_next(&back).to_string(),
+    };
+    use askama::Template;
+    match page.render() {
+        Ok(html) => Some(axum::response::Html(html).into_response()),
+        Err(e) => Some(AppError::Internal(e.to_string()).into_response()),
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,46 @@ both_engines! {
     health_and_login => health_and_login_sqlite, health_and_login_postgres;
     csrf_is_required_on_html_forms => csrf_is_required_on_html_forms_sqlite, csrf_is_required_on_html_forms_postgres;
     csrf_is_required_on_cookie_api_calls => csrf_is_required_on_cookie_api_calls_sqlite, csrf_is_required_on_cookie_api_calls_postgres;
+    destructive_forms_ask_first_without_javascript => destructive_forms_ask_first_without_javascript_sqlite, destructive_forms_ask_first_without_javascript_postgres;
+}
+
+/// Issue 11.15: destructive actions were confirmed only by a JavaScript dialog; without it they
+/// went straight through. The server now asks on a page of its own, which posts the same form
+/// again once confirmed.
+async fn destructive_forms_ask_first_without_javascript(app: TestApp) {
+    let b = app.browser_login("organizer").await;
+    let page = b.get("/account").await;
+    page.expect(200);
+    assert!(
+        page.html().contains("name=\"_confirm\""),
+        "the form carries its question"
+    );
+    let question = "Đăng xuất khỏi mọi thiết bị, kể cả thiết bị này?";
+    let r = b
+        .post_form("/account/logout-all", &[("_confirm", question)])
+        .await;
+    r.expect(200);
+    let html = r.html();
+    assert!(
+        html.contains(question) && html.contains("Đồng ý"),
+        "{}",
+        short(&html)
+    );
+    assert!(html.contains("name=\"_confirmed\" value=\"1\""));
+    assert!(
+        html.contains(&format!("name=\"csrf\" value=\"{}\"", b.csrf)),
+        "the same fields go again"
+    );
+    b.get("/me").await.expect(200);
+    // Confirmed: done.
+    b.post_form(
+        "/account/logout-all",
+        &[("_confirm", question), ("_confirmed", "1")],
+    )
+    .await
+    .expect_redirect("/");
+    let after = b.get("/me").await;
+    assert_eq!(after.status.as_u16(), 303, "logged out everywhere");
 }
 
 async fn health_and_login(app: TestApp) {
