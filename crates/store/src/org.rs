@@ -356,6 +356,26 @@ pub async fn list_people(
     })
 }
 
+/// The name of the organization a user works in: the one of their highest grant, else their
+/// own person's ("" when neither).
+pub async fn home_org_name(
+    db: &Db,
+    grant_org: Option<OrgId>,
+    person: Option<PersonId>,
+) -> Result<String> {
+    let row: Option<(String,)> = match (grant_org, person) {
+        (Some(o), _) => {
+            db_run!(db, p => sqlx::query_as("SELECT name FROM orgs WHERE id = $1").bind(o.0).fetch_optional(p).await)?
+        }
+        (None, Some(person)) => {
+            db_run!(db, p => sqlx::query_as("SELECT o.name FROM people pe JOIN orgs o ON o.id = pe.org_id WHERE pe.id = $1")
+            .bind(person.0).fetch_optional(p).await)?
+        }
+        (None, None) => None,
+    };
+    Ok(row.map(|(n,)| n).unwrap_or_default())
+}
+
 /// The caller's own full name and organization, for their self-service pages (a member reads no
 /// other person's record).
 pub async fn own_name(db: &Db, scope: &Scope) -> Result<Option<(String, String)>> {

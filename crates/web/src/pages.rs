@@ -22,6 +22,9 @@ use crate::error::{AppError, AppResult};
 pub struct PageCtx {
     pub user_name: String,
     pub role_label: &'static str,
+    /// The organization the user works in (their highest grant's, or a member's own), shown on
+    /// every page (issue 11.16).
+    pub org_name: String,
     pub csrf: String,
     pub flash: Option<String>,
     /// The active menu entry.
@@ -100,9 +103,12 @@ impl FromRequestParts<AppState> for Ctx {
             Some(p) => store::notify::unread_count(&state.db, p).await?,
             None => 0,
         };
+        let top = scope.grants.iter().max_by_key(|g| g.role).map(|g| g.org_id);
+        let org_name = store::org::home_org_name(&state.db, top, scope.person_id).await?;
         let ctx = PageCtx {
             user_name: user.account.display_name.clone(),
             role_label: scope.top_role().map(Role::label).unwrap_or(""),
+            org_name,
             csrf: user.csrf.clone(),
             flash,
             nav: "",
@@ -140,6 +146,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(dashboard))
         .route("/me", get(me))
         .route("/retakes", get(retakes))
+        .route("/retakes.csv", get(retakes_csv))
 }
 
 #[derive(Template)]
@@ -214,6 +221,8 @@ async fn me(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Respon
 struct RetakesPage {
     ctx: PageCtx,
     retakes: Vec<attendance::Retake>,
+    /// The page lists at most this many (the CSV has them all).
+    listed: usize,
 }
 
 /// Học lại: everyone in the caller's subtree who still owes a resolution (R3.3, R3.5).
@@ -223,5 +232,37 @@ async fn retakes(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<R
     ctx.render(&RetakesPage {
         ctx: ctx.clone(),
         retakes,
+        listed: attendance::RETAKES_LISTED as usize,
     })
+}
+
+/// Học lại as CSV (issue 11.16), every line.
+async fn retakes_csv(State(st): State<AppState>, Ctx(_, user): Ctx) -> AppResult<Response> {
+    let retakes =
+        attendance::open_retakes_up_to(&st.db, user.scope(), attendance::RETAKES_EXPORTED).await?;
+    let rows = retakes
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.full_name,
+                r.org_name,
+                r.class_title,
+                r.missed_minutes.to_string(),
+                r.class_minutes.to_string(),
+                r.excused_minutes.to_string(),
+            ]
+        })
+        .collect();
+    Ok(crate::study::feedback::csv_response(
+        "hoc-lai.csv",
+        &[
+            "Họ và tên",
+            "Tổ chức",
+            "Lớp học",
+            "Vắng (phút)",
+            "Thời lượng lớp (phút)",
+            "Trong đó có lý do (phút)",
+        ],
+        rows,
+    ))
 }

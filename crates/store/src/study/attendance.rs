@@ -386,19 +386,30 @@ pub struct Retake {
 }
 
 /// Retakes owed by people in the caller's subtree that are not yet made good by a later completion.
+/// Retakes listed on a page; the CSV carries up to [`RETAKES_EXPORTED`].
+pub const RETAKES_LISTED: i64 = 1_000;
+pub const RETAKES_EXPORTED: i64 = 200_000;
+
+/// Retakes owed by people in the caller's subtree that are not yet made good by a later
+/// completion, the first `limit` of them.
 pub async fn open_retakes(db: &Db, scope: &Scope) -> Result<Vec<Retake>> {
+    open_retakes_up_to(db, scope, RETAKES_LISTED).await
+}
+
+/// [`open_retakes`], at most `limit`.
+pub async fn open_retakes_up_to(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<Retake>> {
     let sql = format!(
         "SELECT r.class_id, k.title AS class_title, r.person_id, {} AS full_name, o.name AS org_name, r.missed_minutes, r.excused_minutes, r.class_minutes, \
          {} AS class_visible \
          FROM retakes r JOIN classes k ON k.id = r.class_id JOIN people p ON p.id = r.person_id JOIN orgs o ON o.id = p.org_id \
          WHERE {} AND EXISTS (SELECT 1 FROM campaign_resolutions cr WHERE cr.campaign_id = k.campaign_id \
             AND NOT EXISTS (SELECT 1 FROM completions c WHERE c.person_id = r.person_id AND c.resolution_id = cr.resolution_id)) \
-         ORDER BY k.id DESC, p.sort_key LIMIT 1000",
+         ORDER BY k.id DESC, p.sort_key LIMIT $2",
         full_name_sql("p"),
         classes::visible_sql(),
         Scope::subtree_sql("p.org_id", 1, crate::scope::READ)
     );
     Ok(
-        db_run!(db, p => sqlx::query_as::<_, Retake>(&sql).bind(scope.account_id.0).fetch_all(p).await)?,
+        db_run!(db, p => sqlx::query_as::<_, Retake>(&sql).bind(scope.account_id.0).bind(limit).fetch_all(p).await)?,
     )
 }

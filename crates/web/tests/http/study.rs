@@ -13,6 +13,26 @@ both_engines! {
     running_class_counts_only_sessions_held => running_class_counts_only_sessions_held_sqlite, running_class_counts_only_sessions_held_postgres;
     campaign_leader_belongs_to_the_organization => campaign_leader_belongs_to_the_organization_sqlite, campaign_leader_belongs_to_the_organization_postgres;
     people_are_chosen_by_name_not_id => people_are_chosen_by_name_not_id_sqlite, people_are_chosen_by_name_not_id_postgres;
+    retakes_export_and_print => retakes_export_and_print_sqlite, retakes_export_and_print_postgres;
+}
+
+/// Issue 11.16: /retakes prints and exports like the other lists.
+async fn retakes_export_and_print(app: TestApp) {
+    let b = app.browser_login("admin").await;
+    let page = b.get("/retakes").await;
+    page.expect(200);
+    let html = page.html();
+    assert!(html.contains("href=\"/retakes.csv\"") && html.contains("data-print"));
+    let csv = b.get("/retakes.csv").await;
+    csv.expect(200);
+    assert!(csv.text.starts_with('\u{feff}'), "a BOM for Excel");
+    assert!(csv.text.contains("Họ và tên"));
+    let listed = html.matches("<tr><td>").count();
+    assert_eq!(
+        csv.text.lines().count() - 1,
+        listed,
+        "every line listed on the page is exported"
+    );
 }
 
 /// Issue 11.14: the bridge-point operator is chosen by name and a participant is added by
