@@ -635,6 +635,17 @@ async fn main_pages_pass_axe_for_every_role() {
             }
         }
     }
+    // On a phone, where the menu folds behind its button.
+    let Some(phone) = Browser::start(390, 844).await else {
+        return;
+    };
+    phone.login(&app.base, "organizer").await;
+    for path in ["/", "/people"] {
+        phone.go(&format!("{}{path}", app.base)).await;
+        for v in phone.axe(&axe).await {
+            problems.push(format!("organizer (phone) {path}: {v}"));
+        }
+    }
     assert!(
         problems.is_empty(),
         "accessibility violations:\n{}",

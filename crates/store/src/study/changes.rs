@@ -21,6 +21,8 @@ use crate::{auth, db_run, now};
 
 /// Status of a cancelled session (`study_sessions.status`).
 pub const SESSION_CANCELLED: &str = "cancelled";
+/// History action of a class corrected while it runs (issue 11.7, R2.6).
+pub const EDIT_CLASS: &str = "edit_class";
 /// Status of a cancelled class (`classes.status`).
 pub const CLASS_CANCELLED: &str = "cancelled";
 /// Longest reason kept.
@@ -60,6 +62,9 @@ pub struct ClassChange {
 
 impl ClassChange {
     pub fn action_label(&self) -> &'static str {
+        if self.action == EDIT_CLASS {
+            return "Sửa thông tin lớp học";
+        }
         ChangeAction::parse(&self.action)
             .map(ChangeAction::label)
             .unwrap_or("")

@@ -292,6 +292,143 @@ pub async fn create(db: &Db, scope: &Scope, campaign: CampaignId, c: &NewClass) 
     Ok(ClassId(id))
 }
 
+/// Corrects a class (issue 11.7): its title, organization, form, audience, venue, chair and
+/// speakers, retake threshold. The planner of the class (and of the new organization) only; not
+/// once it is finished (reopen it first). Once its first session has begun, a change needs a
+/// reason and goes to the class's history with the old and new values (R2.6); every change is
+/// audited.
+pub async fn update(
+    db: &Db,
+    scope: &Scope,
+    class: &Class,
+    c: &NewClass,
+    reason: &str,
+) -> Result<()> {
+    require_planner(db, scope, class).await?;
+    if class.is_finished() {
+        return Err(StoreError::Rule(
+            "Lớp học đã kết thúc; mở lại lớp học để sửa.".into(),
+        ));
+    }
+    if c.org_id.0 != class.org_id {
+        scope.require(db, c.org_id, WRITE).await?;
+    }
+    check_people_visible(db, scope, c).await?;
+    let threshold = c
+        .retake_threshold
+        .map_or(class.retake_threshold, |t| i64::from(t.get()));
+    // What changed, as the history and the audit log show it.
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    let mut diff = |label: &str, old: String, new: String| {
+        if old != new {
+            before.push(format!("{label}: {old}"));
+            after.push(format!("{label}: {new}"));
+        }
+    };
+    diff("Tên", class.title.clone(), c.title.clone());
+    diff("Hình thức", class.form.clone(), c.form.code().to_string());
+    diff(
+        "Đối tượng",
+        class.audience_tier.clone(),
+        c.audience_tier.code().to_string(),
+    );
+    diff(
+        "Địa điểm",
+        class.venue_name.clone().unwrap_or_default(),
+        c.venue_name.clone().unwrap_or_default(),
+    );
+    diff(
+        "Sức chứa",
+        class
+            .venue_capacity
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        c.venue_capacity.map(|v| v.to_string()).unwrap_or_default(),
+    );
+    diff("Tổ chức", class.org_id.to_string(), c.org_id.0.to_string());
+    diff(
+        "Chủ trì",
+        class
+            .chair_person_id
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        c.chair_person_id
+            .map(|v| v.0.to_string())
+            .unwrap_or_default(),
+    );
+    diff(
+        "Khai mạc",
+        class
+            .opening_speaker_id
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        c.opening_speaker_id
+            .map(|v| v.0.to_string())
+            .unwrap_or_default(),
+    );
+    diff(
+        "Bế mạc",
+        class
+            .closing_speaker_id
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        c.closing_speaker_id
+            .map(|v| v.0.to_string())
+            .unwrap_or_default(),
+    );
+    diff(
+        "Ngưỡng học lại (%)",
+        class.retake_threshold.to_string(),
+        threshold.to_string(),
+    );
+    if before.is_empty() {
+        return Ok(());
+    }
+    let now = now();
+    let started = class.first_session_at.is_some_and(|t| t <= now);
+    let reason = reason.trim();
+    if started && reason.is_empty() {
+        return Err(StoreError::Rule(
+            "Lớp học đang diễn ra: cần ghi lý do thay đổi (được lưu vào lịch sử thay đổi).".into(),
+        ));
+    }
+    let (old_value, new_value) = (before.join("; "), after.join("; "));
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "UPDATE classes SET org_id = $2, province_id = (SELECT province_id FROM orgs WHERE id = $2), title = $3, form = $4, \
+             audience_tier = $5, venue_name = $6, venue_capacity = $7, chair_person_id = $8, opening_speaker_id = $9, \
+             closing_speaker_id = $10, retake_threshold = $11 WHERE id = $1")
+            .bind(class.id).bind(c.org_id.0).bind(&c.title).bind(c.form.code()).bind(c.audience_tier.code())
+            .bind(&c.venue_name).bind(c.venue_capacity.map(i64::from))
+            .bind(c.chair_person_id.map(|p| p.0)).bind(c.opening_speaker_id.map(|p| p.0)).bind(c.closing_speaker_id.map(|p| p.0))
+            .bind(threshold)
+            .execute(&mut *tx).await?;
+        if started {
+            sqlx::query(
+                "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at) \
+                 VALUES ($1, NULL, $2, $3, $4, $5, $6, $7)")
+                .bind(class.id).bind(super::changes::EDIT_CLASS).bind(reason).bind(&old_value).bind(&new_value)
+                .bind(scope.account_id.0).bind(now)
+                .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    auth::audit(
+        db,
+        scope,
+        "update",
+        "class",
+        class.id,
+        Some(OrgId(class.org_id)),
+        &format!("{old_value} -> {new_value}"),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Sessions of a class, in time order; cancelled ones (R2.6) are left out.
 pub async fn sessions(db: &Db, class: &Class) -> Result<Vec<StudySession>> {
     let sql =

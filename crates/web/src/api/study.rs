@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{id}", get(get_campaign))
         .route("/campaigns/{id}/classes", post(create_class))
         .route("/classes", get(list_classes))
-        .route("/classes/{id}", get(get_class))
+        .route("/classes/{id}", get(get_class).put(update_class))
         .route("/classes/{id}/sessions", post(add_session))
         .route("/classes/{id}/bridge-points", post(add_bridge_point))
         .route(
@@ -173,16 +173,9 @@ pub struct ClassBody {
     pub retake_threshold: Option<i64>,
 }
 
-/// Creates a class in a campaign.
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/classes", tag = "study", params(("id" = i64, Path, description = "campaign id")), request_body = ClassBody,
-    responses((status = 201, body = Class), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
-pub async fn create_class(
-    State(st): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    ApiJson(b): ApiJson<ClassBody>,
-) -> AppResult<(StatusCode, Json<Class>)> {
-    let input = ClassInput {
+/// The form input of a class body (the same rules for create and update).
+fn class_input(b: ClassBody) -> ClassInput {
+    ClassInput {
         title: b.title,
         org_id: b.org_id.to_string(),
         form: b.form,
@@ -193,8 +186,19 @@ pub async fn create_class(
         opening_speaker_id: opt(b.opening_speaker_id),
         closing_speaker_id: opt(b.closing_speaker_id),
         retake_threshold: opt(b.retake_threshold),
-    };
-    let new = input.validate()?;
+    }
+}
+
+/// Creates a class in a campaign.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/classes", tag = "study", params(("id" = i64, Path, description = "campaign id")), request_body = ClassBody,
+    responses((status = 201, body = Class), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn create_class(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ClassBody>,
+) -> AppResult<(StatusCode, Json<Class>)> {
+    let new = class_input(b).validate()?;
     let cid = classes::create(&st.db, user.scope(), CampaignId(id), &new).await?;
     Ok((
         StatusCode::CREATED,
@@ -209,6 +213,33 @@ pub struct ClassDetail {
     pub bridge_points: Vec<BridgePoint>,
     /// R3.1 (no discussion), R2.1 (overflow) and other warnings, in Vietnamese.
     pub warnings: Vec<String>,
+}
+
+/// A correction of a class (issue 11.7): the class's fields, and the reason once it runs.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClassUpdateBody {
+    #[serde(flatten)]
+    pub class: ClassBody,
+    /// Required once the class's first session has begun (kept in its history, R2.6).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Corrects a class; the planner only, not once finished; audited, and kept in the class's
+/// history with the reason once it runs.
+#[utoipa::path(put, path = "/api/v1/classes/{id}", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = ClassUpdateBody,
+    responses((status = 200, body = Class), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn update_class(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ClassUpdateBody>,
+) -> AppResult<Json<Class>> {
+    let scope = user.scope();
+    let class = classes::get(&st.db, scope, ClassId(id)).await?;
+    let new = class_input(b.class).validate()?;
+    classes::update(&st.db, scope, &class, &new, &b.reason).await?;
+    Ok(Json(classes::get(&st.db, scope, ClassId(id)).await?))
 }
 
 /// A class with its sessions, bridge points and warnings.

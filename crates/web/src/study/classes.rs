@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
             post(remove_participant),
         )
         .route("/classes/{id}/participants/print", get(print_participants))
+        .route("/classes/{id}/edit", get(edit_form).post(edit))
         .route("/classes/{id}/finish", post(finish))
         .route("/classes/{id}/reopen", post(reopen))
 }
@@ -47,7 +48,14 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "study/class_form.html")]
 struct FormPage {
     ctx: PageCtx,
-    campaign: Campaign,
+    campaign_id: i64,
+    campaign_name: String,
+    campaign_visible: bool,
+    /// Editing this class (issue 11.7), else a new one of the campaign.
+    edit: Option<i64>,
+    /// The class is running: a change needs a reason (R2.6 history).
+    needs_reason: bool,
+    reason: String,
     input: ClassInput,
     errors: FieldErrors,
     orgs: Vec<Org>,
@@ -62,11 +70,28 @@ impl FormPage {
     }
 }
 
+/// The campaign a class form belongs to: id, name, and the organization a new class defaults to.
+struct CampaignRef {
+    id: i64,
+    name: String,
+    org_id: i64,
+}
+
+impl From<Campaign> for CampaignRef {
+    fn from(c: Campaign) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            org_id: c.org_id,
+        }
+    }
+}
+
 async fn form_page(
     st: &AppState,
     ctx: PageCtx,
     scope: &Scope,
-    campaign: Campaign,
+    campaign: CampaignRef,
     input: ClassInput,
     errors: FieldErrors,
 ) -> AppResult<FormPage> {
@@ -80,7 +105,12 @@ async fn form_page(
     let leaders = org::leaders(&st.db, scope, OrgId(org_id)).await?;
     Ok(FormPage {
         ctx: ctx.with_nav("campaigns"),
-        campaign,
+        campaign_id: campaign.id,
+        campaign_name: campaign.name,
+        campaign_visible: true,
+        edit: None,
+        needs_reason: false,
+        reason: String::new(),
         input,
         errors,
         orgs,
@@ -109,7 +139,7 @@ async fn new(
         &st,
         ctx.clone(),
         user.scope(),
-        campaign,
+        campaign.into(),
         input,
         FieldErrors::new(),
     )
@@ -140,7 +170,102 @@ async fn create(
         },
         Err(e) => errors = e,
     }
-    let page = form_page(&st, ctx.clone(), scope, campaign, input, errors).await?;
+    let page = form_page(&st, ctx.clone(), scope, campaign.into(), input, errors).await?;
+    ctx.render_invalid(&page)
+}
+
+// ----- correcting a class (issue 11.7) -----
+
+/// What the class holds, as the form shows it.
+fn input_of(c: &Class) -> ClassInput {
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    ClassInput {
+        title: c.title.clone(),
+        org_id: c.org_id.to_string(),
+        form: c.form.clone(),
+        audience_tier: c.audience_tier.clone(),
+        venue_name: c.venue_name.clone().unwrap_or_default(),
+        venue_capacity: opt(c.venue_capacity),
+        chair_person_id: opt(c.chair_person_id),
+        opening_speaker_id: opt(c.opening_speaker_id),
+        closing_speaker_id: opt(c.closing_speaker_id),
+        retake_threshold: c.retake_threshold.to_string(),
+    }
+}
+
+async fn edit_page(
+    st: &AppState,
+    ctx: PageCtx,
+    scope: &Scope,
+    c: &Class,
+    input: ClassInput,
+    reason: String,
+    errors: FieldErrors,
+) -> AppResult<FormPage> {
+    let campaign = CampaignRef {
+        id: c.campaign_id,
+        name: c.campaign_name.clone(),
+        org_id: c.org_id,
+    };
+    let mut page = form_page(st, ctx, scope, campaign, input, errors).await?;
+    page.campaign_visible = c.campaign_visible;
+    page.edit = Some(c.id);
+    page.needs_reason = c.first_session_at.is_some_and(|t| t <= store::now());
+    page.reason = reason;
+    Ok(page)
+}
+
+async fn edit_form(
+    State(st): State<AppState>,
+    Ctx(ctx, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    classes::require_planner(&st.db, scope, &c).await?;
+    let page = edit_page(
+        &st,
+        ctx.clone(),
+        scope,
+        &c,
+        input_of(&c),
+        String::new(),
+        FieldErrors::new(),
+    )
+    .await?;
+    ctx.render(&page)
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct EditForm {
+    #[serde(flatten)]
+    input: ClassInput,
+    reason: String,
+}
+
+async fn edit(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<EditForm>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let c = classes::get(&st.db, scope, ClassId(id)).await?;
+    let EditForm { input, reason } = f.form;
+    let mut errors = FieldErrors::new();
+    match input.validate() {
+        Ok(new) => match classes::update(&st.db, scope, &c, &new, &reason).await {
+            Ok(()) => {
+                return Ok(ctx.redirect(&format!("/classes/{id}"), "Đã lưu thông tin lớp học."))
+            }
+            Err(StoreError::Rule(m)) if m.contains("lý do") => errors.add("reason", m),
+            Err(StoreError::Rule(m)) => errors.add("title", m),
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => errors = e,
+    }
+    let page = edit_page(&st, ctx.clone(), scope, &c, input, reason, errors).await?;
     ctx.render_invalid(&page)
 }
 

@@ -15,6 +15,106 @@ both_engines! {
     r2_6_postpone_class_move_online_and_cancel_class => r2_6_postpone_class_move_online_and_cancel_class_sqlite, r2_6_postpone_class_move_online_and_cancel_class_postgres;
     r2_6_outsiders_are_refused => r2_6_outsiders_are_refused_sqlite, r2_6_outsiders_are_refused_postgres;
     r3_3_finishing_twice_notifies_each_absentee_once => r3_3_finishing_twice_notifies_each_absentee_once_sqlite, r3_3_finishing_twice_notifies_each_absentee_once_postgres;
+    a_class_is_corrected_with_history_once_it_runs => a_class_is_corrected_with_history_once_it_runs_sqlite, a_class_is_corrected_with_history_once_it_runs_postgres;
+}
+
+/// Issue 11.7: a typo in a class title stayed forever. The planner corrects a class on its edit
+/// page or through `PUT /api/v1/classes/{id}`; once it runs a reason is required and the change
+/// goes to its history (R2.6); every change is audited; others are refused.
+async fn a_class_is_corrected_with_history_once_it_runs(app: TestApp) {
+    let s = setup(&app).await;
+    let b = app.browser_login("organizer").await;
+    let form = b.get(&format!("/classes/{}/edit", s.class_id)).await;
+    form.expect(200);
+    assert!(form.html().contains(TITLE), "the form holds the class");
+    let detail = s
+        .organizer
+        .get_ok(&format!("/api/v1/classes/{}", s.class_id))
+        .await;
+    let class = &detail["class"];
+    let fields = |title: &str| {
+        vec![
+            ("title", title.to_string()),
+            ("org_id", class["org_id"].to_string()),
+            ("form", class["form"].as_str().unwrap().to_string()),
+            (
+                "audience_tier",
+                class["audience_tier"].as_str().unwrap().to_string(),
+            ),
+            (
+                "venue_name",
+                class["venue_name"].as_str().unwrap_or("").to_string(),
+            ),
+            ("venue_capacity", class["venue_capacity"].to_string()),
+            ("retake_threshold", class["retake_threshold"].to_string()),
+        ]
+    };
+    let typed: Vec<(&str, String)> = fields("Hội nghị học tập Quy định 144 (đã sửa lỗi chính tả)");
+    let refs: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post_form(&format!("/classes/{}/edit", s.class_id), &refs)
+        .await
+        .expect_redirect(&format!("/classes/{}", s.class_id));
+    let after = s
+        .organizer
+        .get_ok(&format!("/api/v1/classes/{}", s.class_id))
+        .await;
+    assert_eq!(
+        after["class"]["title"],
+        "Hội nghị học tập Quy định 144 (đã sửa lỗi chính tả)"
+    );
+    assert_eq!(
+        change_count(&app, s.class_id).await,
+        0,
+        "not running yet: no history entry"
+    );
+    // An empty title is refused with its field, the input kept.
+    let bad: Vec<(&str, String)> = fields("");
+    let refs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = b
+        .post_form(&format!("/classes/{}/edit", s.class_id), &refs)
+        .await;
+    r.expect(422);
+    // Once the class runs: a reason is required, and the change is in the history.
+    held(&app, &s).await;
+    let body = |title: &str, reason: &str| {
+        json!({"title": title, "org_id": s.commune, "form": "in_person", "audience_tier": "grassroots",
+            "venue_name": "Hội trường Đảng ủy", "venue_capacity": 300, "retake_threshold": 40, "reason": reason})
+    };
+    let v = s
+        .organizer
+        .put(
+            &format!("/api/v1/classes/{}", s.class_id),
+            &body("Tên mới khi đang học", ""),
+        )
+        .await
+        .expect_error(422, "rule_violation");
+    assert!(v["message"].as_str().unwrap_or("").contains("lý do"), "{v}");
+    let r = s
+        .organizer
+        .put(
+            &format!("/api/v1/classes/{}", s.class_id),
+            &body("Tên mới khi đang học", "Ban Tuyên giáo đổi tên hội nghị"),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(change_count(&app, s.class_id).await, 1);
+    let history = b
+        .get(&format!("/classes/{}/changes", s.class_id))
+        .await
+        .html();
+    assert!(
+        history.contains("Sửa thông tin lớp học")
+            && history.contains("Ban Tuyên giáo đổi tên hội nghị")
+    );
+    // Not the secretary's to change.
+    let secretary = app.api_login("secretary").await;
+    let r = secretary
+        .put(
+            &format!("/api/v1/classes/{}", s.class_id),
+            &body("Không được", "x"),
+        )
+        .await;
+    assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.status);
 }
 
 const TITLE: &str = "Hội nghị học tập Quy định 144 (thay đổi đột xuất)";
