@@ -77,7 +77,7 @@ impl Modify for Security {
         auth::login, auth::logout, auth::logout_all, auth::change_password, auth::me,
         org::roots, org::detail, org::people, org::person, org::set_status, org::set_name_split,
         resolutions::list, resolutions::create, resolutions::get_one, resolutions::update,
-        study::list_campaigns, study::create_campaign, study::get_campaign,
+        study::list_campaigns, study::create_campaign, study::get_campaign, study::update_campaign,
         study::list_classes, study::create_class, study::get_class, study::update_class,
         study::add_session, study::add_bridge_point,
         study::participants, study::generate, study::add_participant, study::remove_participant,

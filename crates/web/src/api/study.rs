@@ -27,7 +27,7 @@ use crate::error::{AppError, AppResult, ErrorBody};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/campaigns", get(list_campaigns).post(create_campaign))
-        .route("/campaigns/{id}", get(get_campaign))
+        .route("/campaigns/{id}", get(get_campaign).put(update_campaign))
         .route("/campaigns/{id}/classes", post(create_class))
         .route("/classes", get(list_classes))
         .route("/classes/{id}", get(get_class).put(update_class))
@@ -73,6 +73,35 @@ pub struct CampaignBody {
     pub resolution_ids: Vec<i64>,
 }
 
+/// The form input of a campaign body (the same rules for create and update).
+fn campaign_input(b: CampaignBody) -> CampaignInput {
+    CampaignInput {
+        name: b.name,
+        org_id: b.org_id.to_string(),
+        leader_person_id: b.leader_person_id.to_string(),
+        starts_on: b.starts_on,
+        ends_on: b.ends_on,
+        resolution_ids: b.resolution_ids.iter().map(i64::to_string).collect(),
+    }
+}
+
+/// Corrects a campaign (issue 11.7): the organizer of its organization; the same checks as on
+/// creation; resolutions the caller may not see stay in it. Audited.
+#[utoipa::path(put, path = "/api/v1/campaigns/{id}", tag = "study", params(("id" = i64, Path, description = "campaign id")), request_body = CampaignBody,
+    responses((status = 200, body = Campaign), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn update_campaign(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<CampaignBody>,
+) -> AppResult<Json<Campaign>> {
+    let scope = user.scope();
+    let old = campaigns::get(&st.db, scope, CampaignId(id)).await?;
+    let new = campaign_input(b).validate()?;
+    campaigns::update(&st.db, scope, &old, &new).await?;
+    Ok(Json(campaigns::get(&st.db, scope, CampaignId(id)).await?))
+}
+
 /// Creates a campaign bundling several resolutions.
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "study", request_body = CampaignBody,
     responses((status = 201, body = Campaign), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
@@ -81,15 +110,7 @@ pub async fn create_campaign(
     user: CurrentUser,
     ApiJson(b): ApiJson<CampaignBody>,
 ) -> AppResult<(StatusCode, Json<Campaign>)> {
-    let input = CampaignInput {
-        name: b.name,
-        org_id: b.org_id.to_string(),
-        leader_person_id: b.leader_person_id.to_string(),
-        starts_on: b.starts_on,
-        ends_on: b.ends_on,
-        resolution_ids: b.resolution_ids.iter().map(i64::to_string).collect(),
-    };
-    let new = input.validate()?;
+    let new = campaign_input(b).validate()?;
     let id = campaigns::create(&st.db, user.scope(), &new).await?;
     Ok((
         StatusCode::CREATED,

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns", get(list).post(create))
         .route("/campaigns/new", get(new))
         .route("/campaigns/{id}", get(detail))
+        .route("/campaigns/{id}/edit", get(edit_form).post(edit))
 }
 
 #[derive(Template)]
@@ -50,6 +51,8 @@ struct DetailPage {
     resolutions: Vec<Resolution>,
     classes: Vec<Class>,
     can_plan: bool,
+    /// The caller organizes at the campaign's organization (may correct it).
+    can_edit: bool,
 }
 
 async fn detail(
@@ -69,6 +72,9 @@ async fn detail(
     )
     .await?;
     let can_plan = scope.has_role(store::scope::WRITE);
+    let can_edit = scope
+        .covers(&st.db, OrgId(c.org_id), store::scope::WRITE)
+        .await?;
     let crumbs = org::breadcrumb(&st.db, scope, OrgId(c.org_id)).await?;
     let ctx = ctx.with_nav("campaigns").with_crumbs(crumbs);
     ctx.render(&DetailPage {
@@ -77,6 +83,7 @@ async fn detail(
         resolutions,
         classes,
         can_plan,
+        can_edit,
     })
 }
 
@@ -84,6 +91,8 @@ async fn detail(
 #[template(path = "study/campaign_form.html")]
 struct FormPage {
     ctx: PageCtx,
+    /// Correcting this campaign (issue 11.7), else a new one.
+    edit: Option<i64>,
     input: CampaignInput,
     errors: FieldErrors,
     orgs: Vec<Org>,
@@ -131,6 +140,7 @@ async fn form_page(
     .items;
     Ok(FormPage {
         ctx: ctx.with_nav("campaigns"),
+        edit: None,
         input,
         errors,
         orgs,
@@ -173,5 +183,54 @@ async fn create(
         Err(e) => errors = e,
     }
     let page = form_page(&st, ctx.clone(), scope, input, errors).await?;
+    ctx.render_invalid(&page)
+}
+
+// ----- correcting a campaign (issue 11.7) -----
+
+async fn edit_form(
+    State(st): State<AppState>,
+    Ctx(ctx, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let c = campaigns::get(&st.db, scope, CampaignId(id)).await?;
+    scope
+        .require(&st.db, OrgId(c.org_id), store::scope::WRITE)
+        .await?;
+    let chosen = campaigns::resolutions(&st.db, scope, CampaignId(id)).await?;
+    let input = CampaignInput {
+        name: c.name.clone(),
+        org_id: c.org_id.to_string(),
+        leader_person_id: c.leader_person_id.to_string(),
+        starts_on: domain::text::format_date(c.starts_on),
+        ends_on: domain::text::format_date(c.ends_on),
+        resolution_ids: chosen.iter().map(|r| r.id.to_string()).collect(),
+    };
+    let mut page = form_page(&st, ctx.clone(), scope, input, FieldErrors::new()).await?;
+    page.edit = Some(id);
+    ctx.render(&page)
+}
+
+async fn edit(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<CampaignInput>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let old = campaigns::get(&st.db, scope, CampaignId(id)).await?;
+    let input = f.form;
+    let mut errors = FieldErrors::new();
+    match input.validate() {
+        Ok(new) => match campaigns::update(&st.db, scope, &old, &new).await {
+            Ok(()) => return Ok(ctx.redirect(&format!("/campaigns/{id}"), "Đã lưu đợt học tập.")),
+            Err(StoreError::Rule(m)) => errors.add("leader_person_id", m),
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => errors = e,
+    }
+    let mut page = form_page(&st, ctx.clone(), scope, input, errors).await?;
+    page.edit = Some(id);
     ctx.render_invalid(&page)
 }

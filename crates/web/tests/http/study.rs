@@ -14,6 +14,81 @@ both_engines! {
     campaign_leader_belongs_to_the_organization => campaign_leader_belongs_to_the_organization_sqlite, campaign_leader_belongs_to_the_organization_postgres;
     people_are_chosen_by_name_not_id => people_are_chosen_by_name_not_id_sqlite, people_are_chosen_by_name_not_id_postgres;
     retakes_export_and_print => retakes_export_and_print_sqlite, retakes_export_and_print_postgres;
+    a_campaign_is_corrected_keeping_hidden_resolutions => a_campaign_is_corrected_keeping_hidden_resolutions_sqlite, a_campaign_is_corrected_keeping_hidden_resolutions_postgres;
+}
+
+/// Issue 11.7: campaigns are corrected (page and API) by the organizer of their organization,
+/// with the same checks as on creation, audited; a classified resolution bundled by a cleared
+/// admin stays when an uncleared organizer saves the campaign.
+async fn a_campaign_is_corrected_keeping_hidden_resolutions(app: TestApp) {
+    let admin = app.api_login("admin").await;
+    let organizer = app.api_login("organizer").await;
+    let commune = id(&items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let leader = id(&organizer.all_people(Some(commune)).await[0]);
+    let public = admin.resolution_id("144-QĐ/TW").await;
+    let secret = admin
+        .post_ok(
+            "/api/v1/resolutions",
+            &json!({"owner_org_id": commune, "kind": "resolution", "number": "09-NQ/ĐU",
+                "title": "Nghị quyết mật thử", "issuing_body": "Đảng ủy phường Kon Tum",
+                "released_on": "2026-03-02", "classification": "secret"}),
+            201,
+        )
+        .await;
+    let body = |name: &str, ids: Vec<i64>| {
+        json!({"name": name, "org_id": commune, "leader_person_id": leader,
+            "starts_on": "01/03/2026", "ends_on": "30/04/2026", "resolution_ids": ids})
+    };
+    let c = admin
+        .post_ok(
+            "/api/v1/campaigns",
+            &body("Đợt hoc tập (lỗi chính tả)", vec![public, id(&secret)]),
+            201,
+        )
+        .await;
+    let cid = id(&c);
+    // The organizer corrects the name on the page.
+    let b = app.browser_login("organizer").await;
+    let form = b.get(&format!("/campaigns/{cid}/edit")).await;
+    form.expect(200);
+    assert!(form.html().contains("Đợt hoc tập (lỗi chính tả)"));
+    b.post_raw(
+        &format!("/campaigns/{cid}/edit"),
+        vec![
+            ("csrf".into(), b.csrf.clone()),
+            ("name".into(), "Đợt học tập (đã sửa)".into()),
+            ("org_id".into(), commune.to_string()),
+            ("leader_person_id".into(), leader.to_string()),
+            ("starts_on".into(), "01/03/2026".into()),
+            ("ends_on".into(), "31/05/2026".into()),
+            ("resolution_ids".into(), public.to_string()),
+        ],
+    )
+    .await
+    .expect_redirect(&format!("/campaigns/{cid}"));
+    let after = admin.get_ok(&format!("/api/v1/campaigns/{cid}")).await;
+    assert_eq!(after["campaign"]["name"], "Đợt học tập (đã sửa)");
+    let kept: Vec<i64> = items(&after["resolutions"]).iter().map(id).collect();
+    assert!(
+        kept.contains(&id(&secret)),
+        "the hidden resolution stays: {kept:?}"
+    );
+    // The API, with a bad date range: refused with its field.
+    let mut bad = body("Đợt học tập", vec![public]);
+    bad["ends_on"] = json!("01/01/2026");
+    organizer
+        .put(&format!("/api/v1/campaigns/{cid}"), &bad)
+        .await
+        .expect_error(422, "validation_failed");
+    // Not the secretary's.
+    let secretary = app.api_login("secretary").await;
+    let r = secretary
+        .put(
+            &format!("/api/v1/campaigns/{cid}"),
+            &body("x", vec![public]),
+        )
+        .await;
+    assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.status);
 }
 
 /// Issue 11.16: /retakes prints and exports like the other lists.
