@@ -388,6 +388,67 @@ pub async fn own_name(db: &Db, scope: &Scope) -> Result<Option<(String, String)>
     )
 }
 
+/// Corrects a person's record (issue 11.7): the organizer of their organization. A changed
+/// written name is split again by the people's rule (decision 0009); an unchanged one keeps its
+/// split, corrected or not. Audited with the fields that changed.
+pub async fn update_person(
+    db: &Db,
+    scope: &Scope,
+    person: PersonId,
+    e: &domain::org::PersonEdit,
+) -> Result<()> {
+    let p = get_person(db, scope, person).await?;
+    scope
+        .require(db, OrgId(p.org_id), crate::scope::WRITE)
+        .await?;
+    let (family, middle, given) = if e.full_name == p.full_name {
+        (
+            p.family_name.clone(),
+            p.middle_name.clone(),
+            p.given_name.clone(),
+        )
+    } else {
+        domain::org::names::split(&e.full_name, &e.ethnicity).0
+    };
+    let name = PersonName::written_as(&e.full_name, &family, &middle, &given)
+        .map_err(|err| StoreError::Rule(err.to_string()))?;
+    let mut changed = Vec::new();
+    let mut note = |label: &str, differs: bool| {
+        if differs {
+            changed.push(label.to_string());
+        }
+    };
+    note("họ tên", p.full_name != e.full_name);
+    note("ngày sinh", p.birth_date != e.birth_date);
+    note("giới tính", p.gender != e.gender.code());
+    note("dân tộc", p.ethnicity != e.ethnicity);
+    note("số thẻ", p.party_card_number != e.party_card_number);
+    note("chức vụ", p.positions != e.positions);
+    note("quê quán", p.home_town != e.home_town);
+    if changed.is_empty() {
+        return Ok(());
+    }
+    crate::db_exec!(db, q => sqlx::query(
+        "UPDATE people SET full_name = $2, family_name = $3, middle_name = $4, given_name = $5, name_folded = $6, sort_key = $7, \
+         birth_date = $8, gender = $9, ethnicity = $10, party_card_number = $11, positions = $12, home_town = $13 WHERE id = $1")
+        .bind(person.0).bind(&name.full).bind(&name.family).bind(&name.middle).bind(&name.given)
+        .bind(text::fold(&name.full)).bind(name.sort_key()).bind(e.birth_date).bind(e.gender.code())
+        .bind(&e.ethnicity).bind(&e.party_card_number).bind(&e.positions).bind(&e.home_town)
+        .execute(q).await)
+    .map_err(StoreError::unique("party_card_number"))?;
+    crate::auth::audit(
+        db,
+        scope,
+        "update",
+        "person",
+        person.0,
+        Some(OrgId(p.org_id)),
+        &changed.join(", "),
+    )
+    .await?;
+    Ok(())
+}
+
 /// One person, if the caller may see them.
 pub async fn get_person(db: &Db, scope: &Scope, id: PersonId) -> Result<Person> {
     let sql = format!(

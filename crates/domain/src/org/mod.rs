@@ -89,6 +89,78 @@ impl StatusInput {
     }
 }
 
+/// A person's record as corrected on their page or through the API (issue 11.7).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct PersonEditInput {
+    pub full_name: String,
+    /// dd/mm/yyyy or yyyy-mm-dd; empty when unknown
+    pub birth_date: String,
+    /// male or female
+    pub gender: String,
+    pub ethnicity: String,
+    /// 6 to 12 digits; empty when none
+    pub party_card_number: String,
+    pub positions: String,
+    pub home_town: String,
+}
+
+/// A validated correction of a person's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonEdit {
+    pub full_name: String,
+    pub birth_date: Option<chrono::NaiveDate>,
+    pub gender: Gender,
+    pub ethnicity: String,
+    pub party_card_number: Option<String>,
+    pub positions: String,
+    pub home_town: String,
+}
+
+impl PersonEditInput {
+    pub fn validate(&self) -> Result<PersonEdit, crate::FieldErrors> {
+        let mut e = crate::FieldErrors::new();
+        let full_name = e.take("full_name", text::required_text(&self.full_name, 160));
+        let birth_date = e
+            .take("birth_date", text::parse_optional_date(&self.birth_date))
+            .flatten();
+        let gender = e.take("gender", Gender::parse(&self.gender));
+        let ethnicity = e
+            .take("ethnicity", text::optional_text(&self.ethnicity, 60))
+            .flatten()
+            .unwrap_or_default();
+        let card = if self.party_card_number.trim().is_empty() {
+            None
+        } else {
+            e.take(
+                "party_card_number",
+                PartyCardNumber::parse(&self.party_card_number),
+            )
+            .map(|c| c.as_str().to_string())
+        };
+        let positions = e
+            .take("positions", text::optional_text(&self.positions, 300))
+            .flatten()
+            .unwrap_or_default();
+        let home_town = e
+            .take("home_town", text::optional_text(&self.home_town, 300))
+            .flatten()
+            .unwrap_or_default();
+        match (full_name, gender) {
+            (Some(full_name), Some(gender)) if e.is_empty() => Ok(PersonEdit {
+                full_name,
+                birth_date,
+                gender,
+                ethnicity,
+                party_card_number: card,
+                positions,
+                home_town,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
 /// A party card number (số thẻ đảng viên): 6 to 12 digits, leading zeros kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartyCardNumber(String);

@@ -75,7 +75,7 @@ impl Modify for Security {
     security(("bearer" = []), ("session" = [])),
     paths(
         auth::login, auth::logout, auth::logout_all, auth::change_password, auth::me,
-        org::roots, org::detail, org::people, org::person, org::set_status, org::set_name_split,
+        org::roots, org::detail, org::people, org::person, org::set_status, org::set_name_split, org::update_person,
         resolutions::list, resolutions::create, resolutions::get_one, resolutions::update,
         study::list_campaigns, study::create_campaign, study::get_campaign, study::update_campaign,
         study::list_classes, study::create_class, study::get_class, study::update_class,

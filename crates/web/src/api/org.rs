@@ -18,7 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs", get(roots))
         .route("/orgs/{id}", get(detail))
         .route("/people", get(people))
-        .route("/people/{id}", get(person))
+        .route("/people/{id}", get(person).put(update_person))
         .route("/people/{id}/status", axum::routing::put(set_status))
         .route("/people/{id}/name", axum::routing::put(set_name_split))
 }
@@ -140,6 +140,25 @@ pub async fn set_name_split(
         &b.given_name,
     )
     .await?;
+    Ok(Json(
+        org::get_person(&st.db, user.scope(), PersonId(id)).await?,
+    ))
+}
+
+/// Corrects a person's record (issue 11.7): name, birth date, gender, ethnicity, card number,
+/// positions, home town. The organizer of their organization; audited.
+#[utoipa::path(put, path = "/api/v1/people/{id}", tag = "org", params(("id" = i64, Path, description = "person id")),
+    request_body = domain::org::PersonEditInput,
+    responses((status = 200, body = Person), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn update_person(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    super::ApiJson(b): super::ApiJson<domain::org::PersonEditInput>,
+) -> AppResult<Json<Person>> {
+    let edit = b.validate()?;
+    org::update_person(&st.db, user.scope(), PersonId(id), &edit).await?;
     Ok(Json(
         org::get_person(&st.db, user.scope(), PersonId(id)).await?,
     ))

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}", get(detail))
         .route("/people", get(people))
         .route("/people/{id}", get(person))
+        .route("/people/{id}/edit", get(edit_person_form).post(edit_person))
         .route("/people/{id}/status", axum::routing::post(set_status))
         .route("/people/{id}/name", axum::routing::post(set_name_split))
         .route("/orgs/{id}/register", get(register))
@@ -349,4 +350,86 @@ async fn person(
 ) -> AppResult<Response> {
     let page = person_page(&st, ctx, user.scope(), id, None, domain::FieldErrors::new()).await?;
     page.ctx.render(&page)
+}
+
+// ----- correcting a person's record (issue 11.7) -----
+
+#[derive(Template)]
+#[template(path = "org/person_form.html")]
+struct PersonFormPage {
+    ctx: PageCtx,
+    p: Person,
+    input: domain::org::PersonEditInput,
+    errors: domain::FieldErrors,
+}
+
+impl PersonFormPage {
+    fn err(&self, f: &str) -> &str {
+        self.errors.get(f).unwrap_or("")
+    }
+}
+
+async fn edit_person_form(
+    State(st): State<AppState>,
+    Ctx(ctx, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let p = org::get_person(&st.db, scope, PersonId(id)).await?;
+    scope
+        .require(&st.db, OrgId(p.org_id), store::scope::WRITE)
+        .await?;
+    let input = domain::org::PersonEditInput {
+        full_name: p.full_name.clone(),
+        birth_date: p
+            .birth_date
+            .as_ref()
+            .map(crate::fmt::date)
+            .unwrap_or_default(),
+        gender: p.gender.clone(),
+        ethnicity: p.ethnicity.clone(),
+        party_card_number: p.party_card_number.clone().unwrap_or_default(),
+        positions: p.positions.clone(),
+        home_town: p.home_town.clone(),
+    };
+    let ctx = ctx.with_nav("people");
+    ctx.render(&PersonFormPage {
+        ctx: ctx.clone(),
+        p,
+        input,
+        errors: domain::FieldErrors::new(),
+    })
+}
+
+async fn edit_person(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: crate::auth::CsrfForm<domain::org::PersonEditInput>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let p = org::get_person(&st.db, scope, PersonId(id)).await?;
+    let input = f.form;
+    let mut errors = domain::FieldErrors::new();
+    match input.validate() {
+        Ok(edit) => match org::update_person(&st.db, scope, PersonId(id), &edit).await {
+            Ok(()) => {
+                return Ok(ctx.redirect(&format!("/people/{id}"), "Đã lưu thông tin đảng viên."))
+            }
+            Err(store::StoreError::Conflict { .. }) => errors.add(
+                "party_card_number",
+                "Số thẻ này đã thuộc về một đảng viên khác.",
+            ),
+            Err(store::StoreError::Rule(m)) => errors.add("full_name", m),
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => errors = e,
+    }
+    let ctx = ctx.with_nav("people");
+    ctx.render_invalid(&PersonFormPage {
+        ctx: ctx.clone(),
+        p,
+        input,
+        errors,
+    })
 }

@@ -11,6 +11,81 @@ both_engines! {
     scope_organizer_sees_only_own_commune => scope_organizer_sees_only_own_commune_sqlite, scope_organizer_sees_only_own_commune_postgres;
     r2_8_classified_resolution_invisible_without_clearance => r2_8_classified_resolution_invisible_without_clearance_sqlite, r2_8_classified_resolution_invisible_without_clearance_postgres;
     search_matches_words_in_any_order => search_matches_words_in_any_order_sqlite, search_matches_words_in_any_order_postgres;
+    a_person_is_corrected_by_the_organizer => a_person_is_corrected_by_the_organizer_sqlite, a_person_is_corrected_by_the_organizer_postgres;
+}
+
+/// Issue 11.7: a person's record is corrected on an edit page and by `PUT /api/v1/people/{id}`:
+/// a changed name is split again by the people's rule, bad input is refused with its field and
+/// kept, the secretary cannot, and the change is audited.
+async fn a_person_is_corrected_by_the_organizer(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let commune = id(&items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let p = organizer.all_people(Some(commune)).await[0].clone();
+    let pid = id(&p);
+    let b = app.browser_login("organizer").await;
+    let form = b.get(&format!("/people/{pid}/edit")).await;
+    form.expect(200);
+    assert!(form.html().contains(p["full_name"].as_str().unwrap()));
+    // A bad card is refused with its field, the typed name kept.
+    let r = b
+        .post_form(
+            &format!("/people/{pid}/edit"),
+            &[
+                ("full_name", "Y Blô Kpă"),
+                ("gender", "male"),
+                ("ethnicity", "Ê Đê"),
+                ("party_card_number", "12ab"),
+            ],
+        )
+        .await;
+    r.expect(422);
+    assert!(
+        r.html().contains("value=\"Y Blô Kpă\""),
+        "the input is kept"
+    );
+    b.post_form(
+        &format!("/people/{pid}/edit"),
+        &[
+            ("full_name", "Y Blô Kpă"),
+            ("gender", "male"),
+            ("ethnicity", "Ê Đê"),
+            ("birth_date", "02/09/1975"),
+        ],
+    )
+    .await
+    .expect_redirect(&format!("/people/{pid}"));
+    let after = organizer.get_ok(&format!("/api/v1/people/{pid}")).await;
+    assert_eq!(after["full_name"], "Y Blô Kpă");
+    assert_eq!(after["given_name"], "Blô", "split by the Ê Đê rule");
+    assert_eq!(after["birth_date"], "1975-09-02");
+    // The API.
+    let r = organizer
+        .put(
+            &format!("/api/v1/people/{pid}"),
+            &json!({"full_name": "Y Blô Kpă", "gender": "male", "ethnicity": "Ê Đê", "positions": "Bí thư chi bộ"}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.json()["positions"], "Bí thư chi bộ");
+    organizer
+        .put(
+            &format!("/api/v1/people/{pid}"),
+            &json!({"full_name": "", "gender": "male"}),
+        )
+        .await
+        .expect_error(422, "validation_failed");
+    let secretary = app.api_login("secretary").await;
+    let r = secretary
+        .put(
+            &format!("/api/v1/people/{pid}"),
+            &json!({"full_name": "Không được", "gender": "male"}),
+        )
+        .await;
+    assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.status);
+    let (n,): (i64,) = store::db_run!(&app.db, c => sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'update' AND entity = 'person' AND entity_id = $1")
+        .bind(pid).fetch_one(c).await)
+    .unwrap();
+    assert_eq!(n, 2, "both changes audited");
 }
 
 /// Issue 11.9: "nguyen an" finds "Nguyễn Công An" (words in any order, parts of words), and a
