@@ -352,7 +352,7 @@ pub async fn my_classes(db: &Db, person: PersonId) -> Result<Vec<MyClass>> {
             .await?
             .into_iter()
             .find(|r| r.person_id == person.0);
-        let retake: Option<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT 1 FROM retakes WHERE class_id = $1 AND person_id = $2")
+        let retake: Option<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT person_id FROM retakes WHERE class_id = $1 AND person_id = $2")
             .bind(class_id).bind(person.0).fetch_optional(p).await)?;
         out.push(MyClass {
             class_id,

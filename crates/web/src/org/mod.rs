@@ -149,6 +149,8 @@ struct PersonPage {
     ctx: PageCtx,
     p: Person,
     can_edit: bool,
+    /// The classes the person is listed in, with their result and any retake owed (issue 11.16).
+    history: Vec<store::study::attendance::MyClass>,
     statuses: &'static [domain::org::MemberStatus],
     input: domain::org::StatusInput,
     errors: domain::FieldErrors,
@@ -182,10 +184,13 @@ async fn person_page(
             .unwrap_or_default(),
         note: String::new(),
     });
+    // The person is visible to the caller (checked above): their own classes, as they see them.
+    let history = store::study::attendance::my_classes(&st.db, PersonId(id)).await?;
     Ok(PersonPage {
         ctx: ctx.with_nav("people").with_crumbs(crumbs),
         p,
         can_edit,
+        history,
         statuses: domain::org::MemberStatus::ALL,
         input,
         errors,

@@ -12,6 +12,45 @@ both_engines! {
     r2_8_classified_resolution_invisible_without_clearance => r2_8_classified_resolution_invisible_without_clearance_sqlite, r2_8_classified_resolution_invisible_without_clearance_postgres;
     search_matches_words_in_any_order => search_matches_words_in_any_order_sqlite, search_matches_words_in_any_order_postgres;
     a_person_is_corrected_by_the_organizer => a_person_is_corrected_by_the_organizer_sqlite, a_person_is_corrected_by_the_organizer_postgres;
+    a_persons_page_shows_their_study_history => a_persons_page_shows_their_study_history_sqlite, a_persons_page_shows_their_study_history_postgres;
+}
+
+/// Issue 11.16: a person's page shows their study history (classes, results, retakes owed).
+async fn a_persons_page_shows_their_study_history(app: TestApp) {
+    let member = app.api_login("member").await;
+    let person = member.login["account"]["person_id"]
+        .as_i64()
+        .expect("person");
+    let organizer = app.api_login("organizer").await;
+    let class = items(&organizer.get_ok("/api/v1/classes").await)
+        .into_iter()
+        .find(|c| c["form"] == "in_person")
+        .expect("the commune's class");
+    let b = app.browser_login("organizer").await;
+    let page = b.get(&format!("/people/{person}")).await;
+    page.expect(200);
+    let html = page.html();
+    assert!(html.contains("Lịch sử học tập"));
+    assert!(
+        html.contains(class["title"].as_str().unwrap()),
+        "the class the member is listed in"
+    );
+    assert!(
+        html.contains("Tạm tính"),
+        "the running class's result is provisional"
+    );
+    // Every person page opens, whatever classes the person is in.
+    let admin = app.browser_login("admin").await;
+    for p in app.api_login("admin").await.all_people(None).await {
+        let r = admin.get(&format!("/people/{}", id(&p))).await;
+        assert_eq!(
+            r.status.as_u16(),
+            200,
+            "/people/{}: {}",
+            id(&p),
+            short(&r.text)
+        );
+    }
 }
 
 /// Issue 11.7: a person's record is corrected on an edit page and by `PUT /api/v1/people/{id}`:
