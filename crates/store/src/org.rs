@@ -117,8 +117,10 @@ pub struct NewPerson {
     pub exempt_from_activities: bool,
 }
 
+/// The organization columns; `member_count` is kept on write by triggers on `people` (migration
+/// 0008, issue 12), never counted per view.
 const ORG_COLUMNS: &str = "o.id, o.parent_id, o.code, o.name, o.level_name, o.kind, o.depth, \
-    (SELECT COUNT(*) FROM people p JOIN org_closure c ON c.descendant_id = p.org_id WHERE c.ancestor_id = o.id) AS member_count, \
+    CAST(o.member_count AS BIGINT) AS member_count, \
     (SELECT COUNT(*) FROM orgs k WHERE k.parent_id = o.id) AS child_count";
 
 pub(crate) const PERSON_COLUMNS: &str = "p.id, p.org_id, o.name AS org_name, p.full_name, p.family_name, p.middle_name, p.given_name, \
@@ -133,6 +135,8 @@ pub struct PeopleFilter {
     pub q: Option<String>,
     /// Only people of `org_id` itself, not of its subtree.
     pub direct: bool,
+    /// Only people with this register status ("active", "moved", …; issue 11.16).
+    pub status: Option<domain::org::MemberStatus>,
 }
 
 /// Creates an organization and its closure rows. Used by the demo loader and by admins.
@@ -287,65 +291,88 @@ pub async fn insert_people(db: &Db, people: &[NewPerson]) -> Result<Vec<PersonId
     Ok(ids)
 }
 
-/// People the caller may see, filtered and paged, in Vietnamese name order.
 /// Words of a people search that count.
 const SEARCH_WORDS: usize = 5;
 
-/// The `LIKE` patterns of a search: each typed word folded (no diacritics, lower case), wildcards
-/// removed, padded with match-all patterns to [`SEARCH_WORDS`].
-fn search_words(q: &str) -> Vec<String> {
-    let folded = text::fold(q);
-    let mut words: Vec<String> = folded
-        .split_whitespace()
-        .map(|w| w.replace(['%', '_'], ""))
+/// The words of a search as the index sees them: folded (no diacritics, lower case), split at
+/// anything that is not a letter or digit ("H'Blô" is "h" and "blo"), at most [`SEARCH_WORDS`].
+pub fn search_words(q: &str) -> Vec<String> {
+    text::fold(q)
+        .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(SEARCH_WORDS)
-        .map(|w| format!("%{w}%"))
-        .collect();
-    words.resize(SEARCH_WORDS, "%%".into());
-    words
+        .map(str::to_owned)
+        .collect()
 }
 
+/// The indexed word search over people as `alias`, with the query in parameter `$n` (issue 12:
+/// SQLite FTS5 and PostgreSQL full text, both on the folded name and the card number; every word
+/// typed as a prefix, in any order), and the query for that parameter; `None` when nothing is
+/// searched. Both engines answer the same: the same words, the same prefixes.
+pub fn word_search(db: &Db, alias: &str, n: usize, q: &str) -> Option<(String, String)> {
+    let words = search_words(q);
+    if words.is_empty() {
+        return None;
+    }
+    Some(match db {
+        Db::Sqlite(_) => (
+            format!("{alias}.id IN (SELECT rowid FROM people_words WHERE people_words MATCH ${n})"),
+            words
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Db::Postgres(_) => (
+            format!(
+                "to_tsvector('simple', {alias}.name_folded || ' ' || coalesce({alias}.party_card_number, '')) \
+                 @@ to_tsquery('simple', ${n})"
+            ),
+            words
+                .iter()
+                .map(|w| format!("{w}:*"))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        ),
+    })
+}
+
+/// The `WHERE` of a people list and its parameters after the caller's account ($1): the
+/// organization ($2), the search ($3: the index query, or '' when nothing is searched), the
+/// direct flag ($4) and the status ($5). Two shapes only: with a search and without.
+fn people_where(db: &Db, f: &PeopleFilter) -> (String, String, i64, i64) {
+    let (search_sql, query) = word_search(db, "p", 3, f.q.as_deref().unwrap_or(""))
+        .unwrap_or_else(|| ("$3 = ''".into(), String::new()));
+    let wh = format!(
+        "{} AND ($2 = 0 OR p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2)) \
+         AND {search_sql} AND ($4 = 0 OR p.org_id = $2) AND ($5 = '' OR p.status = $5)",
+        Scope::subtree_sql("p.org_id", 1, READ)
+    );
+    let org = f.org_id.map(|o| o.0).unwrap_or(0);
+    (wh, query, org, i64::from(f.direct))
+}
+
+/// People the caller may see, filtered and paged, in Vietnamese name order.
 pub async fn list_people(
     db: &Db,
     scope: &Scope,
     f: &PeopleFilter,
     paging: Paging,
 ) -> Result<Page<Person>> {
-    // Every parameter appears in the SQL whatever the filter, so PostgreSQL sees them all. The
-    // search matches every word typed, in any order, as part of a name or card number (issue
-    // 11.9: "nguyen an" finds "Nguyễn Công An"); at most SEARCH_WORDS words count.
-    let word_sql = (0..SEARCH_WORDS)
-        .map(|i| {
-            let n = i + 3;
-            format!("(${n} = '%%' OR p.name_folded LIKE ${n} OR p.party_card_number LIKE ${n})")
-        })
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let direct_param = SEARCH_WORDS + 3;
-    let wh = format!(
-        "{} AND ($2 = 0 OR p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2)) \
-         AND {word_sql} AND (${direct_param} = 0 OR p.org_id = $2)",
-        Scope::subtree_sql("p.org_id", 1, READ)
-    );
-    let words = search_words(f.q.as_deref().unwrap_or(""));
+    let (wh, query, org, direct) = people_where(db, f);
+    let status = f.status.map(|s| s.code()).unwrap_or("");
     let count_sql = format!("SELECT COUNT(*) FROM people p WHERE {wh}");
     let list_sql = format!(
-        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} ORDER BY p.sort_key, p.id LIMIT ${} OFFSET ${}",
-        direct_param + 1,
-        direct_param + 2
+        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} ORDER BY p.sort_key, p.id LIMIT $6 OFFSET $7"
     );
-    let org = f.org_id.map(|o| o.0).unwrap_or(0);
-    let direct = i64::from(f.direct);
     let (total, items) = db_run!(db, p => {
-        let mut count = sqlx::query_as::<_, (i64,)>(&count_sql).bind(scope.account_id.0).bind(org);
-        let mut list = sqlx::query_as::<_, Person>(&list_sql).bind(scope.account_id.0).bind(org);
-        for w in &words {
-            count = count.bind(w);
-            list = list.bind(w);
-        }
-        let (total,) = count.bind(direct).fetch_one(p).await?;
-        let items = list.bind(direct).bind(paging.per_page).bind(paging.offset()).fetch_all(p).await?;
+        let (total,) = sqlx::query_as::<_, (i64,)>(&count_sql)
+            .bind(scope.account_id.0).bind(org).bind(&query).bind(direct).bind(status)
+            .fetch_one(p).await?;
+        let items = sqlx::query_as::<_, Person>(&list_sql)
+            .bind(scope.account_id.0).bind(org).bind(&query).bind(direct).bind(status)
+            .bind(paging.per_page).bind(paging.offset())
+            .fetch_all(p).await?;
         Ok::<_, StoreError>((total, items))
     })?;
     Ok(Page {
@@ -354,6 +381,45 @@ pub async fn list_people(
         page: paging.page,
         per_page: paging.per_page,
     })
+}
+
+/// The most a list page counts: beyond it the page says "hơn 10.000" instead of counting the
+/// whole subtree on every view (issue 12).
+pub const COUNT_CAP: i64 = 10_000;
+
+/// People the caller may see, in Vietnamese name order, after person `after` (keyset on the sort
+/// key and the id: a person added or moved between two pages never shifts the next one), at most
+/// `limit`; and how many match in all, counted up to [`COUNT_CAP`] + 1.
+pub async fn people_after(
+    db: &Db,
+    scope: &Scope,
+    f: &PeopleFilter,
+    after: Option<PersonId>,
+    limit: i64,
+) -> Result<(Vec<Person>, i64)> {
+    let (wh, query, org, direct) = people_where(db, f);
+    let status = f.status.map(|s| s.code()).unwrap_or("");
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM people p WHERE {wh} LIMIT {}) AS capped",
+        COUNT_CAP + 1
+    );
+    let list_sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} \
+         AND ($6 = 0 OR (p.sort_key, p.id) > ((SELECT k.sort_key FROM people k WHERE k.id = $6), $6)) \
+         ORDER BY p.sort_key, p.id LIMIT $7"
+    );
+    let after = after.map(|p| p.0).unwrap_or(0);
+    let (total, items) = db_run!(db, p => {
+        let (total,) = sqlx::query_as::<_, (i64,)>(&count_sql)
+            .bind(scope.account_id.0).bind(org).bind(&query).bind(direct).bind(status)
+            .fetch_one(p).await?;
+        let items = sqlx::query_as::<_, Person>(&list_sql)
+            .bind(scope.account_id.0).bind(org).bind(&query).bind(direct).bind(status)
+            .bind(after).bind(limit)
+            .fetch_all(p).await?;
+        Ok::<_, StoreError>((total, items))
+    })?;
+    Ok((items, total))
 }
 
 /// The name of the organization a user works in: the one of their highest grant, else their
@@ -425,15 +491,19 @@ pub async fn update_person(
     note("số thẻ", p.party_card_number != e.party_card_number);
     note("chức vụ", p.positions != e.positions);
     note("quê quán", p.home_town != e.home_town);
+    note("ngày vào Đảng", p.joined_on != e.joined_on);
+    note("ngày chính thức", p.official_on != e.official_on);
     if changed.is_empty() {
         return Ok(());
     }
     crate::db_exec!(db, q => sqlx::query(
         "UPDATE people SET full_name = $2, family_name = $3, middle_name = $4, given_name = $5, name_folded = $6, sort_key = $7, \
-         birth_date = $8, gender = $9, ethnicity = $10, party_card_number = $11, positions = $12, home_town = $13 WHERE id = $1")
+         birth_date = $8, gender = $9, ethnicity = $10, party_card_number = $11, positions = $12, home_town = $13, \
+         joined_on = $14, official_on = $15 WHERE id = $1")
         .bind(person.0).bind(&name.full).bind(&name.family).bind(&name.middle).bind(&name.given)
         .bind(text::fold(&name.full)).bind(name.sort_key()).bind(e.birth_date).bind(e.gender.code())
         .bind(&e.ethnicity).bind(&e.party_card_number).bind(&e.positions).bind(&e.home_town)
+        .bind(e.joined_on).bind(e.official_on)
         .execute(q).await)
     .map_err(StoreError::unique("party_card_number"))?;
     crate::auth::audit(

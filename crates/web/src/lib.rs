@@ -15,5 +15,6 @@ mod limit;
 mod notify;
 pub mod org;
 pub mod pages;
+mod print;
 mod resolutions;
 mod study;

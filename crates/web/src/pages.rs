@@ -223,16 +223,25 @@ struct RetakesPage {
     retakes: Vec<attendance::Retake>,
     /// The page lists at most this many (the CSV has them all).
     listed: usize,
+    /// The head of the printed list (issue 11.13), issued by the caller's highest organization.
+    doc: Option<crate::print::DocHead>,
 }
 
 /// Học lại: everyone in the caller's subtree who still owes a resolution (R3.3, R3.5).
 async fn retakes(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Response> {
-    let retakes = attendance::open_retakes(&st.db, user.scope()).await?;
+    let scope = user.scope();
+    let retakes = attendance::open_retakes(&st.db, scope).await?;
+    let top = scope.grants.iter().max_by_key(|g| g.role).map(|g| g.org_id);
+    let doc = match top {
+        Some(org) => Some(crate::print::doc_head(&st.db, scope, org, "DS").await?),
+        None => None,
+    };
     let ctx = ctx.with_nav("retakes");
     ctx.render(&RetakesPage {
         ctx: ctx.clone(),
         retakes,
         listed: attendance::RETAKES_LISTED as usize,
+        doc,
     })
 }
 
@@ -265,4 +274,46 @@ async fn retakes_csv(State(st): State<AppState>, Ctx(_, user): Ctx) -> AppResult
         ],
         rows,
     ))
+}
+
+#[cfg(test)]
+mod template_tests {
+    /// Issue 11.15: every field error shown under an input is tied to it, so a screen reader
+    /// reads the error with the field: each `<p class="field-error">` has an id, and some control
+    /// of the same template names that id in `aria-describedby`.
+    #[test]
+    fn field_errors_are_tied_to_their_inputs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut problems = Vec::new();
+        let mut files = vec![root];
+        let mut checked = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).expect("templates") {
+                    files.push(entry.expect("entry").path());
+                }
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("template");
+            for (at, _) in text.match_indices("<p class=\"field-error\"") {
+                checked += 1;
+                let tag = &text[at..text[at..].find('>').map_or(text.len(), |e| at + e)];
+                let Some(id) = tag
+                    .split("id=\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                else {
+                    problems.push(format!("{}: field error without id: {tag}", path.display()));
+                    continue;
+                };
+                if !text.contains(&format!("aria-describedby=\"{id}\""))
+                    && !text.contains(&format!("aria-describedby=\"{id} "))
+                {
+                    problems.push(format!("{}: nothing is described by {id}", path.display()));
+                }
+            }
+        }
+        assert!(checked > 40, "the templates were read ({checked} errors)");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
 }

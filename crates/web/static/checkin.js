@@ -52,6 +52,12 @@
   function hhmm(d) { return pad(d.getHours()) + ":" + pad(d.getMinutes()); }
 
   function refreshCount() {
+    // A part of the list cannot count the whole; the server's figure stays until the whole
+    // roster is here (a queued check-in adds one).
+    if (roster.getAttribute("data-whole") !== "1") {
+      if (countEl && arguments.length) countEl.textContent = String(Number(countEl.textContent) + 1);
+      return;
+    }
     var n = 0;
     rows().forEach(function (r) { if (r.classList.contains("is-in")) n++; });
     if (countEl) countEl.textContent = String(n);
@@ -69,8 +75,10 @@
       var state = row.querySelector(".state");
       state.textContent = (direction === "in" ? "Vào " : "Ra ") + hhmm(now);
       row.classList.add("queued");
+      var wasIn = row.classList.contains("is-in");
       if (direction === "in") row.classList.add("is-in");
       show("Đã ghi " + (direction === "in" ? "vào" : "ra") + ": " + name + " lúc " + hhmm(now) + ".", false);
+      if (direction === "in" && !wasIn && roster.getAttribute("data-whole") !== "1") refreshCount(1);
     }
     refreshCount();
     flush();
@@ -165,6 +173,71 @@
     enqueue(Number(parts[1]), parts[0]);
     code.focus();
   });
+
+  // The whole roster, once, as compact data (issue 11.12): the page's HTML holds one part of a
+  // long list; here every participant becomes a row, so the search box, the scanner and the
+  // offline queue reach all of them.
+  var finished = form.getAttribute("data-finished") === "1";
+  function cell(tr, text, cls) {
+    var td = document.createElement("td");
+    if (cls) td.className = cls;
+    if (text !== null) td.textContent = text;
+    tr.appendChild(td);
+    return td;
+  }
+  function button(td, dir, pid, name) {
+    var b = document.createElement("button");
+    b.type = "submit"; b.name = "mark"; b.value = dir + ":" + pid;
+    b.textContent = dir === "in" ? "Vào" : "Ra";
+    b.setAttribute("aria-label", (dir === "in" ? "Vào: " : "Ra: ") + name);
+    td.appendChild(b);
+  }
+  function drawRoster(data) {
+    var body = roster.querySelector("tbody");
+    if (!body || !data || !data.rows) return;
+    var waiting = {};
+    load().forEach(function (c) { waiting[c.participant_id] = c; });
+    var frag = document.createDocumentFragment();
+    data.rows.forEach(function (r) {
+      var pid = r[0], name = r[1], card = r[2], org = data.names[r[3]] || "", bridge = r[4] >= 0 ? data.names[r[4]] : "";
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-pid", pid);
+      tr.setAttribute("data-search", fold(name) + " " + card);
+      tr.setAttribute("data-card", card);
+      if (r[6]) tr.className = "is-in";
+      var who = cell(tr, name, "who-cell");
+      var extra = document.createElement("span");
+      extra.className = "who-extra";
+      extra.textContent = (card ? "Thẻ " + card + " · " : "") + org;
+      who.appendChild(extra);
+      cell(tr, card, null);
+      var o = cell(tr, org, "org-cell");
+      if (bridge) { o.appendChild(document.createElement("br")); var m = document.createElement("span"); m.className = "muted"; m.textContent = bridge; o.appendChild(m); }
+      cell(tr, r[5], "state");
+      var act = cell(tr, null, "row-actions");
+      if (!finished) { button(act, "in", pid, name); button(act, "out", pid, name); }
+      var q = waiting[pid];
+      if (q) {
+        tr.classList.add("queued");
+        if (q.direction === "in") tr.classList.add("is-in");
+        tr.querySelector(".state").textContent = (q.direction === "in" ? "Vào " : "Ra ") + hhmm(new Date(q.at));
+      }
+      frag.appendChild(tr);
+    });
+    body.textContent = "";
+    body.appendChild(frag);
+    ["roster-pager", "roster-found", "roster-empty"].forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) el.hidden = true;
+    });
+    roster.setAttribute("data-whole", "1");
+    refreshCount();
+    if (code.value) filter(code.value);
+  }
+  fetch("/sessions/" + session + "/roster.json", { credentials: "same-origin" })
+    .then(function (resp) { return resp.ok ? resp.json() : null; })
+    .then(drawRoster)
+    .catch(function () { /* the part drawn by the server stays */ });
 
   window.addEventListener("online", flush);
   window.addEventListener("offline", function () {

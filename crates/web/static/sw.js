@@ -35,8 +35,8 @@ self.addEventListener("fetch", function (e) {
     e.respondWith(caches.match(req).then(function (hit) { return hit || fetch(req); }));
     return;
   }
-  // The operator page: the network first, the last copy when there is none.
-  if (/^\/sessions\/\d+\/checkin$/.test(url.pathname)) {
+  // The operator page and its roster data: the network first, the last copy when there is none.
+  if (/^\/sessions\/\d+\/(checkin|roster\.json)$/.test(url.pathname)) {
     e.respondWith(fetch(req).then(function (resp) {
       if (resp.ok) {
         var copy = resp.clone();

@@ -665,3 +665,148 @@ async fn main_pages_pass_axe_for_every_role() {
         problems.join("\n")
     );
 }
+
+/// The text of each page of a PDF made by Chromium's print command (pdftotext, from Debian's
+/// poppler-utils, required under CI like Chromium itself).
+fn pdf_pages(pdf_base64: &str) -> Option<Vec<String>> {
+    let dir = std::env::temp_dir().join(format!(
+        "qt-print-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let b64 = dir.join("doc.b64");
+    let pdf = dir.join("doc.pdf");
+    std::fs::write(&b64, pdf_base64).unwrap();
+    let decoded = Command::new("base64")
+        .arg("-d")
+        .arg(&b64)
+        .output()
+        .expect("base64 (coreutils)");
+    std::fs::write(&pdf, decoded.stdout).unwrap();
+    let text = match Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+    {
+        Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Err(e) => {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "pdftotext (poppler-utils) is required under CI: {e}"
+            );
+            eprintln!("skipping the print check: pdftotext not found ({e})");
+            return None;
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    // pdftotext ends every page with a form feed.
+    Some(
+        text.split('\u{c}')
+            .map(str::to_owned)
+            .filter(|p| !p.trim().is_empty())
+            .collect(),
+    )
+}
+
+/// Issue 11.13: a printed list follows the Party layout (the superior body above the issuing
+/// one, the document number, the commune as the place) and its last page never holds only the
+/// signature block. The list is grown row by row in the browser and printed to PDF at each length
+/// that could leave the signature alone; with the rule switched off, some length does (so the
+/// check can fail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printed_list_keeps_rows_with_its_signature() {
+    let Some(app) = harness::spawn(store::testing::Engine::Sqlite).await else {
+        return;
+    };
+    let organizer = app.api_login("organizer").await;
+    let class_id = harness::id(
+        harness::items(&organizer.get_ok("/api/v1/classes").await)
+            .iter()
+            .find(|c| c["form"] == "in_person")
+            .unwrap(),
+    );
+    let Some(b) = Browser::start(1280, 900).await else {
+        return;
+    };
+    b.login(&app.base, "organizer").await;
+    let url = format!("{}/classes/{class_id}/participants/print", app.base);
+    b.go(&url).await;
+    let source = b.source().await;
+    assert!(
+        source.contains("ĐẢNG BỘ TỈNH QUẢNG NGÃI"),
+        "the superior body"
+    );
+    assert!(
+        source.contains("class=\"issuer\">ĐẢNG ỦY "),
+        "the issuing committee"
+    );
+    assert!(source.contains("-DS/ĐU"), "the document number");
+    assert!(
+        !source.contains("Quảng Ngãi, ngày"),
+        "dated in the commune, not the province"
+    );
+
+    // Rows of the list: keep `n` (cloning the first when more are needed), then print. Without
+    // the rule, the total and signature go back below the table (as before issue 11.13).
+    let set_rows = |n: usize, rule: bool| {
+        format!(
+            "var body = document.querySelector('table tbody');
+             var last = document.querySelector('table tbody.doc-last');
+             var rows = Array.prototype.slice.call(body.children);
+             var first = rows[0].cloneNode(true);
+             rows.slice({n} - 1).forEach(function (r) {{ r.remove(); }});
+             for (var i = rows.length; i < {n} - 1; i++) body.appendChild(first.cloneNode(true));
+             if (!{rule}) {{ var sign = last.querySelector('tr.sign-row'); var end = sign.querySelector('.doc-end');
+               body.closest('.table-wrap').after(end); sign.remove(); last.className = ''; }}
+             return body.children.length;"
+        )
+    };
+    let mut alone_without_rule = 0;
+    let mut checked = 0;
+    for n in 14..=48 {
+        for rule in [true, false] {
+            b.go(&url).await;
+            b.script(&set_rows(n, rule)).await;
+            let pdf = b
+                .cmd(
+                    reqwest::Method::POST,
+                    "/print",
+                    json!({"page": {"width": 21.0, "height": 29.7}, "margin": {"top": 2.0, "bottom": 2.0, "left": 2.5, "right": 1.5}, "background": false}),
+                )
+                .await;
+            let Some(pages) = pdf_pages(pdf.as_str().expect("a PDF")) else {
+                return;
+            };
+            let last = pages.last().cloned().unwrap_or_default();
+            // A row of the list shows its TT number at the start of a line.
+            let has_row = last.lines().any(|l| {
+                l.trim_start()
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|w| w.parse::<usize>().is_ok_and(|v| v >= 1))
+            });
+            let signed = last.contains("T/M BAN TỔ CHỨC");
+            if rule {
+                checked += 1;
+                assert!(
+                    pages.len() == 1 || (signed && has_row),
+                    "{n} rows: the last of {} pages holds the signature without rows:\n{}",
+                    pages.len(),
+                    pages.join("\n=====PAGE=====\n")
+                );
+            } else if pages.len() > 1 && signed && !has_row {
+                alone_without_rule += 1;
+            }
+        }
+    }
+    assert!(checked > 0);
+    assert!(
+        alone_without_rule > 0,
+        "without the rule some length leaves the signature alone (else this check proves nothing)"
+    );
+}

@@ -40,6 +40,8 @@ mod import;
 mod input;
 #[path = "http/paper.rs"]
 mod paper;
+#[path = "http/people.rs"]
+mod people;
 #[path = "http/scope.rs"]
 mod scope;
 #[path = "http/seats.rs"]

@@ -2,6 +2,7 @@
 //! are data ("Tỉnh ủy", "Đảng ủy xã", "Chi bộ"…), since the district level was abolished in 2025.
 
 pub mod import;
+pub mod letterhead;
 pub mod names;
 
 use crate::{choice, text, RuleError};
@@ -103,6 +104,10 @@ pub struct PersonEditInput {
     pub party_card_number: String,
     pub positions: String,
     pub home_town: String,
+    /// Date of joining the Party (ngày vào Đảng), dd/mm/yyyy; empty when unknown
+    pub joined_on: String,
+    /// Date of becoming a full member (ngày chính thức), dd/mm/yyyy; empty when unknown
+    pub official_on: String,
 }
 
 /// A validated correction of a person's record.
@@ -115,6 +120,8 @@ pub struct PersonEdit {
     pub party_card_number: Option<String>,
     pub positions: String,
     pub home_town: String,
+    pub joined_on: Option<chrono::NaiveDate>,
+    pub official_on: Option<chrono::NaiveDate>,
 }
 
 impl PersonEditInput {
@@ -146,6 +153,26 @@ impl PersonEditInput {
             .take("home_town", text::optional_text(&self.home_town, 300))
             .flatten()
             .unwrap_or_default();
+        let joined_on = e
+            .take("joined_on", text::parse_optional_date(&self.joined_on))
+            .flatten();
+        let official_on = e
+            .take("official_on", text::parse_optional_date(&self.official_on))
+            .flatten();
+        // The same rules as the member import (issue 11.7).
+        if let (Some(j), Some(o)) = (joined_on, official_on) {
+            if o < j {
+                e.add(
+                    "official_on",
+                    "Ngày chính thức không được trước ngày vào Đảng.",
+                );
+            }
+        }
+        if let (Some(b), Some(j)) = (birth_date, joined_on) {
+            if j <= b {
+                e.add("joined_on", "Ngày vào Đảng phải sau ngày sinh.");
+            }
+        }
         match (full_name, gender) {
             (Some(full_name), Some(gender)) if e.is_empty() => Ok(PersonEdit {
                 full_name,
@@ -155,6 +182,8 @@ impl PersonEditInput {
                 party_card_number: card,
                 positions,
                 home_town,
+                joined_on,
+                official_on,
             }),
             _ => Err(e),
         }

@@ -23,6 +23,8 @@ use crate::{auth, db_run, now};
 pub const SESSION_CANCELLED: &str = "cancelled";
 /// History action of a class corrected while it runs (issue 11.7, R2.6).
 pub const EDIT_CLASS: &str = "edit_class";
+/// History action of a session corrected once its class runs (issue 11.7, R2.6).
+pub const EDIT_SESSION: &str = "edit_session";
 /// Status of a cancelled class (`classes.status`).
 pub const CLASS_CANCELLED: &str = "cancelled";
 /// Longest reason kept.
@@ -64,6 +66,9 @@ impl ClassChange {
     pub fn action_label(&self) -> &'static str {
         if self.action == EDIT_CLASS {
             return "Sửa thông tin lớp học";
+        }
+        if self.action == EDIT_SESSION {
+            return "Sửa buổi học";
         }
         ChangeAction::parse(&self.action)
             .map(ChangeAction::label)
@@ -152,6 +157,30 @@ pub fn parse_reason(s: &str) -> std::result::Result<String, String> {
         return Err(format!("Lý do dài quá {REASON_MAX} ký tự."));
     }
     Ok(t.to_string())
+}
+
+/// What a correction changed, as the history and the audit log show it: "Label: old" and
+/// "Label: new" for each field that differs.
+#[derive(Debug, Default)]
+pub(crate) struct Diff {
+    before: Vec<String>,
+    after: Vec<String>,
+}
+
+impl Diff {
+    pub(crate) fn note(&mut self, label: &str, old: String, new: String) {
+        if old != new {
+            self.before.push(format!("{label}: {old}"));
+            self.after.push(format!("{label}: {new}"));
+        }
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.before.is_empty()
+    }
+    /// (old values, new values), each joined by "; ".
+    pub(crate) fn values(&self) -> (String, String) {
+        (self.before.join("; "), self.after.join("; "))
+    }
 }
 
 /// Every session of a class with its status, in time order.
@@ -546,4 +575,113 @@ mod tests {
         assert_eq!(parse_reason(" Bão số 3 ").as_deref(), Ok("Bão số 3"));
         assert!(parse_reason(&"x".repeat(REASON_MAX + 1)).is_err());
     }
+}
+
+/// Corrects a session's topic, length, kind or start (issue 11.7). The planner of the class only;
+/// not once the class is finished or cancelled, nor on a cancelled session. A session that has
+/// begun keeps its start (moving it is a postponement, with its notification: R2.6). Once the
+/// class has begun, a change needs a reason and goes to the class's history with the old and new
+/// values; every change is audited.
+pub async fn update_session(
+    db: &Db,
+    scope: &Scope,
+    class: &Class,
+    session_id: i64,
+    new: &domain::study::NewSession,
+    reason: &str,
+) -> Result<()> {
+    classes::require_planner(db, scope, class).await?;
+    if class.is_finished() {
+        return Err(StoreError::Rule(
+            "Lớp học đã kết thúc; mở lại lớp học để sửa.".into(),
+        ));
+    }
+    if class.status == CLASS_CANCELLED {
+        return Err(StoreError::Rule("Lớp học đã bị hủy.".into()));
+    }
+    let s = find_session(db, class, session_id).await?;
+    let at = now();
+    // Forms and the API give the start to the minute: the same minute is the same start.
+    let mut new = new.clone();
+    if when(new.starts_at) == when(s.starts_at) {
+        new.starts_at = s.starts_at;
+    }
+    let new = &new;
+    if new.starts_at != s.starts_at {
+        if s.starts_at <= at {
+            return Err(StoreError::Rule(format!(
+                "Buổi học đã bắt đầu lúc {}: không đổi giờ bắt đầu được nữa.",
+                when(s.starts_at)
+            )));
+        }
+        if new.starts_at <= at {
+            return Err(StoreError::Rule(
+                "Thời gian bắt đầu mới phải sau thời điểm hiện tại.".into(),
+            ));
+        }
+    }
+    let mut diff = Diff::default();
+    diff.note("Nội dung", s.topic.clone(), new.topic.clone());
+    diff.note(
+        "Thời lượng (phút)",
+        s.duration_minutes.to_string(),
+        new.duration_minutes.to_string(),
+    );
+    diff.note("Bắt đầu", when(s.starts_at), when(new.starts_at));
+    let was_discussion: Option<(bool,)> = db_run!(db, p => sqlx::query_as("SELECT is_discussion FROM study_sessions WHERE id = $1")
+        .bind(s.id).fetch_optional(p).await)?;
+    let yes_no = |b: bool| if b { "có" } else { "không" }.to_string();
+    diff.note(
+        "Thảo luận",
+        yes_no(was_discussion.is_some_and(|(d,)| d)),
+        yes_no(new.is_discussion),
+    );
+    if diff.is_empty() {
+        return Ok(());
+    }
+    let started = class.first_session_at.is_some_and(|t| t <= at);
+    let reason = reason.trim();
+    if started {
+        parse_reason(reason).map_err(|_| {
+            StoreError::Rule(
+                "Lớp học đang diễn ra: cần ghi lý do thay đổi (được lưu vào lịch sử thay đổi)."
+                    .into(),
+            )
+        })?;
+    }
+    let (old_value, new_value) = diff.values();
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let done = sqlx::query(
+            "UPDATE study_sessions SET topic = $2, duration_minutes = $3, is_discussion = $4, starts_at = $5 \
+             WHERE id = $1 AND class_id = $6 AND status <> 'cancelled' \
+             AND EXISTS (SELECT 1 FROM classes k WHERE k.id = $6 AND k.status = 'planned')")
+            .bind(s.id).bind(&new.topic).bind(i64::from(new.duration_minutes)).bind(new.is_discussion)
+            .bind(new.starts_at).bind(class.id)
+            .execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Rule("Lớp học đã kết thúc hoặc buổi học đã bị hủy.".into()));
+        }
+        if started {
+            sqlx::query(
+                "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(class.id).bind(s.id).bind(EDIT_SESSION).bind(reason).bind(&old_value).bind(&new_value)
+                .bind(scope.account_id.0).bind(at)
+                .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    auth::audit(
+        db,
+        scope,
+        "update",
+        "session",
+        s.id,
+        Some(OrgId(class.org_id)),
+        &format!("{old_value} -> {new_value}"),
+    )
+    .await?;
+    Ok(())
 }

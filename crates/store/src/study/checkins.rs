@@ -181,38 +181,114 @@ pub struct Checkin {
 /// or a "present" mark recorded by hand. The one definition shown by the QR screen and the
 /// operator page (issue 11.4: the two used to count differently).
 pub async fn present_count(db: &Db, session_id: i64) -> Result<i64> {
-    let sql = "SELECT COUNT(*) FROM participants pt JOIN study_sessions s ON s.class_id = pt.class_id \
-               WHERE s.id = $1 AND pt.removed_at IS NULL AND (\
-                 EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id AND a.participant_id = pt.id AND a.status = 'present') \
-                 OR EXISTS (SELECT 1 FROM checkins c WHERE c.session_id = s.id AND c.participant_id = pt.id AND c.direction = 'in'))";
-    let (n,): (i64,) = db_run!(db, p => sqlx::query_as(sql).bind(session_id).fetch_one(p).await)?;
-    Ok(n)
+    Ok(roster_counts(db, session_id, &super::classes::Access::Full)
+        .await?
+        .1)
+}
+
+/// How many participants of a session the caller's access covers, and how many of them are
+/// present by the definition of [`present_count`].
+pub async fn roster_counts(
+    db: &Db,
+    session_id: i64,
+    access: &super::classes::Access,
+) -> Result<(i64, i64)> {
+    let sql = format!(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN \
+           EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id AND a.participant_id = pt.id AND a.status = 'present') \
+           OR EXISTS (SELECT 1 FROM checkins c WHERE c.session_id = s.id AND c.participant_id = pt.id AND c.direction = 'in') \
+         THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM participants pt JOIN study_sessions s ON s.class_id = pt.class_id \
+         WHERE s.id = $1 AND pt.removed_at IS NULL AND {}",
+        access.participant_sql()
+    );
+    Ok(db_run!(db, p => sqlx::query_as(&sql).bind(session_id).fetch_one(p).await)?)
+}
+
+/// One participant as the check-in roster shows them: who, how to tell namesakes apart, and
+/// where they stand in this session.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RosterRow {
+    pub participant_id: i64,
+    pub full_name: String,
+    pub card: Option<String>,
+    pub org_name: String,
+    pub bridge_point_name: Option<String>,
+    pub first_in: Option<DateTime<Utc>>,
+    pub last_out: Option<DateTime<Utc>>,
+    /// The hand-made mark, when there is one.
+    pub status: Option<String>,
+}
+
+impl RosterRow {
+    /// Present by the one definition of [`present_count`].
+    pub fn is_in(&self) -> bool {
+        self.first_in.is_some() || self.status.as_deref() == Some("present")
+    }
+}
+
+/// Words of a roster search that count.
+const ROSTER_WORDS: usize = 5;
+
+/// A part of a session's roster within the caller's access, in Vietnamese name order: the rows
+/// after participant `after` (keyset on the sort key and the participant id, so a row removed
+/// or added between two pages never shifts the next one), whose folded name or card number holds
+/// every word of `q`, at most `limit` of them. Issue 11.12: the operator's page shows a part;
+/// the whole roster goes to the page's script as compact data.
+pub async fn roster(
+    db: &Db,
+    facts: &SessionFacts,
+    access: &super::classes::Access,
+    q: &str,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<RosterRow>> {
+    let mut words: Vec<String> = domain::text::fold(q)
+        .split_whitespace()
+        .map(|w| w.replace(['%', '_'], ""))
+        .filter(|w| !w.is_empty())
+        .take(ROSTER_WORDS)
+        .map(|w| format!("%{w}%"))
+        .collect();
+    words.resize(ROSTER_WORDS, "%%".into());
+    let word_sql = (0..ROSTER_WORDS)
+        .map(|i| {
+            let n = i + 5;
+            format!("(${n} = '%%' OR p.name_folded LIKE ${n} OR p.party_card_number LIKE ${n})")
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let sql = format!(
+        "SELECT pt.id AS participant_id, p.full_name, p.party_card_number AS card, o.name AS org_name, b.name AS bridge_point_name, \
+         (SELECT MIN(c.at) FROM checkins c WHERE c.session_id = $2 AND c.participant_id = pt.id AND c.direction = 'in') AS first_in, \
+         (SELECT MAX(c.at) FROM checkins c WHERE c.session_id = $2 AND c.participant_id = pt.id AND c.direction = 'out') AS last_out, \
+         a.status \
+         FROM participants pt JOIN people p ON p.id = pt.person_id JOIN orgs o ON o.id = p.org_id \
+         LEFT JOIN bridge_points b ON b.id = pt.bridge_point_id \
+         LEFT JOIN attendance a ON a.participant_id = pt.id AND a.session_id = $2 \
+         WHERE pt.class_id = $1 AND pt.removed_at IS NULL AND {access} AND {word_sql} \
+         AND ($3 = 0 OR (p.sort_key, pt.id) > ((SELECT p2.sort_key FROM participants pt2 JOIN people p2 ON p2.id = pt2.person_id WHERE pt2.id = $3), $3)) \
+         ORDER BY p.sort_key, pt.id LIMIT $4",
+        access = access.participant_sql(),
+    );
+    let rows: Vec<RosterRow> = db_run!(db, p => {
+        let mut query = sqlx::query_as(&sql)
+            .bind(facts.class_id)
+            .bind(facts.session_id)
+            .bind(after.unwrap_or(0))
+            .bind(limit);
+        for w in &words {
+            query = query.bind(w.clone());
+        }
+        query.fetch_all(p).await
+    })?;
+    Ok(rows)
 }
 
 /// Check-in records of a session (for benchmarks and checks).
 pub async fn count_for_session(db: &Db, session_id: i64) -> Result<i64> {
     let (n,): (i64,) = db_run!(db, p => sqlx::query_as("SELECT COUNT(*) FROM checkins WHERE session_id = $1").bind(session_id).fetch_one(p).await)?;
     Ok(n)
-}
-
-/// Per participant of a session: the first check-in and the last check-out.
-#[allow(clippy::type_complexity)]
-pub async fn first_in_last_out(
-    db: &Db,
-    session_id: i64,
-) -> Result<Vec<(i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>> {
-    let sql = "SELECT participant_id, MIN(CASE WHEN direction = 'in' THEN at END), MAX(CASE WHEN direction = 'out' THEN at END) \
-               FROM checkins WHERE session_id = $1 GROUP BY participant_id";
-    Ok(db_run!(db, p => sqlx::query_as(sql).bind(session_id).fetch_all(p).await)?)
-}
-
-/// Member card numbers of a class's participants, by participant id.
-pub async fn cards_of_class(db: &Db, class_id: i64) -> Result<HashMap<i64, String>> {
-    let sql = "SELECT pt.id, p.party_card_number FROM participants pt JOIN people p ON p.id = pt.person_id \
-               WHERE pt.class_id = $1 AND p.party_card_number IS NOT NULL";
-    let rows: Vec<(i64, String)> =
-        db_run!(db, p => sqlx::query_as(sql).bind(class_id).fetch_all(p).await)?;
-    Ok(rows.into_iter().collect())
 }
 
 type Reply = oneshot::Sender<Result<Vec<Written>>>;

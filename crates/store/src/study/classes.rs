@@ -318,14 +318,8 @@ pub async fn update(
         .retake_threshold
         .map_or(class.retake_threshold, |t| i64::from(t.get()));
     // What changed, as the history and the audit log show it.
-    let mut before = Vec::new();
-    let mut after = Vec::new();
-    let mut diff = |label: &str, old: String, new: String| {
-        if old != new {
-            before.push(format!("{label}: {old}"));
-            after.push(format!("{label}: {new}"));
-        }
-    };
+    let mut d = super::changes::Diff::default();
+    let mut diff = |label: &str, old: String, new: String| d.note(label, old, new);
     diff("Tên", class.title.clone(), c.title.clone());
     diff("Hình thức", class.form.clone(), c.form.code().to_string());
     diff(
@@ -382,7 +376,7 @@ pub async fn update(
         class.retake_threshold.to_string(),
         threshold.to_string(),
     );
-    if before.is_empty() {
+    if d.is_empty() {
         return Ok(());
     }
     let now = now();
@@ -393,7 +387,7 @@ pub async fn update(
             "Lớp học đang diễn ra: cần ghi lý do thay đổi (được lưu vào lịch sử thay đổi).".into(),
         ));
     }
-    let (old_value, new_value) = (before.join("; "), after.join("; "));
+    let (old_value, new_value) = d.values();
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         sqlx::query(

@@ -86,6 +86,18 @@ pub async fn list(
     )
 }
 
+/// One participant of a class within `access`.
+pub async fn one(db: &Db, class: &Class, access: &Access, id: i64) -> Result<Participant> {
+    let sql = format!(
+        "{} WHERE pt.class_id = $1 AND pt.id = $2 AND {}",
+        select_sql(),
+        access.participant_sql()
+    );
+    let row: Option<Participant> =
+        db_run!(db, p => sqlx::query_as(&sql).bind(class.id).bind(id).fetch_optional(p).await)?;
+    row.ok_or(StoreError::NotFound)
+}
+
 /// Generates the list: members of the chosen organizations (and of each bridge point's
 /// organization), less those the rules exclude. People already listed, or removed by hand, stay
 /// as they are. Nothing is cut for capacity: overflow is shown on the class.

@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/logout-all", post(logout_all))
         .route("/auth/password", post(change_password))
         .route("/me", get(me))
+        .route("/ping", post(ping))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -217,4 +218,13 @@ pub async fn logout(State(st): State<AppState>, user: CurrentUser) -> AppResult<
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = AccountInfo), (status = 401, body = ErrorBody)))]
 pub async fn me(user: CurrentUser) -> Json<AccountInfo> {
     Json(account_info(&user.account))
+}
+
+/// Checks that the session (or token) is still good and the server reachable, writing nothing:
+/// an operator's device asks before sending its offline queue. Goes through the whole stack (edge
+/// checks, authentication, CSRF for cookie sessions): `bench` measures it as the same-stack
+/// baseline (issue 12).
+#[utoipa::path(post, path = "/api/v1/ping", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn ping(_user: CurrentUser) -> StatusCode {
+    StatusCode::NO_CONTENT
 }

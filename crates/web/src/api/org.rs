@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{AppError, AppResult, ErrorBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -62,6 +62,8 @@ pub struct PeopleQuery {
     pub q: Option<String>,
     /// Only this organization's subtree.
     pub org_id: Option<i64>,
+    /// Only people with this register status: active, moved, deceased, left.
+    pub status: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -78,10 +80,18 @@ pub async fn people(
     if let Some(o) = q.org_id {
         org::get(&st.db, scope, OrgId(o)).await?;
     }
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(code) => Some(
+            domain::org::MemberStatus::parse(code)
+                .map_err(|_| AppError::field("status", "Trạng thái đảng viên không hợp lệ."))?,
+        ),
+        None => None,
+    };
     let filter = PeopleFilter {
         org_id: q.org_id.map(OrgId),
         q: q.q,
         direct: false,
+        status,
     };
     Ok(Json(
         org::list_people(&st.db, scope, &filter, Paging::new(q.page, q.per_page)).await?,

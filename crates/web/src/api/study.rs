@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/classes/{id}/results", get(results))
         .route("/classes/{id}/finish", post(finish))
+        .route("/sessions/{id}", axum::routing::put(update_session))
         .route("/sessions/{id}/attendance", get(sheet).put(record))
         .route("/retakes", get(retakes))
 }
@@ -315,6 +316,41 @@ pub async fn add_session(
     let sid = classes::add_session(&st.db, user.scope(), &class, &new).await?;
     let (_, s) = classes::session(&st.db, user.scope(), sid).await?;
     Ok((StatusCode::CREATED, Json(s)))
+}
+
+/// A session corrected (issue 11.7), with the reason the class's history keeps once it runs.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SessionUpdateBody {
+    #[serde(flatten)]
+    pub session: SessionBody,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Corrects a session's topic, length, kind or (before it begins) start; the planner only, not
+/// once the class is finished; audited, and kept in the class's history with the reason once
+/// the class runs (R2.6).
+#[utoipa::path(put, path = "/api/v1/sessions/{id}", tag = "study", params(("id" = i64, Path, description = "session id")), request_body = SessionUpdateBody,
+    responses((status = 200, body = StudySession), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn update_session(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<SessionUpdateBody>,
+) -> AppResult<Json<StudySession>> {
+    let scope = user.scope();
+    let (class, _) = classes::session(&st.db, scope, SessionId(id)).await?;
+    let input = SessionInput {
+        date: b.session.date,
+        start_time: b.session.start_time,
+        duration_minutes: b.session.duration_minutes.to_string(),
+        topic: b.session.topic,
+        is_discussion: b.session.is_discussion.then(|| "true".into()),
+    };
+    let new = input.validate()?;
+    store::study::changes::update_session(&st.db, scope, &class, id, &new, &b.reason).await?;
+    let (_, s) = classes::session(&st.db, scope, SessionId(id)).await?;
+    Ok(Json(s))
 }
 
 /// A bridge point (R2.2).

@@ -6,12 +6,13 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use domain::ids::{OrgId, PersonId};
+use domain::org::MemberStatus;
 use serde::Deserialize;
 use store::org::{self, Org, PeopleFilter, Person};
 use store::{Page, Paging};
 
 use crate::app::AppState;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::pages::{Ctx, PageCtx};
 
 pub fn routes() -> Router<AppState> {
@@ -19,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs", get(tree))
         .route("/orgs/{id}", get(detail))
         .route("/people", get(people))
+        .route("/people.csv", get(people_csv))
         .route("/people/{id}", get(person))
         .route("/people/{id}/edit", get(edit_person_form).post(edit_person))
         .route("/people/{id}/status", axum::routing::post(set_status))
@@ -55,7 +57,6 @@ async fn detail(
     State(st): State<AppState>,
     Ctx(ctx, user): Ctx,
     Path(id): Path<i64>,
-    Query(q): Query<PeopleQuery>,
 ) -> AppResult<Response> {
     let scope = user.scope();
     let org = org::get(&st.db, scope, OrgId(id)).await?;
@@ -65,8 +66,9 @@ async fn detail(
         org_id: Some(OrgId(id)),
         q: None,
         direct: true,
+        status: None,
     };
-    let members = org::list_people(&st.db, scope, &filter, Paging::new(q.page, Some(200))).await?;
+    let members = org::list_people(&st.db, scope, &filter, Paging::new(None, Some(200))).await?;
     let crumbs = org::breadcrumb(&st.db, scope, OrgId(id)).await?;
     let ctx = ctx.with_nav("orgs").with_crumbs(crumbs);
     ctx.render(&DetailPage {
@@ -83,8 +85,17 @@ async fn detail(
 pub struct PeopleQuery {
     pub q: Option<String>,
     pub org: Option<String>,
-    pub page: Option<i64>,
+    /// A register status code ("active", "moved", …); empty for everyone.
+    pub status: Option<String>,
+    /// The person after whom this page starts (keyset paging).
+    pub after: Option<i64>,
 }
+
+/// Rows of the people list per page.
+const PEOPLE_PER_PAGE: i64 = 50;
+/// Rows of the people list's CSV export at most (issue 11.16); a larger selection is narrowed by
+/// organization, and the page says so.
+const PEOPLE_EXPORTED: i64 = 100_000;
 
 #[derive(Template)]
 #[template(path = "org/people.html")]
@@ -92,21 +103,109 @@ struct PeoplePage {
     ctx: PageCtx,
     q: String,
     org: Option<Org>,
-    people: Page<Person>,
+    /// Organizations to narrow the list to: the caller's tops and the ones right under them.
+    orgs: Vec<Org>,
+    status: String,
+    statuses: &'static [MemberStatus],
+    people: Vec<Person>,
+    /// Matching people, counted up to [`org::COUNT_CAP`] + 1.
+    total: i64,
+    /// The next page starts after this person.
+    next: Option<i64>,
+    paged: bool,
 }
 
 impl PeoplePage {
-    fn page_link(&self, page: i64) -> String {
-        let mut s = format!("/people?page={page}");
+    /// The list's filters as a query string (without paging).
+    fn filters(&self) -> String {
+        let mut parts = Vec::new();
         if !self.q.is_empty() {
-            s.push_str("&q=");
-            s.push_str(&crate::study::url_encode(&self.q));
+            parts.push(format!("q={}", crate::study::url_encode(&self.q)));
         }
         if let Some(o) = &self.org {
-            s.push_str(&format!("&org={}", o.id));
+            parts.push(format!("org={}", o.id));
         }
-        s
+        if !self.status.is_empty() {
+            parts.push(format!("status={}", crate::study::url_encode(&self.status)));
+        }
+        parts.join("&")
     }
+    fn first_link(&self) -> String {
+        let f = self.filters();
+        if f.is_empty() {
+            "/people".into()
+        } else {
+            format!("/people?{f}")
+        }
+    }
+    fn next_link(&self) -> String {
+        let f = self.filters();
+        let after = self.next.unwrap_or(0);
+        if f.is_empty() {
+            format!("/people?after={after}")
+        } else {
+            format!("/people?{f}&after={after}")
+        }
+    }
+    fn csv_link(&self) -> String {
+        let f = self.filters();
+        if f.is_empty() {
+            "/people.csv".into()
+        } else {
+            format!("/people.csv?{f}")
+        }
+    }
+    /// "1.234 người", or "hơn 10.000 người" past the count cap.
+    fn total_label(&self) -> String {
+        if self.total > org::COUNT_CAP {
+            format!("Hơn {} người", crate::fmt::count(&org::COUNT_CAP))
+        } else {
+            format!("{} người", crate::fmt::count(&self.total))
+        }
+    }
+    fn org_selected(&self, id: i64) -> bool {
+        self.org.as_ref().is_some_and(|o| o.id == id)
+    }
+    /// The chosen organization when the picker does not list it (chosen from the tree).
+    fn unlisted_org(&self) -> Option<&Org> {
+        self.org
+            .as_ref()
+            .filter(|o| !self.orgs.iter().any(|x| x.id == o.id))
+    }
+}
+
+/// The people list's filter from its query; the organization is checked to be in scope.
+async fn people_filter(
+    st: &AppState,
+    scope: &store::Scope,
+    q: &PeopleQuery,
+) -> AppResult<(PeopleFilter, Option<Org>)> {
+    let org_id = q
+        .org
+        .as_deref()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|id| *id > 0)
+        .map(OrgId);
+    let org = match org_id {
+        Some(id) => Some(org::get(&st.db, scope, id).await?),
+        None => None,
+    };
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(code) => Some(
+            MemberStatus::parse(code)
+                .map_err(|_| AppError::BadRequest("Trạng thái đảng viên không hợp lệ.".into()))?,
+        ),
+        None => None,
+    };
+    Ok((
+        PeopleFilter {
+            org_id,
+            q: q.q.clone(),
+            direct: false,
+            status,
+        },
+        org,
+    ))
 }
 
 async fn people(
@@ -115,23 +214,25 @@ async fn people(
     Query(q): Query<PeopleQuery>,
 ) -> AppResult<Response> {
     let scope = user.scope();
-    let org_id = q
-        .org
-        .as_deref()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .map(OrgId);
-    let org = match org_id {
-        Some(id) => Some(org::get(&st.db, scope, id).await?),
-        None => None,
+    let (filter, org) = people_filter(&st, scope, &q).await?;
+    let after = q.after.filter(|a| *a > 0).map(PersonId);
+    let (mut people, total) =
+        org::people_after(&st.db, scope, &filter, after, PEOPLE_PER_PAGE + 1).await?;
+    let more = people.len() > usize::try_from(PEOPLE_PER_PAGE).unwrap_or(usize::MAX);
+    people.truncate(usize::try_from(PEOPLE_PER_PAGE).unwrap_or(usize::MAX));
+    let next = if more {
+        people.last().map(|p| p.id)
+    } else {
+        None
     };
-    let filter = PeopleFilter {
-        org_id,
-        q: q.q.clone(),
-        direct: false,
-    };
-    let people = org::list_people(&st.db, scope, &filter, Paging::new(q.page, Some(50))).await?;
-    let crumbs = match org_id {
-        Some(id) => org::breadcrumb(&st.db, scope, id).await?,
+    let mut orgs = org::roots(&st.db, scope).await?;
+    if orgs.len() < 20 {
+        for root in orgs.clone() {
+            orgs.extend(org::children(&st.db, scope, OrgId(root.id)).await?);
+        }
+    }
+    let crumbs = match &org {
+        Some(o) => org::breadcrumb(&st.db, scope, OrgId(o.id)).await?,
         None => vec![],
     };
     let ctx = ctx.with_nav("people").with_crumbs(crumbs);
@@ -139,8 +240,77 @@ async fn people(
         ctx: ctx.clone(),
         q: q.q.unwrap_or_default(),
         org,
+        orgs,
+        status: filter
+            .status
+            .map(|s| s.code().to_owned())
+            .unwrap_or_default(),
+        statuses: MemberStatus::ALL,
         people,
+        total,
+        next,
+        paged: after.is_some(),
     })
+}
+
+/// The people list as CSV for Excel (issue 11.16), with the same filters; at most
+/// [`PEOPLE_EXPORTED`] rows, and a larger selection is refused with what to do instead.
+async fn people_csv(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Query(q): Query<PeopleQuery>,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let (filter, _) = people_filter(&st, scope, &q).await?;
+    let page = org::list_people(
+        &st.db,
+        scope,
+        &filter,
+        Paging {
+            page: 1,
+            per_page: PEOPLE_EXPORTED,
+        },
+    )
+    .await?;
+    if page.total > PEOPLE_EXPORTED {
+        return Err(AppError::Rule(format!(
+            "Danh sách chọn có {} người, quá {} người của một lần xuất: hãy chọn một tổ chức nhỏ hơn, hoặc in sổ danh sách đảng viên của từng tổ chức.",
+            crate::fmt::count(&page.total),
+            crate::fmt::count(&PEOPLE_EXPORTED)
+        )));
+    }
+    let rows = page
+        .items
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.full_name.clone(),
+                crate::fmt::opt_date(&p.birth_date),
+                p.gender_label().to_owned(),
+                p.ethnicity.clone(),
+                p.party_card_number.clone().unwrap_or_default(),
+                p.org_name.clone(),
+                p.positions.clone(),
+                p.status_label().to_owned(),
+                crate::fmt::opt_date(&p.status_on),
+            ]
+        })
+        .collect();
+    Ok(crate::study::feedback::csv_response(
+        "dang-vien.csv",
+        &[
+            "Họ và tên",
+            "Ngày sinh",
+            "Giới tính",
+            "Dân tộc",
+            "Số thẻ đảng viên",
+            "Tổ chức",
+            "Chức vụ",
+            "Trạng thái",
+            "Ngày biến động",
+        ],
+        rows,
+    ))
 }
 
 #[derive(Template)]
@@ -263,8 +433,7 @@ async fn set_name_split(
 struct RegisterPage {
     org: Org,
     people: Vec<Person>,
-    issuer: String,
-    place_date: String,
+    doc: crate::print::DocHead,
     /// Which part of the register this is (issue 11.2: a province's 93,064 members were cut at
     /// 20,000 without a word): members per part, the part, the parts, the total.
     part: i64,
@@ -307,6 +476,7 @@ async fn register(
         org_id: Some(OrgId(id)),
         q: None,
         direct: false,
+        status: None,
     };
     let part = q.part.unwrap_or(1).clamp(1, 1_000_000);
     let page = org::list_people(
@@ -322,21 +492,12 @@ async fn register(
     let parts = page.pages();
     let (people, total) = (page.items, page.total);
     let children = org::children(&st.db, scope, OrgId(id)).await?;
-    let crumbs = org::breadcrumb(&st.db, scope, OrgId(id)).await?;
-    let province = crumbs
-        .first()
-        .map(|c| c.name.trim_start_matches("Đảng bộ tỉnh ").to_string())
-        .unwrap_or_default();
-    let issuer = o.name.replace("Đảng bộ", "Đảng ủy").to_uppercase();
-    let place_date = format!(
-        "{province}, {}",
-        crate::fmt::long_date(&crate::fmt::today())
-    );
+    let mut doc = crate::print::doc_head(&st.db, scope, OrgId(id), "DS").await?;
+    doc.form = "Mẫu 7-HSĐV";
     let html = RegisterPage {
         org: o,
         people,
-        issuer,
-        place_date,
+        doc,
         part,
         parts,
         total,
@@ -396,6 +557,16 @@ async fn edit_person_form(
         party_card_number: p.party_card_number.clone().unwrap_or_default(),
         positions: p.positions.clone(),
         home_town: p.home_town.clone(),
+        joined_on: p
+            .joined_on
+            .as_ref()
+            .map(crate::fmt::date)
+            .unwrap_or_default(),
+        official_on: p
+            .official_on
+            .as_ref()
+            .map(crate::fmt::date)
+            .unwrap_or_default(),
     };
     let ctx = ctx.with_nav("people");
     ctx.render(&PersonFormPage {

@@ -15,7 +15,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use domain::study::{CheckinId, CheckinSource, Direction};
 use domain::text::fold;
-use store::study::checkins::{self, Attendee, Checkin, QrKey, SessionFacts, Written};
+use store::study::checkins::{self, Attendee, Checkin, QrKey, RosterRow, SessionFacts, Written};
 use store::study::classes::{self, Class, StudySession};
 use store::StoreError;
 
@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
             "/sessions/{id}/checkin",
             get(operator_page).post(operator_mark),
         )
+        .route("/sessions/{id}/roster.json", get(roster_data))
         .route("/sessions/{id}/qr", get(qr_screen))
         .route(
             "/q/{session}/{direction}/{window}/{sig}",
@@ -45,42 +46,48 @@ fn new_seed() -> String {
     format!("f-{hex}")
 }
 
-/// A participant's first check-in and last check-out.
-type InOut = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+/// Rows of the roster drawn as HTML on one page of the operator's check-in (issue 11.12: an
+/// 800-person conference was 390 KB of HTML); the page's script gets the whole roster as
+/// compact data from [`roster_data`].
+const ROWS_PER_PAGE: i64 = 50;
+
+/// What a roster row says of the participant's state in this session.
+fn state_label(r: &RosterRow) -> String {
+    match (r.first_in, r.last_out) {
+        (Some(i), Some(o)) if o > i => {
+            format!("Vào {} · Ra {}", crate::fmt::time(&i), crate::fmt::time(&o))
+        }
+        (Some(i), _) => format!("Vào {}", crate::fmt::time(&i)),
+        _ => match r.status.as_deref() {
+            Some("present") => "Có mặt".into(),
+            Some("absent") => "Vắng".into(),
+            Some("excused") => "Vắng có lý do".into(),
+            _ => "Chưa đến".into(),
+        },
+    }
+}
 
 /// One participant as the operator sees them.
 struct Row {
-    participant_id: i64,
-    full_name: String,
+    r: RosterRow,
     card: String,
-    org_name: String,
-    bridge_point_name: Option<String>,
     /// Folded name and card number, for the search box (also used by the offline script).
     search: String,
-    first_in: Option<DateTime<Utc>>,
-    last_out: Option<DateTime<Utc>>,
-    status: Option<String>,
+    state: String,
 }
 
 impl Row {
-    fn state_label(&self) -> String {
-        match (self.first_in, self.last_out) {
-            (Some(i), Some(o)) if o > i => {
-                format!("Vào {} · Ra {}", crate::fmt::time(&i), crate::fmt::time(&o))
-            }
-            (Some(i), _) => format!("Vào {}", crate::fmt::time(&i)),
-            _ => match self.status.as_deref() {
-                Some("present") => "Có mặt".into(),
-                Some("absent") => "Vắng".into(),
-                Some("excused") => "Vắng có lý do".into(),
-                _ => "Chưa đến".into(),
-            },
+    fn new(r: RosterRow) -> Self {
+        let card = r.card.clone().unwrap_or_default();
+        Self {
+            search: format!("{} {}", fold(&r.full_name), card),
+            state: state_label(&r),
+            card,
+            r,
         }
     }
-    /// Present by the one definition of `checkins::present_count` (checked in, or marked
-    /// present by hand).
     fn is_in(&self) -> bool {
-        self.first_in.is_some() || self.status.as_deref() == Some("present")
+        self.r.is_in()
     }
 }
 
@@ -91,19 +98,39 @@ struct OperatorPage {
     c: Class,
     s: StudySession,
     rows: Vec<Row>,
-    total: usize,
-    present: usize,
+    total: i64,
+    present: i64,
     q: String,
+    /// The next part of the list, when there is one (a participant id to start after).
+    next: Option<i64>,
+    /// This page starts after a participant (not the first part).
+    paged: bool,
     seed: String,
     refusal: Option<&'static str>,
     /// Keys the browser's offline queue to this account.
     account: i64,
 }
 
+impl OperatorPage {
+    fn next_link(&self) -> String {
+        let mut link = format!(
+            "/sessions/{}/checkin?after={}",
+            self.s.id,
+            self.next.unwrap_or(0)
+        );
+        if !self.q.trim().is_empty() {
+            link.push_str("&q=");
+            link.push_str(&super::url_encode(self.q.trim()));
+        }
+        link
+    }
+}
+
 #[derive(Debug, serde::Deserialize, Default)]
 #[serde(default)]
 struct SearchQuery {
     q: String,
+    after: Option<i64>,
 }
 
 /// Loads the session for someone who records attendance on it (secretary of the class's
@@ -126,39 +153,24 @@ async fn operator_page(
 ) -> AppResult<Response> {
     let (c, s, access) = load(&st, user.scope(), id).await?;
     let facts = checkins::session_facts(&st.db, id).await?;
-    let sheet = store::study::attendance::sheet(&st.db, &c, &s, &access).await?;
-    let times: HashMap<i64, InOut> = checkins::first_in_last_out(&st.db, id)
-        .await?
-        .into_iter()
-        .map(|(p, i, o)| (p, (i, o)))
-        .collect();
-    let cards = checkins::cards_of_class(&st.db, c.id).await?;
-    let needle = fold(q.q.trim());
-    let mut rows: Vec<Row> = sheet
-        .into_iter()
-        .map(|r| {
-            let card = cards.get(&r.participant_id).cloned().unwrap_or_default();
-            let (first_in, last_out) = times.get(&r.participant_id).copied().unwrap_or_default();
-            Row {
-                search: format!("{} {}", fold(&r.full_name), card),
-                participant_id: r.participant_id,
-                full_name: r.full_name,
-                card,
-                org_name: r.org_name,
-                bridge_point_name: r.bridge_point_name,
-                first_in,
-                last_out,
-                status: r.status,
-            }
-        })
-        .collect();
-    let total = rows.len();
-    let present = rows.iter().filter(|r| r.is_in()).count();
-    // Every word typed, in any order (issue 11.9).
-    let words: Vec<&str> = needle.split_whitespace().collect();
-    if !words.is_empty() {
-        rows.retain(|r| words.iter().all(|w| r.search.contains(w)));
-    }
+    let (total, present) = checkins::roster_counts(&st.db, id, &access).await?;
+    let mut found = checkins::roster(
+        &st.db,
+        &facts,
+        &access,
+        &q.q,
+        q.after.filter(|a| *a > 0),
+        ROWS_PER_PAGE + 1,
+    )
+    .await?;
+    let more = found.len() > usize::try_from(ROWS_PER_PAGE).unwrap_or(usize::MAX);
+    found.truncate(usize::try_from(ROWS_PER_PAGE).unwrap_or(usize::MAX));
+    let next = if more {
+        found.last().map(|r| r.participant_id)
+    } else {
+        None
+    };
+    let rows: Vec<Row> = found.into_iter().map(Row::new).collect();
     let ctx = ctx.with_nav("campaigns");
     ctx.render(&OperatorPage {
         ctx: ctx.clone(),
@@ -168,10 +180,62 @@ async fn operator_page(
         total,
         present,
         q: q.q,
+        next,
+        paged: q.after.is_some_and(|a| a > 0),
         seed: new_seed(),
         refusal: facts.refusal(store::now()),
         account: user.account.id.0,
     })
+}
+
+/// The whole roster of a session within the caller's access, as compact data for the operator
+/// page's script (search as you type, scanned card numbers and the offline queue, issue 11.12):
+/// organization names once, then one array per participant
+/// `[participant id, name, card, organization index, bridge point index or -1, state, present]`.
+async fn roster_data(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let (_, _, access) = load(&st, user.scope(), id).await?;
+    let facts = checkins::session_facts(&st.db, id).await?;
+    let all = checkins::roster(&st.db, &facts, &access, "", None, i64::MAX).await?;
+    let mut names: Vec<String> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut name_index = |n: &str| -> usize {
+        if let Some(i) = index.get(n) {
+            return *i;
+        }
+        names.push(n.to_owned());
+        index.insert(n.to_owned(), names.len() - 1);
+        names.len() - 1
+    };
+    let rows: Vec<serde_json::Value> = all
+        .iter()
+        .map(|r| {
+            let org = name_index(&r.org_name);
+            let bridge = r
+                .bridge_point_name
+                .as_deref()
+                .map_or(-1, |b| i64::try_from(name_index(b)).unwrap_or(-1));
+            serde_json::json!([
+                r.participant_id,
+                r.full_name,
+                r.card.as_deref().unwrap_or(""),
+                org,
+                bridge,
+                state_label(r),
+                u8::from(r.is_in())
+            ])
+        })
+        .collect();
+    let body = serde_json::json!({ "names": names, "rows": rows });
+    let mut resp = axum::Json(body).into_response();
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
 }
 
 #[derive(Debug, serde::Deserialize, Default)]

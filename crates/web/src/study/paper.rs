@@ -13,7 +13,7 @@ use domain::ids::{ClassId, OrgId, SessionId};
 use domain::study::utc_to_local;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use store::org;
+
 use store::study::attendance_import::{self, AttendanceImport, PrintRow};
 use store::study::classes::{self, BridgePoint, Class, StudySession};
 use store::StoreError;
@@ -56,6 +56,8 @@ table.attendance-sheet td{height:8mm}\
 table.attendance-sheet th.time{width:11%}\
 table.attendance-sheet th.sign{width:18%}\
 table.attendance-sheet tr.walkin-head td{font-weight:700;height:auto}\
+table.attendance-sheet tr.sign-row td{border:0;height:auto;padding:8pt 0 0}\
+table.attendance-sheet tbody.doc-last{break-inside:avoid;page-break-inside:avoid}\
 .sheet-foot{display:flex;justify-content:space-between;margin-top:1rem;break-inside:avoid;page-break-inside:avoid}\
 .sheet-sign{width:50%;text-align:center;min-height:8rem}\
 @media print{@page{size:A4 portrait}.sheet-print{font-size:12pt}.sheet-print main{padding:0}}";
@@ -80,8 +82,7 @@ struct PrintPage {
     rows: Vec<PrintRow>,
     bridge_points: Vec<BridgePoint>,
     bridge_point_name: Option<String>,
-    issuer: String,
-    place_date: String,
+    doc: crate::print::DocHead,
     sign_date: String,
     css: &'static str,
 }
@@ -137,20 +138,9 @@ async fn print_sheet(
         .iter()
         .position(|x| x.id == s.id)
         .map_or(1, |i| i + 1);
-    let crumbs = org::breadcrumb(&st.db, scope, OrgId(c.org_id))
-        .await
-        .unwrap_or_default();
-    let province = crumbs
-        .first()
-        .map(|c| c.name.trim_start_matches("Đảng bộ tỉnh ").to_string())
-        .unwrap_or_default();
-    let issuer = c.org_name.replace("Đảng bộ", "Đảng ủy").to_uppercase();
+    let doc = crate::print::doc_head(&st.db, scope, OrgId(c.org_id), "DS").await?;
     let local = utc_to_local(s.starts_at);
-    let place_date = format!(
-        "{province}, {}",
-        crate::fmt::long_date(&crate::fmt::today())
-    );
-    let sign_date = format!("{province}, {}", crate::fmt::long_date(&local.date()));
+    let sign_date = doc.head.place_date(local.date());
     let when = format!(
         "{} giờ {}, {}",
         local.format("%H"),
@@ -165,8 +155,7 @@ async fn print_sheet(
         when,
         rows,
         bridge_points,
-        issuer,
-        place_date,
+        doc,
         sign_date,
         css: PRINT_CSS,
     }

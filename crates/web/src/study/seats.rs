@@ -307,8 +307,7 @@ struct PrintPage {
     c: Class,
     chart: Chart,
     rows: Vec<ViewRow>,
-    issuer: String,
-    place_date: String,
+    doc: crate::print::DocHead,
 }
 
 /// The chart in the Party document layout (A4 landscape): stage on top, seats with names, and
@@ -321,23 +320,12 @@ async fn print(
     let scope = user.scope();
     let c = classes::get(&st.db, scope, ClassId(id)).await?;
     let chart = seats::chart(&st.db, scope, &c, None).await?;
-    let crumbs = org::breadcrumb(&st.db, scope, OrgId(c.org_id)).await?;
-    // The same header as the participant list's print page.
-    let province = crumbs
-        .first()
-        .map(|c| c.name.trim_start_matches("Đảng bộ tỉnh ").to_string())
-        .unwrap_or_default();
-    let issuer = c.org_name.replace("Đảng bộ", "Đảng ủy").to_uppercase();
-    let place_date = format!(
-        "{province}, {}",
-        crate::fmt::long_date(&crate::fmt::today())
-    );
+    let doc = crate::print::doc_head(&st.db, scope, OrgId(c.org_id), "SĐ").await?;
     let html = PrintPage {
         rows: view_rows(&chart),
         c,
         chart,
-        issuer,
-        place_date,
+        doc,
     }
     .render()?;
     Ok(Html(html).into_response())

@@ -387,14 +387,36 @@ async fn classified_title_never_leaks(app: TestApp) {
     );
 }
 
-/// The page without the contents of its `value="…"` attributes (form fields echo input).
+/// The page without the contents of its `value="…"` attributes (form fields echo input) and of
+/// the `q=` search parameter in its links (paging and export links carry the caller's own search).
 fn strip_values(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(i) = rest.find("value=\"") {
-        out.push_str(&rest[..i + 7]);
-        rest = &rest[i + 7..];
-        match rest.find('"') {
+    loop {
+        let next = [
+            rest.find("value=\""),
+            rest.find("?q="),
+            rest.find("&amp;q="),
+            rest.find("&#38;q="),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(i) = next else { break };
+        let is_value = rest[i..].starts_with("value=");
+        let skip = if is_value {
+            7
+        } else {
+            rest[i..].find('=').map_or(0, |e| e + 1)
+        };
+        out.push_str(&rest[..i + skip]);
+        rest = &rest[i + skip..];
+        let end = if is_value {
+            rest.find('"')
+        } else {
+            rest.find(['"', '&'])
+        };
+        match end {
             Some(e) => rest = &rest[e..],
             None => break,
         }

@@ -1,5 +1,6 @@
 //! Issue 11.6: every link a role is shown opens for that role. A crawl as each demo role
-//! follows the same-origin links of every page it reaches and finds no 404 (nor 403, nor 5xx).
+//! follows the same-origin links of every page it reaches and finds no 404 (nor 403, nor 5xx),
+//! and no screen page of 60 KB of HTML or more (issue 11.12).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -64,6 +65,12 @@ async fn every_linked_page_opens_for_its_role(app: TestApp) {
             }
             if is_html && status == 200 {
                 largest.push((r.text.len(), format!("{role}: {url}")));
+                // Issue 11.12: a screen page stays under 60 KB of HTML (printed documents, made
+                // to be printed whole, are not screens).
+                let printed = url.contains("/print") || url.contains("/register");
+                if !printed && r.text.len() >= 60_000 {
+                    broken.push(format!("{role}: {url} is {} bytes of HTML", r.text.len()));
+                }
                 // Issue 11.14: no requirement codes and no doubled kind in what users read.
                 let text = visible_text(&r.text);
                 if let Some(code) = requirement_code(&text) {

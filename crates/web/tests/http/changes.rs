@@ -16,6 +16,164 @@ both_engines! {
     r2_6_outsiders_are_refused => r2_6_outsiders_are_refused_sqlite, r2_6_outsiders_are_refused_postgres;
     r3_3_finishing_twice_notifies_each_absentee_once => r3_3_finishing_twice_notifies_each_absentee_once_sqlite, r3_3_finishing_twice_notifies_each_absentee_once_postgres;
     a_class_is_corrected_with_history_once_it_runs => a_class_is_corrected_with_history_once_it_runs_sqlite, a_class_is_corrected_with_history_once_it_runs_postgres;
+    a_session_is_corrected_with_history_once_the_class_runs => a_session_is_corrected_with_history_once_the_class_runs_sqlite, a_session_is_corrected_with_history_once_the_class_runs_postgres;
+}
+
+/// Issue 11.7: a session's topic or length could not be corrected. The planner corrects it on
+/// its edit page or by `PUT /api/v1/sessions/{id}`: freely before the class begins; once it
+/// runs with a reason kept in the history (R2.6); the start of a session that has begun stays
+/// (moving it is a postponement); others are refused; the form keeps what was typed.
+async fn a_session_is_corrected_with_history_once_the_class_runs(app: TestApp) {
+    let s = setup(&app).await;
+    let b = app.browser_login("organizer").await;
+    let class_page = b.get(&format!("/classes/{}", s.class_id)).await.html();
+    assert!(
+        class_page.contains(&format!("href=\"/sessions/{}/edit\"", s.s1)),
+        "the class page links each session's edit page"
+    );
+    let form = b.get(&format!("/sessions/{}/edit", s.s1)).await;
+    form.expect(200);
+    assert!(form.html().contains("Nội dung cơ bản của Quy định 144"));
+    // Before the class begins: a typo fixed and the length changed, no reason, no history.
+    let (organizer, class_id) = (&s.organizer, s.class_id);
+    let start = |id: i64| async move {
+        let d = organizer
+            .get_ok(&format!("/api/v1/classes/{class_id}"))
+            .await;
+        d["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| id_of(x) == id)
+            .cloned()
+            .unwrap()
+    };
+    let before = start(s.s1).await;
+    let local = domain::study::utc_to_local(
+        before["starts_at"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap(),
+    );
+    let (date, time) = (
+        local.format("%d/%m/%Y").to_string(),
+        local.format("%H:%M").to_string(),
+    );
+    b.post_form(
+        &format!("/sessions/{}/edit", s.s1),
+        &[
+            ("topic", "Nội dung cơ bản của Quy định 144-QĐ/TW"),
+            ("date", &date),
+            ("start_time", &time),
+            ("duration_minutes", "150"),
+        ],
+    )
+    .await
+    .expect_redirect(&format!("/classes/{}", s.class_id));
+    let after = start(s.s1).await;
+    assert_eq!(after["topic"], "Nội dung cơ bản của Quy định 144-QĐ/TW");
+    assert_eq!(after["duration_minutes"], 150);
+    assert_eq!(change_count(&app, s.class_id).await, 0);
+    // Bad input: refused with its field tied to the input, what was typed kept.
+    let r = b
+        .post_form(
+            &format!("/sessions/{}/edit", s.s1),
+            &[
+                ("topic", "Chủ đề đang gõ dở"),
+                ("date", &date),
+                ("start_time", &time),
+                ("duration_minutes", "0"),
+            ],
+        )
+        .await;
+    r.expect(422);
+    let html = r.html();
+    assert!(
+        html.contains("aria-describedby=\"duration_minutes-error\"")
+            && html.contains("id=\"duration_minutes-error\"")
+    );
+    assert!(
+        html.contains("value=\"Chủ đề đang gõ dở\""),
+        "the input is kept"
+    );
+    // Once the class runs: a reason is required; the change goes to the history.
+    held(&app, &s).await;
+    let body = |topic: &str, minutes: i64, reason: &str| {
+        let local = domain::study::utc_to_local(chrono::Utc::now() - chrono::Duration::days(2));
+        json!({"date": local.format("%d/%m/%Y").to_string(), "start_time": local.format("%H:%M").to_string(),
+               "duration_minutes": minutes, "topic": topic, "reason": reason})
+    };
+    // The start of a session that has begun does not move (a postponement does that).
+    let v = s
+        .organizer
+        .put(
+            &format!("/api/v1/sessions/{}", s.s1),
+            &body("Sửa khi đang học", 150, "Đổi giờ"),
+        )
+        .await
+        .expect_error(422, "rule_violation");
+    assert!(
+        v["message"].as_str().unwrap_or("").contains("bắt đầu"),
+        "{v}"
+    );
+    let held_start = start(s.s1).await["starts_at"].clone();
+    let local = domain::study::utc_to_local(
+        held_start
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap(),
+    );
+    let ok = json!({"date": local.format("%d/%m/%Y").to_string(), "start_time": local.format("%H:%M").to_string(),
+        "duration_minutes": 100, "topic": "Nội dung cơ bản của Quy định 144-QĐ/TW", "reason": "Buổi học kết thúc sớm 50 phút do mất điện"});
+    let mut no_reason = ok.clone();
+    no_reason["reason"] = json!("");
+    let v = s
+        .organizer
+        .put(&format!("/api/v1/sessions/{}", s.s1), &no_reason)
+        .await
+        .expect_error(422, "rule_violation");
+    assert!(v["message"].as_str().unwrap_or("").contains("lý do"), "{v}");
+    s.organizer
+        .put(&format!("/api/v1/sessions/{}", s.s1), &ok)
+        .await
+        .expect(200);
+    assert_eq!(start(s.s1).await["duration_minutes"], 100);
+    assert_eq!(change_count(&app, s.class_id).await, 1);
+    let history = b
+        .get(&format!("/classes/{}/changes", s.class_id))
+        .await
+        .html();
+    assert!(
+        history.contains("Sửa buổi học")
+            && history.contains("Thời lượng (phút): 150")
+            && history.contains("mất điện")
+    );
+    // Not a member's or the secretary's to change.
+    for role in ["member", "secretary"] {
+        let api = app.api_login(role).await;
+        let r = api.put(&format!("/api/v1/sessions/{}", s.s1), &ok).await;
+        assert!(
+            matches!(r.status.as_u16(), 403 | 404),
+            "{role}: {}",
+            r.status
+        );
+        let page = app
+            .browser_login(role)
+            .await
+            .get(&format!("/sessions/{}/edit", s.s1))
+            .await;
+        assert!(
+            matches!(page.status.as_u16(), 403 | 404),
+            "{role}: {}",
+            page.status
+        );
+    }
+}
+
+fn id_of(v: &Value) -> i64 {
+    id(v)
 }
 
 /// Issue 11.7: a typo in a class title stayed forever. The planner corrects a class on its edit

@@ -17,6 +17,164 @@ both_engines! {
     r3_4_qr_self_checkin => r3_4_qr_self_checkin_sqlite, r3_4_qr_self_checkin_postgres;
     present_count_is_one_definition => present_count_is_one_definition_sqlite, present_count_is_one_definition_postgres;
     operator_page_tells_namesakes_apart_and_looks_closed => operator_page_tells_namesakes_apart_and_looks_closed_sqlite, operator_page_tells_namesakes_apart_and_looks_closed_postgres;
+    long_rosters_come_in_parts_under_60_kb => long_rosters_come_in_parts_under_60_kb_sqlite, long_rosters_come_in_parts_under_60_kb_postgres;
+}
+
+/// Issue 11.12's conference: `n` more people in the class's organization, all on the class.
+async fn grow_class(app: &TestApp, session: i64, n: usize) -> (i64, i64) {
+    let (class_id, org_id): (i64, i64) = store::db_run!(&app.db, p => sqlx::query_as(
+        "SELECT k.id, k.org_id FROM study_sessions s JOIN classes k ON k.id = s.class_id WHERE s.id = $1")
+        .bind(session).fetch_one(p).await)
+    .unwrap();
+    let families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Đặng", "Bùi"];
+    let given = [
+        "An", "Bình", "Chi", "Dũng", "Hà", "Khánh", "Lan", "Minh", "Nga", "Oanh", "Phúc", "Quân",
+    ];
+    let people: Vec<store::org::NewPerson> = (0..n)
+        .map(|i| store::org::NewPerson {
+            org_id: domain::ids::OrgId(org_id),
+            // Namesakes on purpose: every twelfth person shares a name with another.
+            name: domain::org::PersonName::from_parts(
+                families[i % families.len()],
+                if i % 2 == 0 { "Văn" } else { "Thị" },
+                given[(i / 8) % given.len()],
+            )
+            .unwrap(),
+            birth_date: None,
+            gender: domain::org::Gender::Male,
+            ethnicity: "Kinh".into(),
+            party_card_number: Some(format!("93{:06}", 100_000 + i)),
+            positions: String::new(),
+            management_level: domain::org::ManagementLevel::None,
+            exempt_from_activities: false,
+        })
+        .collect();
+    let ids = store::org::insert_people(&app.db, &people).await.unwrap();
+    for chunk in ids.chunks(200) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|p| format!("({class_id}, {}, 'manual')", p.0))
+            .collect();
+        let sql = format!(
+            "INSERT INTO participants (class_id, person_id, source) VALUES {}",
+            values.join(", ")
+        );
+        store::db_run!(&app.db, p => sqlx::query(&sql).execute(p).await.map(|r| r.rows_affected()))
+            .unwrap();
+    }
+    (class_id, org_id)
+}
+
+/// The `data-pid` ids of the roster rows on an operator page, in order.
+fn roster_ids(html: &str) -> Vec<i64> {
+    html.split("<tr data-pid=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect()
+}
+
+/// The "next part" link of an operator page.
+fn next_part(html: &str) -> Option<String> {
+    let before = html.split("\" rel=\"next\"").next()?;
+    if before.len() == html.len() {
+        return None;
+    }
+    before.rsplit("href=\"").next().map(str::to_owned)
+}
+
+/// Issue 11.12: at a conference of 800 the operator page was 390 KB of HTML and the attendance
+/// sheet 197 KB. Every page of the class stays under 60 KB; the operator page shows parts of 50
+/// in name order (keyset: a row removed between two parts shifts nothing) and sends the whole
+/// roster to its script once, as compact data.
+async fn long_rosters_come_in_parts_under_60_kb(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let live = live_session(&organizer).await;
+    let (class_id, _) = grow_class(&app, live.session_id, 800).await;
+    let b = app.browser_login("organizer").await;
+    let first = b
+        .get(&format!("/sessions/{}/checkin", live.session_id))
+        .await;
+    first.expect(200);
+    let data = organizer
+        .get_ok(&format!("/sessions/{}/roster.json", live.session_id))
+        .await;
+    let rows = data["rows"].as_array().expect("rows").clone();
+    assert!(rows.len() >= 800, "the whole roster: {}", rows.len());
+    assert!(
+        rows.iter()
+            .all(|r| r.as_array().is_some_and(|a| a.len() == 7)),
+        "one compact array per participant"
+    );
+    let json_len = serde_json::to_string(&data).unwrap().len();
+    assert!(
+        json_len < rows.len() * 120,
+        "compact: {json_len} bytes for {} people",
+        rows.len()
+    );
+    let whole: Vec<i64> = rows.iter().map(|r| r[0].as_i64().unwrap()).collect();
+
+    // The parts, one after another, give the whole roster in the same order.
+    let mut seen: Vec<i64> = Vec::new();
+    let mut html = first.html();
+    let mut link;
+    let mut parts = 0;
+    loop {
+        parts += 1;
+        assert!(html.len() < 60_000, "part {parts} is {} bytes", html.len());
+        let ids = roster_ids(&html);
+        assert!(ids.len() <= 50, "at most 50 rows: {}", ids.len());
+        seen.extend(ids);
+        match next_part(&html) {
+            Some(l) => link = l,
+            None => break,
+        }
+        html = b.get(&link.replace("&amp;", "&")).await.html();
+        assert!(parts < 100, "the parts end");
+    }
+    assert_eq!(seen, whole, "the parts are the roster, in order, once each");
+
+    // A row removed between two parts: the next part starts where it would have.
+    let page1 = roster_ids(&first.html());
+    let next = next_part(&first.html()).expect("a second part");
+    let anchor = *page1.last().unwrap();
+    organizer
+        .post_ok(
+            &format!("/api/v1/classes/{class_id}/participants/{anchor}/remove"),
+            &json!({"reason": "Trùng tên"}),
+            204,
+        )
+        .await;
+    let after = roster_ids(&b.get(&next.replace("&amp;", "&")).await.html());
+    assert_eq!(after.first(), whole.get(50), "nothing skipped or repeated");
+
+    // Search by words in any order, and by card number.
+    let found = b
+        .get(&format!(
+            "/sessions/{}/checkin?q=binh+tran",
+            live.session_id
+        ))
+        .await
+        .html();
+    assert!(found.contains("Trần Văn Bình") || found.contains("Trần Thị Bình"));
+    assert!(!roster_ids(&found).is_empty());
+    let by_card = b
+        .get(&format!("/sessions/{}/checkin?q=93100007", live.session_id))
+        .await
+        .html();
+    assert_eq!(roster_ids(&by_card).len(), 1, "one card, one person");
+
+    // The other long pages of the class stay under 60 KB too.
+    for page in [
+        format!("/sessions/{}/attendance", live.session_id),
+        format!("/classes/{class_id}?tab=participants"),
+        format!("/classes/{class_id}?tab=results"),
+        format!("/classes/{class_id}?tab=results&list=all"),
+        format!("/classes/{class_id}"),
+    ] {
+        let r = b.get(&page).await;
+        r.expect(200);
+        assert!(r.text.len() < 60_000, "{page} is {} bytes", r.text.len());
+    }
 }
 
 /// Issue 11.11: on a phone the card number and organization were hidden, so namesakes looked the

@@ -254,6 +254,9 @@ pub fn unescape(s: &str) -> String {
         .replace("&gt;", ">")
         .replace("&#x2F;", "/")
         .replace("&#47;", "/")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#38;", "&")
         .replace("&amp;", "&")
 }
 

@@ -113,6 +113,31 @@ async fn a_person_is_corrected_by_the_organizer(app: TestApp) {
         )
         .await
         .expect_error(422, "validation_failed");
+    // Joining dates (issue 11.7): the import's rule, full membership not before joining.
+    let v = organizer
+        .put(
+            &format!("/api/v1/people/{pid}"),
+            &json!({"full_name": "Y Blô Kpă", "gender": "male", "ethnicity": "Ê Đê", "birth_date": "02/09/1975",
+                    "joined_on": "19/05/2001", "official_on": "19/05/2000"}),
+        )
+        .await
+        .expect_error(422, "validation_failed");
+    assert!(v["fields"]["official_on"].is_string(), "{v}");
+    let r = organizer
+        .put(
+            &format!("/api/v1/people/{pid}"),
+            &json!({"full_name": "Y Blô Kpă", "gender": "male", "ethnicity": "Ê Đê", "birth_date": "02/09/1975",
+                    "positions": "Bí thư chi bộ", "joined_on": "19/05/2001", "official_on": "19/05/2002"}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.json()["joined_on"], "2001-05-19");
+    assert_eq!(r.json()["official_on"], "2002-05-19");
+    let form = b.get(&format!("/people/{pid}/edit")).await.html();
+    assert!(
+        form.contains("value=\"19/05/2001\""),
+        "the edit page shows the dates"
+    );
     let secretary = app.api_login("secretary").await;
     let r = secretary
         .put(
@@ -124,7 +149,7 @@ async fn a_person_is_corrected_by_the_organizer(app: TestApp) {
     let (n,): (i64,) = store::db_run!(&app.db, c => sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'update' AND entity = 'person' AND entity_id = $1")
         .bind(pid).fetch_one(c).await)
     .unwrap();
-    assert_eq!(n, 2, "both changes audited");
+    assert_eq!(n, 3, "every change audited");
 }
 
 /// Issue 11.9: "nguyen an" finds "Nguyễn Công An" (words in any order, parts of words), and a
