@@ -51,6 +51,23 @@ pub enum Which {
         #[arg(long, default_value = "sqlite")]
         engine: String,
     },
+    /// Issue 12's pages at province (or national) scale: single-client p50/p99 and the rate at
+    /// many clients against a hello-world route and the same stack doing nothing (an
+    /// authenticated no-op POST), measured in the same run.
+    Pages {
+        /// small, province or national.
+        #[arg(long, default_value = "province")]
+        scale: String,
+        /// sqlite or postgres.
+        #[arg(long, default_value = "sqlite")]
+        engine: String,
+        /// Concurrent clients for the rate.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
     /// Pages and API calls of the study loop vs. a hello-world route, on SQLite and PostgreSQL.
     Http {
         /// Concurrent clients.
@@ -79,6 +96,12 @@ struct Figure {
 pub async fn run(which: Which, json: bool, config: &Config) -> anyhow::Result<()> {
     match which {
         Which::Http { clients, seconds } => http(clients, seconds, json, config).await,
+        Which::Pages {
+            scale,
+            engine,
+            clients,
+            seconds,
+        } => crate::bench_pages::pages(&scale, &engine, clients, seconds, json).await,
         Which::Import { rows, engine } => import(rows, engine.as_deref(), json).await,
         Which::Checkin {
             clients,
@@ -466,18 +489,21 @@ async fn http(clients: usize, seconds: u64, json: bool, _config: &Config) -> any
 }
 
 #[derive(Clone)]
-struct Req {
+pub(crate) struct Req {
     url: String,
     auth: String,
     body: Option<Arc<String>>,
+    /// POST without a body (the same-stack baseline), else GET or PUT by the body.
+    post: bool,
 }
 
 impl Req {
-    fn get(url: String, auth: &str) -> Self {
+    pub(crate) fn get(url: String, auth: &str) -> Self {
         Self {
             url,
             auth: auth.into(),
             body: None,
+            post: false,
         }
     }
     fn put(url: String, auth: &str, body: Arc<String>) -> Self {
@@ -485,6 +511,16 @@ impl Req {
             url,
             auth: auth.into(),
             body: Some(body),
+            post: false,
+        }
+    }
+    /// An empty POST (the authenticated no-op `/api/v1/ping`).
+    pub(crate) fn post(url: String, auth: &str) -> Self {
+        Self {
+            url,
+            auth: auth.into(),
+            body: None,
+            post: true,
         }
     }
 }
@@ -517,7 +553,7 @@ pub(crate) async fn baseline(
 }
 
 /// Runs `clients` loops for `dur`; returns (requests/s, p50 ms, p99 ms). Any non-2xx aborts.
-async fn load(
+pub(crate) async fn load(
     client: &reqwest::Client,
     clients: usize,
     dur: Duration,
@@ -561,6 +597,7 @@ async fn send(client: &reqwest::Client, req: &Req) -> anyhow::Result<()> {
             .put(&req.url)
             .header("content-type", "application/json")
             .body(body.as_ref().clone()),
+        None if req.post => client.post(&req.url),
         None => client.get(&req.url),
     };
     if !req.auth.is_empty() {

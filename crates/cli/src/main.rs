@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_checkin;
+mod bench_pages;
 mod config;
 
 use anyhow::Context;

@@ -2,7 +2,7 @@
 //! chart of one session on which a tap on a seat marks that person present or absent.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -85,7 +85,18 @@ struct SeatsPage {
     assign_error: Option<String>,
 }
 
+/// Names of people without a seat listed on the class's seating page at most.
+const UNSEATED_NAMED: usize = 200;
+
 impl SeatsPage {
+    /// The first people without a seat, in name order, at most [`UNSEATED_NAMED`].
+    fn unseated_named(&self) -> Vec<&Seated> {
+        self.chart
+            .unseated()
+            .into_iter()
+            .take(UNSEATED_NAMED)
+            .collect()
+    }
     fn plan_err(&self, f: &str) -> &str {
         self.plan_errors.get(f).unwrap_or("")
     }
@@ -343,6 +354,44 @@ struct SessionPage {
     rows: Vec<ViewRow>,
     can_mark: bool,
     error: Option<String>,
+    /// A name searched among the people without a seat.
+    q: String,
+}
+
+/// People without a seat listed at most on the session's page (issue 11.12: 830 of them made a
+/// page of 114 KB); the others are found by name.
+const UNSEATED_SHOWN: usize = 100;
+
+impl SessionPage {
+    /// The people without a seat whose name holds every word searched, at most
+    /// [`UNSEATED_SHOWN`], in name order.
+    fn unseated_shown(&self) -> Vec<&Seated> {
+        let words: Vec<String> = domain::text::fold(&self.q)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        self.chart
+            .unseated()
+            .into_iter()
+            .filter(|p| {
+                let name = domain::text::fold(&p.full_name);
+                words.iter().all(|w| name.contains(w.as_str()))
+            })
+            .take(UNSEATED_SHOWN)
+            .collect()
+    }
+    fn unseated_total(&self) -> usize {
+        self.chart.unseated().len()
+    }
+    fn unseated_searchable(&self) -> bool {
+        self.unseated_total() > UNSEATED_SHOWN || !self.q.is_empty()
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct UnseatedQuery {
+    q: String,
 }
 
 async fn session_page(
@@ -351,6 +400,7 @@ async fn session_page(
     scope: &Scope,
     id: i64,
     error: Option<String>,
+    q: String,
 ) -> AppResult<SessionPage> {
     let (c, s) = classes::session(&st.db, scope, SessionId(id)).await?;
     let chart = seats::chart(&st.db, scope, &c, Some(&s)).await?;
@@ -368,6 +418,7 @@ async fn session_page(
         chart,
         can_mark,
         error,
+        q,
     })
 }
 
@@ -375,8 +426,9 @@ async fn session_chart(
     State(st): State<AppState>,
     Ctx(ctx, user): Ctx,
     Path(id): Path<i64>,
+    Query(q): Query<UnseatedQuery>,
 ) -> AppResult<Response> {
-    let p = session_page(&st, ctx, user.scope(), id, None).await?;
+    let p = session_page(&st, ctx, user.scope(), id, None, q.q.trim().to_owned()).await?;
     p.ctx.render(&p)
 }
 
@@ -419,6 +471,6 @@ async fn toggle(
             Err(e) => return Err(e.into()),
         },
     };
-    let p = session_page(&st, ctx, scope, id, error).await?;
+    let p = session_page(&st, ctx, scope, id, error, String::new()).await?;
     p.ctx.render_invalid(&p)
 }
