@@ -124,7 +124,7 @@ pub async fn checkin(
         lat.sort();
         let n = counter.load(Ordering::Relaxed);
         // Every answered check-in is in the database.
-        let stored = store::study::checkins::count_for_session(&db, session).await?;
+        let stored = store::study::checkin::count_for_session(&db, session).await?;
         anyhow::ensure!(
             stored as u64 == n + 1,
             "{n} check-ins answered but {stored} stored"
@@ -236,7 +236,7 @@ pub async fn national(
     eprintln!("building {bridge_points} bridge points and {people} participants…");
     let conf = store::benchdata::national_conference(&db, bridge_points, people, qr_every).await?;
     let (base, server) = start(&db).await?;
-    let key = store::study::checkins::QrKey::load(&db).await?;
+    let key = store::study::checkin::QrKey::load(&db).await?;
     let setup_s = setup.elapsed().as_secs_f64();
     // The peak is measured from here: forget the fixture's.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -299,7 +299,7 @@ pub async fn national(
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
             for (token, _) in members.iter().skip(lane).step_by(lanes) {
-                let window = store::study::checkins::QrKey::window(chrono::Utc::now());
+                let window = store::study::checkin::QrKey::window(chrono::Utc::now());
                 let sig = key.sign(session, domain::study::Direction::In, window)?;
                 let r = client
                     .get(format!("{base}/q/{session}/in/{window}/{sig}"))
@@ -323,7 +323,7 @@ pub async fn national(
     }
     let wall_s = begin.elapsed().as_secs_f64();
     let peak = peak_rss_mb();
-    let stored = store::study::checkins::count_for_session(&db, conf.session_id).await?;
+    let stored = store::study::checkin::count_for_session(&db, conf.session_id).await?;
     anyhow::ensure!(
         stored as u64 == checkins,
         "{checkins} check-ins answered but {stored} stored"

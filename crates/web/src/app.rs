@@ -70,9 +70,9 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub limiter: Arc<crate::limit::RateLimiter>,
     /// The one writer of check-ins (group commit, R3.4).
-    pub checkins: store::study::checkins::CheckinWriter,
+    pub checkins: store::study::checkin::CheckinWriter,
     /// Signs the check-in QR codes.
-    pub qr: store::study::checkins::QrKey,
+    pub qr: store::study::checkin::QrKey,
 }
 
 /// A bound, not yet serving application.
@@ -85,11 +85,11 @@ impl App {
     /// Binds `listen` (port 0 picks a free one) and builds the router over `db`.
     pub async fn build(db: Db, listen: &str, config: WebConfig) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        let qr = store::study::checkins::QrKey::load(&db)
+        let qr = store::study::checkin::QrKey::load(&db)
             .await
             .map_err(std::io::Error::other)?;
         let state = AppState {
-            checkins: store::study::checkins::CheckinWriter::spawn(db.clone()),
+            checkins: store::study::checkin::CheckinWriter::spawn(db.clone()),
             qr,
             db,
             config: Arc::new(config),

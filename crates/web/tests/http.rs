@@ -26,6 +26,8 @@ macro_rules! both_engines {
 #[path = "http/harness.rs"]
 mod harness;
 
+#[path = "http/attendance_file.rs"]
+mod attendance_file;
 #[path = "http/auth.rs"]
 mod auth;
 #[path = "http/changes.rs"]
@@ -38,8 +40,6 @@ mod feedback;
 mod import;
 #[path = "http/input.rs"]
 mod input;
-#[path = "http/paper.rs"]
-mod paper;
 #[path = "http/people.rs"]
 mod people;
 #[path = "http/scope.rs"]

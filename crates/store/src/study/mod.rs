@@ -1,10 +1,10 @@
 //! Campaigns, classes, sessions, bridge points, participants and attendance.
 
 pub mod attendance;
-pub mod attendance_import;
+pub mod attendance_file;
 pub mod campaigns;
 pub mod changes;
-pub mod checkins;
+pub mod checkin;
 pub mod classes;
 pub mod feedback;
 pub mod owes;

@@ -2,9 +2,9 @@
 //! Handlers call the same store functions and the same domain validation as the pages.
 
 mod admin;
-mod attendance_import;
+mod attendance_file;
 mod auth;
-mod checkins;
+mod checkin;
 mod feedback;
 pub mod import;
 mod notify;
@@ -25,9 +25,9 @@ use crate::error::{AppError, ErrorBody};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(admin::routes())
-        .merge(attendance_import::routes())
+        .merge(attendance_file::routes())
         .merge(auth::routes())
-        .merge(checkins::routes())
+        .merge(checkin::routes())
         .merge(feedback::routes())
         .merge(org::routes())
         .merge(resolutions::routes())
@@ -81,11 +81,11 @@ impl Modify for Security {
         study::list_classes, study::create_class, study::get_class, study::update_class,
         study::add_session, study::update_session, study::add_bridge_point,
         study::participants, study::generate, study::add_participant, study::remove_participant,
-        checkins::record,
+        checkin::record,
         study::sheet, study::record, study::results, study::finish, study::retakes,
         feedback::list, feedback::create,
         notify::list, notify::read_one, notify::read_all,
-        attendance_import::import, attendance_import::template,
+        attendance_file::import, attendance_file::template,
         import::members, import::orgs, import::export, import::export_orgs,
         admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit,
     ),

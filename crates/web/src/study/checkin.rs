@@ -15,7 +15,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use domain::study::{CheckinId, CheckinSource, Direction};
 use domain::text::fold;
-use store::study::checkins::{self, Attendee, Checkin, QrKey, RosterRow, SessionFacts, Written};
+use store::study::checkin::{self, Attendee, Checkin, QrKey, RosterRow, SessionFacts, Written};
 use store::study::classes::{self, Class, StudySession};
 use store::StoreError;
 
@@ -152,9 +152,9 @@ async fn operator_page(
     Query(q): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let (c, s, access) = load(&st, user.scope(), id).await?;
-    let facts = checkins::session_facts(&st.db, id).await?;
-    let (total, present) = checkins::roster_counts(&st.db, id, &access).await?;
-    let mut found = checkins::roster(
+    let facts = checkin::session_facts(&st.db, id).await?;
+    let (total, present) = checkin::roster_counts(&st.db, id, &access).await?;
+    let mut found = checkin::roster(
         &st.db,
         &facts,
         &access,
@@ -198,8 +198,8 @@ async fn roster_data(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let (_, _, access) = load(&st, user.scope(), id).await?;
-    let facts = checkins::session_facts(&st.db, id).await?;
-    let all = checkins::roster(&st.db, &facts, &access, "", None, i64::MAX).await?;
+    let facts = checkin::session_facts(&st.db, id).await?;
+    let all = checkin::roster(&st.db, &facts, &access, "", None, i64::MAX).await?;
     let mut names: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut name_index = |n: &str| -> usize {
@@ -269,7 +269,7 @@ async fn operator_mark(
     let scope = f.user.scope();
     let form = f.form;
     load(&st, scope, id).await?;
-    let facts = checkins::session_facts(&st.db, id).await?;
+    let facts = checkin::session_facts(&st.db, id).await?;
     if let Some(why) = facts.refusal(store::now()) {
         return Ok(ctx.redirect(&back_to(id, &form.q), why));
     }
@@ -279,7 +279,7 @@ async fn operator_mark(
         let pid: i64 = pid
             .parse()
             .map_err(|_| AppError::BadRequest("Nút không hợp lệ.".into()))?;
-        let found = checkins::attendable(&st.db, scope, &facts, &[pid], &[]).await?;
+        let found = checkin::attendable(&st.db, scope, &facts, &[pid], &[]).await?;
         (dir, found.into_iter().next())
     } else {
         let code = form.code.trim();
@@ -291,7 +291,7 @@ async fn operator_mark(
         }
         let dir = Direction::parse(&form.direction).unwrap_or(Direction::In);
         let by_card = if code.bytes().all(|b| b.is_ascii_digit()) {
-            checkins::attendable(&st.db, scope, &facts, &[], &[code.to_owned()]).await?
+            checkin::attendable(&st.db, scope, &facts, &[], &[code.to_owned()]).await?
         } else {
             Vec::new()
         };
@@ -408,7 +408,7 @@ async fn qr_screen(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let (c, s, _) = load(&st, user.scope(), id).await?;
-    let facts = checkins::session_facts(&st.db, id).await?;
+    let facts = checkin::session_facts(&st.db, id).await?;
     let direction = Direction::parse(&q.direction).unwrap_or(Direction::In);
     let window = QrKey::window(store::now());
     let sig = st.qr.sign(id, direction, window)?;
@@ -418,7 +418,7 @@ async fn qr_screen(
         direction.code()
     );
     let svg = crate::auth_pages::qr_svg(&link);
-    let present = checkins::present_count(&st.db, id).await?;
+    let present = checkin::present_count(&st.db, id).await?;
     let ctx = ctx.with_nav("campaigns");
     let mut resp = ctx.render(&QrScreen {
         ctx: ctx.clone(),
@@ -520,13 +520,13 @@ async fn checked_link(
         );
         return Ok(Err(ctx.render_invalid(&page)?));
     }
-    let facts = match checkins::session_facts(&st.db, *session).await {
+    let facts = match checkin::session_facts(&st.db, *session).await {
         Ok(f) => f,
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
     // The class is shown only to people on its list.
-    let Some(who) = checkins::own_participant(&st.db, user.scope(), &facts).await? else {
+    let Some(who) = checkin::own_participant(&st.db, user.scope(), &facts).await? else {
         page.problem = Some("Bạn không có tên trong danh sách lớp học này. Hãy báo người điều hành để được ghi tên hoặc điểm danh giúp.".into());
         let mut resp = ctx.render(&page)?;
         *resp.status_mut() = axum::http::StatusCode::FORBIDDEN;

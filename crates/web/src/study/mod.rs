@@ -2,13 +2,13 @@
 //! attendance and results.
 
 mod attendance;
+mod attendance_file;
 mod campaigns;
 mod changes;
 mod checkin;
 mod classes;
 pub(crate) mod feedback;
 mod owes;
-mod paper;
 mod seats;
 
 pub use classes::warnings as class_warnings;
@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
         .merge(classes::routes())
         .merge(feedback::routes())
         .merge(owes::routes())
-        .merge(paper::routes())
+        .merge(attendance_file::routes())
         .merge(attendance::routes())
         .merge(changes::routes())
         .merge(checkin::routes())

@@ -14,7 +14,7 @@ use domain::study::utc_to_local;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use store::study::attendance_import::{self, AttendanceImport, PrintRow};
+use store::study::attendance_file::{self, AttendanceImport, PrintRow};
 use store::study::classes::{self, BridgePoint, Class, StudySession};
 use store::StoreError;
 
@@ -132,7 +132,7 @@ async fn print_sheet(
             )
         }
     };
-    let rows = attendance_import::print_rows(&st.db, &c, &s, &access, filter.map(|b| b.id)).await?;
+    let rows = attendance_file::print_rows(&st.db, &c, &s, &access, filter.map(|b| b.id)).await?;
     let sessions = classes::sessions(&st.db, &c).await?;
     let number = sessions
         .iter()
@@ -171,7 +171,7 @@ async fn print_sheet(
 // ----- importing attendance files -----
 
 #[derive(Template)]
-#[template(path = "study/attendance_import.html")]
+#[template(path = "study/attendance_file.html")]
 struct ImportPage {
     ctx: PageCtx,
     c: Class,
@@ -277,7 +277,7 @@ async fn import_upload(
         }
     };
     let result = match store::import::read_sheet(&name, &bytes).await {
-        Ok(sheet) => attendance_import::import(&st.db, scope, &c, &sheet, dry_run).await,
+        Ok(sheet) => attendance_file::import(&st.db, scope, &c, &sheet, dry_run).await,
         Err(e) => Err(e),
     };
     match result {
@@ -324,7 +324,7 @@ async fn template(
 ) -> AppResult<Response> {
     let scope = user.scope();
     let c = classes::get(&st.db, scope, ClassId(id)).await?;
-    let bytes = attendance_import::template(&st.db, scope, &c).await?;
+    let bytes = attendance_file::template(&st.db, scope, &c).await?;
     Ok(xlsx(bytes, &format!("diem-danh-lop-{id}")))
 }
 

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use domain::study::{check_time, CheckinId, CheckinSource, Direction};
 use serde::{Deserialize, Serialize};
-use store::study::checkins::{self, Attendee, Checkin, SessionFacts, Written};
+use store::study::checkin::{self, Attendee, Checkin, SessionFacts, Written};
 use store::StoreError;
 use utoipa::ToSchema;
 
@@ -131,7 +131,7 @@ pub async fn record(
             .filter_map(|c| c.card_number.as_deref().map(str::trim).map(str::to_owned))
             .filter(|c| !c.is_empty() && c.len() <= 20)
             .collect();
-        let people = checkins::attendable(&st.db, scope, &facts, &ids, &cards).await?;
+        let people = checkin::attendable(&st.db, scope, &facts, &ids, &cards).await?;
         sessions.insert(sid, Some((facts, people)));
     }
     let mut results: Vec<Option<CheckinResult>> = Vec::with_capacity(b.checkins.len());

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::ids::ClassId;
 use serde::Deserialize;
-use store::study::attendance_import::{self, AttendanceImport};
+use store::study::attendance_file::{self, AttendanceImport};
 use store::study::classes;
 use utoipa::IntoParams;
 
@@ -98,7 +98,7 @@ pub async fn import(
     let (name, bytes) = file_of(req, &q).await?;
     let sheet = store::import::read_sheet(&name, &bytes).await?;
     let report =
-        attendance_import::import(&st.db, scope, &c, &sheet, q.dry_run.unwrap_or(false)).await?;
+        attendance_file::import(&st.db, scope, &c, &sheet, q.dry_run.unwrap_or(false)).await?;
     let status = if report.errors.is_empty() {
         StatusCode::OK
     } else {
@@ -118,7 +118,7 @@ pub async fn template(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let c = classes::get(&st.db, user.scope(), ClassId(id)).await?;
-    let bytes = attendance_import::template(&st.db, user.scope(), &c).await?;
+    let bytes = attendance_file::template(&st.db, user.scope(), &c).await?;
     Ok((
         [(
             header::CONTENT_TYPE,
