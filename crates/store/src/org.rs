@@ -338,18 +338,30 @@ pub fn word_search(db: &Db, alias: &str, n: usize, q: &str) -> Option<(String, S
 }
 
 /// The `WHERE` of a people list and its parameters after the caller's account ($1): the
-/// organization ($2), the search ($3: the index query, or '' when nothing is searched), the
-/// direct flag ($4) and the status ($5). Two shapes only: with a search and without.
-fn people_where(db: &Db, f: &PeopleFilter) -> (String, String, i64, i64) {
+/// organization ($2), the search ($3: the index query, or '' when nothing is searched) and the
+/// status ($4). One statement per shape of filter (no organization / its subtree / itself; with
+/// or without a search), never a catch-all `($2 = 0 OR …)` the planner cannot use an index for.
+fn people_where(db: &Db, f: &PeopleFilter) -> (String, String, i64) {
     let (search_sql, query) = word_search(db, "p", 3, f.q.as_deref().unwrap_or(""))
         .unwrap_or_else(|| ("$3 = ''".into(), String::new()));
+    let org_sql = match (f.org_id, f.direct) {
+        (None, _) => "$2 = 0",
+        (Some(_), true) => "p.org_id = $2",
+        (Some(_), false) => {
+            "p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2)"
+        }
+    };
+    let status_sql = if f.status.is_some() {
+        "p.status = $4"
+    } else {
+        "$4 = ''"
+    };
     let wh = format!(
-        "{} AND ($2 = 0 OR p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2)) \
-         AND {search_sql} AND ($4 = 0 OR p.org_id = $2) AND ($5 = '' OR p.status = $5)",
+        "{} AND {org_sql} AND {search_sql} AND {status_sql}",
         Scope::subtree_sql("p.org_id", 1, READ)
     );
     let org = f.org_id.map(|o| o.0).unwrap_or(0);
-    (wh, query, org, i64::from(f.direct))
+    (wh, query, org)
 }
 
 /// People the caller may see, filtered and paged, in Vietnamese name order.
@@ -359,18 +371,18 @@ pub async fn list_people(
     f: &PeopleFilter,
     paging: Paging,
 ) -> Result<Page<Person>> {
-    let (wh, query, org, direct) = people_where(db, f);
+    let (wh, query, org) = people_where(db, f);
     let status = f.status.map(|s| s.code()).unwrap_or("");
     let count_sql = format!("SELECT COUNT(*) FROM people p WHERE {wh}");
     let list_sql = format!(
-        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} ORDER BY p.sort_key, p.id LIMIT $6 OFFSET $7"
+        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} ORDER BY p.sort_key, p.id LIMIT $5 OFFSET $6"
     );
     let (total, items) = db_run!(db, p => {
         let (total,) = sqlx::query_as::<_, (i64,)>(&count_sql)
-            .bind(scope.account_id.0).bind(org).bind(&query).bind(direct).bind(status)
+            .bind(scope.account_id.0).bind(org).bind(&query).bind(status)
             .fetch_one(p).await?;
         let items = sqlx::query_as::<_, Person>(&list_sql)
-            .bind(scope.account_id.0).bind(org).bind(&query).bind(direct).bind(status)
+            .bind(scope.account_id.0).bind(org).bind(&query).bind(status)
             .bind(paging.per_page).bind(paging.offset())
             .fetch_all(p).await?;
         Ok::<_, StoreError>((total, items))
@@ -387,38 +399,69 @@ pub async fn list_people(
 /// whole subtree on every view (issue 12).
 pub const COUNT_CAP: i64 = 10_000;
 
+/// How many people a list holds: exact, or "more than" a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    Exact(i64),
+    /// More than this many (a filtered list is counted up to [`COUNT_CAP`] + 1 rows).
+    MoreThan(i64),
+}
+
 /// People the caller may see, in Vietnamese name order, after person `after` (keyset on the sort
 /// key and the id: a person added or moved between two pages never shifts the next one), at most
-/// `limit`; and how many match in all, counted up to [`COUNT_CAP`] + 1.
+/// `limit`; and how many match in all: the kept counts when only the subtree narrows the list,
+/// else counted up to [`COUNT_CAP`] + 1.
 pub async fn people_after(
     db: &Db,
     scope: &Scope,
     f: &PeopleFilter,
     after: Option<PersonId>,
     limit: i64,
-) -> Result<(Vec<Person>, i64)> {
-    let (wh, query, org, direct) = people_where(db, f);
+) -> Result<(Vec<Person>, Total)> {
+    let (wh, query, org) = people_where(db, f);
     let status = f.status.map(|s| s.code()).unwrap_or("");
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM people p WHERE {wh} LIMIT {}) AS capped",
-        COUNT_CAP + 1
-    );
+    // The page after a person starts at their key, read first: a plain range on the
+    // (sort_key, id) order that the index serves.
+    let anchor: Option<(String, i64)> = match after {
+        Some(a) => db_run!(db, p => sqlx::query_as("SELECT sort_key, id FROM people WHERE id = $1")
+            .bind(a.0).fetch_optional(p).await)?,
+        None => None,
+    };
+    let keyset = if anchor.is_some() {
+        "AND (p.sort_key > $5 OR (p.sort_key = $5 AND p.id > $6))"
+    } else {
+        "AND $5 = '' AND $6 = 0"
+    };
     let list_sql = format!(
-        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} \
-         AND ($6 = 0 OR (p.sort_key, p.id) > ((SELECT k.sort_key FROM people k WHERE k.id = $6), $6)) \
+        "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id WHERE {wh} {keyset} \
          ORDER BY p.sort_key, p.id LIMIT $7"
     );
-    let after = after.map(|p| p.0).unwrap_or(0);
-    let (total, items) = db_run!(db, p => {
-        let (total,) = sqlx::query_as::<_, (i64,)>(&count_sql)
-            .bind(scope.account_id.0).bind(org).bind(&query).bind(direct).bind(status)
-            .fetch_one(p).await?;
-        let items = sqlx::query_as::<_, Person>(&list_sql)
-            .bind(scope.account_id.0).bind(org).bind(&query).bind(direct).bind(status)
-            .bind(after).bind(limit)
-            .fetch_all(p).await?;
-        Ok::<_, StoreError>((total, items))
-    })?;
+    let (key, key_id) = anchor.unwrap_or_default();
+    let items = db_run!(db, p => sqlx::query_as::<_, Person>(&list_sql)
+        .bind(scope.account_id.0).bind(org).bind(&query).bind(status)
+        .bind(&key).bind(key_id).bind(limit)
+        .fetch_all(p).await)?;
+    // The total: the kept member counts when nothing narrows the subtree (issue 12), else a count
+    // capped at COUNT_CAP + 1.
+    let total = if query.is_empty() && f.status.is_none() && !f.direct {
+        Total::Exact(match f.org_id {
+            Some(o) => get(db, scope, o).await?.member_count,
+            None => roots(db, scope).await?.iter().map(|r| r.member_count).sum(),
+        })
+    } else {
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM people p WHERE {wh} LIMIT {}) AS capped",
+            COUNT_CAP + 1
+        );
+        let (n,): (i64,) = db_run!(db, p => sqlx::query_as(&count_sql)
+            .bind(scope.account_id.0).bind(org).bind(&query).bind(status)
+            .fetch_one(p).await)?;
+        if n > COUNT_CAP {
+            Total::MoreThan(COUNT_CAP)
+        } else {
+            Total::Exact(n)
+        }
+    };
     Ok((items, total))
 }
 

@@ -341,31 +341,93 @@ pub struct MyClass {
     pub finished: bool,
 }
 
-/// Self-service: the classes a person is listed in, with their own attendance result.
+/// Self-service: the classes a person is listed in (the latest 100), with their own attendance
+/// result. Reads only the person's rows (issue 12: it loaded every participant and mark of each
+/// class to keep one row): their participant rows with the class facts, the sessions of those
+/// classes, their own marks and their own retakes — four statements whatever the classes' size.
 pub async fn my_classes(db: &Db, person: PersonId) -> Result<Vec<MyClass>> {
-    let ids: Vec<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT class_id FROM participants WHERE person_id = $1 AND removed_at IS NULL ORDER BY class_id DESC LIMIT 100")
-        .bind(person.0).fetch_all(p).await)?;
-    let mut out = Vec::new();
-    for (class_id,) in ids {
-        let class = classes::get_unscoped(db, domain::ids::ClassId(class_id)).await?;
-        let mine = results(db, &class, &Access::Full)
-            .await?
-            .into_iter()
-            .find(|r| r.person_id == person.0);
-        let retake: Option<(i64,)> = db_run!(db, p => sqlx::query_as("SELECT person_id FROM retakes WHERE class_id = $1 AND person_id = $2")
-            .bind(class_id).bind(person.0).fetch_optional(p).await)?;
-        out.push(MyClass {
-            class_id,
-            title: class.title.clone(),
-            org_name: class.org_name.clone(),
-            status: class.status_label().to_string(),
-            first_session_at: class.first_session_at,
-            result: mine.map(|r| r.summary),
-            retake: retake.is_some(),
-            finished: class.is_finished(),
-        });
+    type ClassRow = (i64, i64, String, String, String, i64, Option<DateTime<Utc>>);
+    let classes_sql = "SELECT pt.id, k.id, k.title, o.name, k.status, k.retake_threshold, \
+         (SELECT MIN(s.starts_at) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled') \
+         FROM participants pt JOIN classes k ON k.id = pt.class_id JOIN orgs o ON o.id = k.org_id \
+         WHERE pt.person_id = $1 AND pt.removed_at IS NULL ORDER BY k.id DESC LIMIT 100";
+    let sessions_sql =
+        "SELECT s.id, s.class_id, s.starts_at, s.duration_minutes FROM study_sessions s \
+         WHERE s.status <> 'cancelled' AND s.class_id IN \
+         (SELECT class_id FROM participants WHERE person_id = $1 AND removed_at IS NULL)";
+    let marks_sql =
+        "SELECT a.participant_id, a.session_id, a.status, a.late_minutes, a.left_early_minutes \
+         FROM attendance a JOIN participants pt ON pt.id = a.participant_id \
+         WHERE pt.person_id = $1 AND pt.removed_at IS NULL";
+    let retakes_sql = "SELECT class_id FROM retakes WHERE person_id = $1";
+    #[allow(clippy::type_complexity)]
+    let (rows, sessions, marks, retakes): (
+        Vec<ClassRow>,
+        Vec<(i64, i64, DateTime<Utc>, i64)>,
+        Vec<(i64, i64, String, i64, i64)>,
+        Vec<(i64,)>,
+    ) = db_run!(db, p => {
+        let rows = sqlx::query_as(classes_sql).bind(person.0).fetch_all(p).await?;
+        let sessions = sqlx::query_as(sessions_sql).bind(person.0).fetch_all(p).await?;
+        let marks = sqlx::query_as(marks_sql).bind(person.0).fetch_all(p).await?;
+        let retakes = sqlx::query_as(retakes_sql).bind(person.0).fetch_all(p).await?;
+        Ok::<_, StoreError>((rows, sessions, marks, retakes))
+    })?;
+    let now = now();
+    let retakes: std::collections::HashSet<i64> = retakes.into_iter().map(|(c,)| c).collect();
+    let mut by_class: HashMap<i64, Vec<(i64, DateTime<Utc>, i64)>> = HashMap::new();
+    for (id, class_id, starts_at, minutes) in sessions {
+        by_class
+            .entry(class_id)
+            .or_default()
+            .push((id, starts_at, minutes));
     }
-    Ok(out)
+    let mut mine: HashMap<(i64, i64), (AttendanceStatus, u32, u32)> = HashMap::new();
+    let clamp = |v: i64| u32::try_from(v).unwrap_or(0);
+    for (pid, sid, status, late, early) in marks {
+        if let Ok(st) = AttendanceStatus::parse(&status) {
+            mine.insert((pid, sid), (st, clamp(late), clamp(early)));
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(
+            |(pid, class_id, title, org_name, status, threshold, first)| {
+                let finished = status == domain::study::ClassStatus::Finished.code();
+                // The sessions a result counts (as `counted_sessions`): all of a finished class,
+                // those already held of a running one.
+                let marks: Vec<SessionMark> = by_class
+                    .get(&class_id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|(_, starts_at, minutes)| {
+                        finished || *starts_at + chrono::Duration::minutes(*minutes) <= now
+                    })
+                    .map(|(sid, _, minutes)| {
+                        let m = mine.get(&(pid, *sid));
+                        SessionMark {
+                            session_minutes: clamp(*minutes),
+                            status: m.map(|m| m.0),
+                            late_minutes: m.map_or(0, |m| m.1),
+                            left_early_minutes: m.map_or(0, |m| m.2),
+                        }
+                    })
+                    .collect();
+                let threshold = domain::study::Percent::new(threshold).unwrap_or_default();
+                MyClass {
+                    class_id,
+                    title,
+                    org_name,
+                    status: classes::status_label(&status).to_string(),
+                    first_session_at: first,
+                    result: Some(summarize(&marks, threshold)),
+                    retake: retakes.contains(&class_id),
+                    finished,
+                }
+            },
+        )
+        .collect())
 }
 
 /// A persisted retake (học lại), with the person's name.

@@ -62,12 +62,7 @@ impl Class {
             .unwrap_or("")
     }
     pub fn status_label(&self) -> &'static str {
-        if self.status == super::changes::CLASS_CANCELLED {
-            return "Đã hủy";
-        }
-        ClassStatus::parse(&self.status)
-            .map(ClassStatus::label)
-            .unwrap_or("")
+        status_label(&self.status)
     }
     pub fn is_finished(&self) -> bool {
         self.status == ClassStatus::Finished.code()
@@ -87,6 +82,16 @@ impl Class {
     pub fn threshold(&self) -> Percent {
         Percent::new(self.retake_threshold).unwrap_or_default()
     }
+}
+
+/// A class status as shown ("Đã hủy" for a cancelled class).
+pub fn status_label(status: &str) -> &'static str {
+    if status == super::changes::CLASS_CANCELLED {
+        return "Đã hủy";
+    }
+    ClassStatus::parse(status)
+        .map(ClassStatus::label)
+        .unwrap_or("")
 }
 
 /// A session (buổi học) of a class.

@@ -108,8 +108,8 @@ struct PeoplePage {
     status: String,
     statuses: &'static [MemberStatus],
     people: Vec<Person>,
-    /// Matching people, counted up to [`org::COUNT_CAP`] + 1.
-    total: i64,
+    /// Matching people: exact, or more than the count cap.
+    total: org::Total,
     /// The next page starts after this person.
     next: Option<i64>,
     paged: bool,
@@ -157,10 +157,9 @@ impl PeoplePage {
     }
     /// "1.234 người", or "hơn 10.000 người" past the count cap.
     fn total_label(&self) -> String {
-        if self.total > org::COUNT_CAP {
-            format!("Hơn {} người", crate::fmt::count(&org::COUNT_CAP))
-        } else {
-            format!("{} người", crate::fmt::count(&self.total))
+        match self.total {
+            org::Total::MoreThan(n) => format!("Hơn {} người", crate::fmt::count(&n)),
+            org::Total::Exact(n) => format!("{} người", crate::fmt::count(&n)),
         }
     }
     fn org_selected(&self, id: i64) -> bool {
