@@ -164,6 +164,12 @@ impl Db {
         }
     }
 
+    /// Refreshes the planner's statistics (after a bulk load).
+    pub async fn analyze(&self) -> Result<()> {
+        db_run!(self, p => sqlx::query("ANALYZE").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// Answers when the database is reachable (for `/healthz`).
     pub async fn ping(&self) -> Result<()> {
         db_run!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;

@@ -296,12 +296,19 @@ const SEARCH_WORDS: usize = 5;
 
 /// The words of a search as the index sees them: folded (no diacritics, lower case), split at
 /// anything that is not a letter or digit ("H'Blô" is "h" and "blo"), at most [`SEARCH_WORDS`].
+/// A one-letter word (the "H" of "H'Lim", a lone initial) is dropped when a longer word is typed:
+/// as a prefix it matches most of the country and only slows the search.
 pub fn search_words(q: &str) -> Vec<String> {
-    text::fold(q)
+    let words: Vec<String> = text::fold(q)
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
-        .take(SEARCH_WORDS)
         .map(str::to_owned)
+        .collect();
+    let long = words.iter().any(|w| w.len() > 1);
+    words
+        .into_iter()
+        .filter(|w| !long || w.len() > 1)
+        .take(SEARCH_WORDS)
         .collect()
 }
 
@@ -646,4 +653,26 @@ pub async fn set_name_split(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::search_words;
+
+    #[test]
+    fn words_are_folded_split_and_bounded() {
+        assert_eq!(search_words("Nguyễn  Ân"), vec!["nguyen", "an"]);
+        assert_eq!(
+            search_words("H'Lim Byă"),
+            vec!["lim", "bya"],
+            "a lone letter goes"
+        );
+        assert_eq!(search_words("H"), vec!["h"], "unless it is all there is");
+        assert_eq!(search_words("\"x\" OR *"), vec!["or"]);
+        assert_eq!(
+            search_words("a b c d e f g h"),
+            vec!["a", "b", "c", "d", "e"]
+        );
+        assert!(search_words(" ' * ").is_empty());
+    }
 }
