@@ -52,6 +52,22 @@ impl Scope {
         )
     }
 
+    /// [`Self::subtree_sql`] for PostgreSQL lists ordered by another index: the visible
+    /// organizations as an array computed once (an InitPlan), so the planner walks the list's
+    /// own index and checks each row, instead of joining every person of a subtree it estimates
+    /// at three organizations (issue 12, measured: 99 ms → 1.4 ms for a province's first page).
+    pub fn subtree_array_sql(column: &str, param: usize, min: Role) -> String {
+        let roles = min
+            .and_above()
+            .map(|r| format!("'{}'", r.code()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "{column} = ANY(ARRAY(SELECT c.descendant_id FROM org_closure c JOIN role_grants g ON g.org_id = c.ancestor_id \
+             WHERE g.account_id = ${param} AND g.role IN ({roles})))"
+        )
+    }
+
     /// SQL `IN` list of the classifications this caller may see (R2.8).
     pub fn classification_sql(&self, column: &str) -> String {
         let list = Classification::visible_set(self.clearance)
