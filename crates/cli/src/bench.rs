@@ -2,13 +2,14 @@
 //! the same run on the same machine, so the figures are ratios, not absolute numbers that depend
 //! on the machine. Each engine gets a fresh database with the demo province.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Subcommand;
+use fixtures::demo::{self, Scale};
+use fixtures::testing::{fresh, Engine};
 use serde::Serialize;
-use store::demo::{self, Scale};
-use store::testing::{fresh, Engine};
 use store::Db;
 
 use crate::config::Config;
@@ -187,9 +188,15 @@ fn reset_peak_memory() {
 struct ImportFigure {
     engine: String,
     rows: usize,
+    /// The engine's bulk path into the same indexed table (issue 12's baseline).
     baseline_rows_per_s: f64,
+    /// The same into a copy of the table without indexes or triggers.
+    bare_rows_per_s: f64,
     import_rows_per_s: f64,
+    /// import / bulk into the indexed table (target: at least 0.5).
     ratio: f64,
+    /// import / bulk into the bare table.
+    bare_ratio: f64,
     /// The dry run (read and check, nothing written).
     dry_run_s: f64,
     /// The import itself (read, check and write in one transaction).
@@ -212,7 +219,7 @@ pub(crate) fn engines(only: Option<&str>) -> anyhow::Result<Vec<Engine>> {
 /// A fresh, migrated database of `engine` (`None` when PostgreSQL is unreachable).
 pub(crate) async fn fresh_db(
     engine: Engine,
-) -> anyhow::Result<Option<(store::testing::TestDb, Db)>> {
+) -> anyhow::Result<Option<(fixtures::testing::TestDb, Db)>> {
     let Some(t) = fresh(engine).await else {
         eprintln!("PostgreSQL unreachable: skipping it");
         return Ok(None);
@@ -248,35 +255,25 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
                     .await?
             }
         };
-        // The same members as the file: the baseline writes the same keys into the same indexes.
-        let person = |i: usize| -> anyhow::Result<store::org::NewPerson> {
-            let m = bench_member(i);
-            Ok(store::org::NewPerson {
-                org_id: domain::ids::OrgId(cells[i % cells.len()].0),
-                name: domain::org::PersonName::from_full(&m.name)?,
-                birth_date: Some(m.birth),
-                gender: if m.female {
-                    domain::org::Gender::Female
-                } else {
-                    domain::org::Gender::Male
-                },
-                ethnicity: "Kinh".into(),
-                party_card_number: Some(m.card),
-                positions: String::new(),
-                management_level: domain::org::ManagementLevel::None,
-                exempt_from_activities: false,
-            })
-        };
-        // Built and inserted 100,000 at a time: the baseline holds no more memory than that.
-        let mut elapsed = Duration::ZERO;
-        for start in (0..n).step_by(100_000) {
-            let people = (start..(start + 100_000).min(n))
-                .map(person)
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let t0 = Instant::now();
-            store::org::insert_people(&db, &people).await?;
-            elapsed += t0.elapsed();
-        }
+        // Baseline (issue 12): the engine's own bulk path for the same members, folded and
+        // keyed beforehand, into the same table with its indexes and triggers (a multi-row
+        // prepared INSERT in one transaction without RETURNING on SQLite, COPY on PostgreSQL);
+        // and the same into a copy of the table without indexes or triggers.
+        let provinces: HashMap<i64, i64> = store::db_run!(&db, p => sqlx::query_as::<_, (i64, i64)>(
+            "SELECT id, province_id FROM orgs WHERE parent_id = $1").bind(commune).fetch_all(p).await)?
+            .into_iter()
+            .collect();
+        let folded: Vec<Folded> = (0..n)
+            .map(|i| Folded::of(i, cells[i % cells.len()].0, &provinces))
+            .collect::<anyhow::Result<_>>()?;
+        store::db_exec!(&db, p => sqlx::query(match engine {
+            Engine::Sqlite => "CREATE TABLE people_bare AS SELECT * FROM people WHERE 0",
+            Engine::Postgres => "CREATE TABLE people_bare (LIKE people INCLUDING DEFAULTS INCLUDING IDENTITY)",
+        }).execute(p).await)?;
+        let bare = bulk_insert(&db, "people_bare", &folded).await?;
+        let elapsed = bulk_insert(&db, "people", &folded).await?;
+        drop(folded);
+        let bare_rate = n as f64 / bare.as_secs_f64();
         let baseline = n as f64 / elapsed.as_secs_f64();
         db.close().await;
         drop(test_db);
@@ -328,8 +325,10 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
             engine: db.engine().into(),
             rows: n,
             baseline_rows_per_s: baseline,
+            bare_rows_per_s: bare_rate,
             import_rows_per_s: rate,
             ratio: rate / baseline,
+            bare_ratio: rate / bare_rate,
             dry_run_s,
             import_s,
             peak_mb,
@@ -342,11 +341,13 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
     } else {
         println!("member import of {n} rows (csv), same machine, same run\n");
         println!(
-            "{:<9} {:>15} {:>11} {:>7} {:>10} {:>9} {:>8} {:>8}",
+            "{:<9} {:>12} {:>12} {:>11} {:>7} {:>7} {:>10} {:>9} {:>8} {:>8}",
             "engine",
-            "raw insert r/s",
+            "bulk r/s",
+            "bare r/s",
             "import r/s",
             "ratio",
+            "bare",
             "dry run s",
             "import s",
             "file MB",
@@ -354,19 +355,136 @@ async fn import(n: usize, only: Option<&str>, json: bool) -> anyhow::Result<()> 
         );
         for f in &figures {
             println!(
-                "{:<9} {:>15.0} {:>11.0} {:>7.3} {:>10.2} {:>9.2} {:>8.0} {:>8}",
+                "{:<9} {:>12.0} {:>12.0} {:>11.0} {:>7.3} {:>7.3} {:>10.2} {:>9.2} {:>8.0} {:>8}",
                 f.engine,
                 f.baseline_rows_per_s,
+                f.bare_rows_per_s,
                 f.import_rows_per_s,
                 f.ratio,
+                f.bare_ratio,
                 f.dry_run_s,
                 f.import_s,
                 f.file_mb,
                 f.peak_mb.map_or("-".into(), |m| format!("{m:.0}"))
             );
         }
+        println!("\nbulk = the engine's own bulk path (SQLite: multi-row prepared INSERT in one transaction, no RETURNING; PostgreSQL: COPY) for the same rows, folded beforehand, into the same table with its indexes and triggers; bare = the same into a copy without indexes or triggers; ratio = import ÷ bulk");
     }
     Ok(())
+}
+
+/// One member as the people table holds it, folded and keyed before the clock starts.
+struct Folded {
+    org_id: i64,
+    province_id: i64,
+    full: String,
+    family: String,
+    middle: String,
+    given: String,
+    folded: String,
+    sort_key: String,
+    birth: chrono::NaiveDate,
+    gender: &'static str,
+    card: String,
+}
+
+impl Folded {
+    fn of(i: usize, org_id: i64, provinces: &HashMap<i64, i64>) -> anyhow::Result<Self> {
+        let m = bench_member(i);
+        let name = domain::org::PersonName::from_full(&m.name)?;
+        Ok(Self {
+            org_id,
+            province_id: provinces.get(&org_id).copied().unwrap_or(org_id),
+            folded: domain::text::fold(&name.full),
+            sort_key: name.sort_key(),
+            full: name.full,
+            family: name.family,
+            middle: name.middle,
+            given: name.given,
+            birth: m.birth,
+            gender: if m.female { "female" } else { "male" },
+            card: m.card,
+        })
+    }
+}
+
+const FOLDED_COLUMNS: &str = "org_id, province_id, full_name, family_name, middle_name, given_name, name_folded, sort_key, \
+     birth_date, gender, ethnicity, party_card_number, positions, management_level, exempt_from_activities, created_at";
+
+/// The engine's bulk path for `rows` into `table`; answers the time it took.
+async fn bulk_insert(db: &Db, table: &str, rows: &[Folded]) -> anyhow::Result<Duration> {
+    let now = store::now();
+    let t0 = Instant::now();
+    match db {
+        Db::Sqlite(p) => {
+            let per = db.rows_per_insert(16);
+            let mut tx = p.begin().await?;
+            for chunk in rows.chunks(per) {
+                let sql = format!(
+                    "INSERT INTO {table} ({FOLDED_COLUMNS}) VALUES {}",
+                    db.values(chunk.len(), 16, |ph| format!("({})", ph.join(", ")))
+                );
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q
+                        .bind(r.org_id)
+                        .bind(r.province_id)
+                        .bind(&r.full)
+                        .bind(&r.family)
+                        .bind(&r.middle)
+                        .bind(&r.given)
+                        .bind(&r.folded)
+                        .bind(&r.sort_key)
+                        .bind(r.birth)
+                        .bind(r.gender)
+                        .bind("Kinh")
+                        .bind(&r.card)
+                        .bind("")
+                        .bind("none")
+                        .bind(false)
+                        .bind(now);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        }
+        Db::Postgres(p) => {
+            use sqlx::postgres::PgPoolCopyExt;
+            let mut copy = p
+                .copy_in_raw(&format!(
+                    "COPY {table} ({FOLDED_COLUMNS}) FROM STDIN (FORMAT csv)"
+                ))
+                .await?;
+            let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+            let stamp = now.to_rfc3339();
+            let mut buf = String::with_capacity(1 << 20);
+            for r in rows {
+                use std::fmt::Write as _;
+                let _ = writeln!(
+                    buf,
+                    "{},{},{},{},{},{},{},{},{},{},Kinh,{},\"\",none,false,{stamp}",
+                    r.org_id,
+                    r.province_id,
+                    quote(&r.full),
+                    quote(&r.family),
+                    quote(&r.middle),
+                    quote(&r.given),
+                    quote(&r.folded),
+                    quote(&r.sort_key),
+                    r.birth,
+                    r.gender,
+                    quote(&r.card),
+                );
+                if buf.len() > 1 << 20 {
+                    copy.send(buf.as_bytes()).await?;
+                    buf.clear();
+                }
+            }
+            copy.send(buf.as_bytes()).await?;
+            copy.finish().await?;
+        }
+    }
+    Ok(t0.elapsed())
 }
 
 async fn http(clients: usize, seconds: u64, json: bool, _config: &Config) -> anyhow::Result<()> {

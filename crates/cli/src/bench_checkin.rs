@@ -17,9 +17,16 @@ use store::Db;
 #[derive(Debug, Serialize)]
 struct CheckinFigure {
     engine: String,
+    /// Hello-world axum on the same machine, same run.
     baseline_rps: f64,
+    /// The same router, middleware and bearer authentication doing nothing (`POST /api/v1/ping`
+    /// as the same operator).
+    stack_baseline_rps: f64,
     checkin_rps: f64,
+    /// check-in / hello-world.
     ratio: f64,
+    /// check-in / same stack doing nothing (issue 12: at least 0.5 is the target).
+    stack_ratio: f64,
     p50_ms: f64,
     p99_ms: f64,
     clients: usize,
@@ -64,7 +71,7 @@ pub async fn checkin(
         };
         // A conference of 3,100 bridge points and 200,000 participants: every request checks in
         // someone new, as in a hall, through the operator of the participant's province.
-        let conf = store::benchdata::national_conference(&db, 3_100, 200_000, 0).await?;
+        let conf = fixtures::benchdata::national_conference(&db, 3_100, 200_000, 0).await?;
         let (base, server) = start(&db).await?;
         let session = conf.session_id;
         let lanes: Vec<(String, Vec<i64>)> = conf
@@ -78,6 +85,14 @@ pub async fn checkin(
                 (format!("Bearer {token}"), people)
             })
             .collect();
+        // The same stack doing nothing, as the same operator.
+        let (stack_rps, _, _) = crate::bench::load(
+            &client,
+            clients,
+            dur,
+            crate::bench::Req::post(format!("{base}/api/v1/ping"), &lanes[0].0),
+        )
+        .await?;
         let counter = Arc::new(AtomicU64::new(0));
         // Warm-up.
         post_checkin(
@@ -133,8 +148,10 @@ pub async fn checkin(
         figures.push(CheckinFigure {
             engine: db.engine().into(),
             baseline_rps: base_rps,
+            stack_baseline_rps: stack_rps,
             checkin_rps: rps,
             ratio: rps / base_rps,
+            stack_ratio: rps / stack_rps,
             p50_ms: percentile(&lat, 0.50),
             p99_ms: percentile(&lat, 0.99),
             clients,
@@ -153,15 +170,32 @@ pub async fn checkin(
     } else {
         println!("POST /api/v1/checkins, one check-in per request, {clients} clients, {seconds} s, same machine, same run\n");
         println!(
-            "{:<8} {:>12} {:>12} {:>7} {:>8} {:>8} {:>10}",
-            "engine", "baseline/s", "check-in/s", "ratio", "p50 ms", "p99 ms", "check-ins"
+            "{:<8} {:>11} {:>11} {:>11} {:>7} {:>7} {:>8} {:>8} {:>10}",
+            "engine",
+            "hello/s",
+            "stack/s",
+            "check-in/s",
+            "hello",
+            "stack",
+            "p50 ms",
+            "p99 ms",
+            "check-ins"
         );
         for f in &figures {
             println!(
-                "{:<8} {:>12.0} {:>12.0} {:>7.3} {:>8.2} {:>8.2} {:>10}",
-                f.engine, f.baseline_rps, f.checkin_rps, f.ratio, f.p50_ms, f.p99_ms, f.checkins
+                "{:<8} {:>11.0} {:>11.0} {:>11.0} {:>7.3} {:>7.3} {:>8.2} {:>8.2} {:>10}",
+                f.engine,
+                f.baseline_rps,
+                f.stack_baseline_rps,
+                f.checkin_rps,
+                f.ratio,
+                f.stack_ratio,
+                f.p50_ms,
+                f.p99_ms,
+                f.checkins
             );
         }
+        println!("\nhello = check-in/s ÷ hello-world axum; stack = check-in/s ÷ POST /api/v1/ping (same router, middleware and bearer authentication, no work)");
     }
     Ok(())
 }
@@ -234,7 +268,8 @@ pub async fn national(
     };
     let setup = Instant::now();
     eprintln!("building {bridge_points} bridge points and {people} participants…");
-    let conf = store::benchdata::national_conference(&db, bridge_points, people, qr_every).await?;
+    let conf =
+        fixtures::benchdata::national_conference(&db, bridge_points, people, qr_every).await?;
     let (base, server) = start(&db).await?;
     let key = store::study::checkin::QrKey::load(&db).await?;
     let setup_s = setup.elapsed().as_secs_f64();

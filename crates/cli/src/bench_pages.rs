@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+use fixtures::demo::{self, Scale};
 use serde::Serialize;
-use store::demo::{self, Scale};
 use store::Db;
 
 use crate::bench::{baseline, engines, fresh_db, load, login, Req};

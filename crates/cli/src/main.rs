@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use domain::auth::{Clearance, Role};
 use domain::ids::OrgId;
-use store::demo::{self, Scale};
+use fixtures::demo::{self, Scale};
 use store::Db;
 
 use crate::config::{Config, ConfigArgs};

@@ -8,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use fixtures::testing::{fresh, Engine};
 use serde_json::{json, Value};
-use store::testing::{fresh, Engine};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r3_4_sigkill_loses_no_answered_checkin_sqlite() {
@@ -67,7 +67,7 @@ async fn run(engine: Engine) {
 
     let login: Value = client
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "organizer", "password": store::demo::DEMO_PASSWORD}))
+        .json(&json!({"username": "organizer", "password": fixtures::demo::DEMO_PASSWORD}))
         .send()
         .await
         .unwrap()

@@ -77,6 +77,30 @@ impl RuleError {
     }
 }
 
+/// A broken rule on its way to the user: a stable code (the API's `error`, one per rule, never
+/// reused) and the Vietnamese message. Every layer passes it on unchanged (issue 12.A).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Violation {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<RuleError> for Violation {
+    fn from(e: RuleError) -> Self {
+        Self::new(e.code(), e.to_string())
+    }
+}
+
 /// Validation errors by field name, each with its Vietnamese message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldErrors(pub BTreeMap<String, String>);

@@ -11,4 +11,4 @@ pub mod resolutions;
 pub mod study;
 pub mod text;
 
-pub use error::{FieldErrors, RuleError};
+pub use error::{FieldErrors, RuleError, Violation};

@@ -14,7 +14,7 @@ use crate::auth::{self, hash_password};
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::scope::Scope;
-use crate::{db_exec, db_run, now, Page, Paging};
+use crate::{db_exec, db_run, now};
 
 /// An account as admins list it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -128,7 +128,8 @@ pub async fn get(db: &Db, scope: &Scope, id: AccountId) -> Result<AccountDetail>
 /// A change the caller may make to `id`: managed by them, and not their own account.
 async fn require_managed(db: &Db, scope: &Scope, id: AccountId) -> Result<()> {
     if id == scope.account_id {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "own_grants_unchangeable",
             "Không thể tự thay đổi quyền hoặc độ mật của chính mình.".into(),
         ));
     }
@@ -175,7 +176,7 @@ pub async fn create(db: &Db, scope: &Scope, a: &NewAccount) -> Result<AccountId>
         let (n,): (i64,) = db_run!(db, c => sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE person_id = $1")
             .bind(p.0).fetch_one(c).await)?;
         if n > 0 {
-            return Err(StoreError::Rule(
+            return Err(StoreError::rule("person_has_account", 
                 "Người này đã có tài khoản; mỗi người chỉ có một tài khoản. Hãy cấp thêm quyền cho tài khoản đó.".into(),
             ));
         }
@@ -290,8 +291,7 @@ pub async fn unlock(db: &Db, scope: &Scope, id: AccountId) -> Result<()> {
 pub async fn reset_password(db: &Db, scope: &Scope, id: AccountId, password: &str) -> Result<()> {
     require_managed(db, scope, id).await?;
     let (username, name): (String, String) = db_run!(db, p => sqlx::query_as("SELECT username, display_name FROM accounts WHERE id = $1").bind(id.0).fetch_one(p).await)?;
-    domain::auth::validate_password(password, &username, &name)
-        .map_err(|e| StoreError::Rule(e.to_string()))?;
+    domain::auth::validate_password(password, &username, &name)?;
     let hash = hash_password(password).await?;
     db_exec!(db, p => sqlx::query("UPDATE accounts SET password_hash = $2, must_change_password = TRUE, failed_logins = 0, locked_until = NULL WHERE id = $1")
         .bind(id.0).bind(&hash).execute(p).await)?;
@@ -392,44 +392,86 @@ pub struct AuditFilter {
     pub username: Option<String>,
 }
 
-/// Audit entries about organizations in the caller's admin subtree, newest first.
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditList {
+    pub items: Vec<AuditEntry>,
+    /// How many entries match, counted up to 10,001 (`total_exact` false: "more than 10,000").
+    pub total: i64,
+    pub total_exact: bool,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// Audit entries about organizations in the caller's admin subtree, newest first: at most `limit`
+/// entries older than entry `before` (keyset on the id, issue 12.B: the log only grows, so a page
+/// never shifts), and how many match, counted up to [`crate::org::COUNT_CAP`] + 1.
 pub async fn audit_log(
     db: &Db,
     scope: &Scope,
     f: &AuditFilter,
-    paging: Paging,
-) -> Result<Page<AuditEntry>> {
+    before: Option<i64>,
+    limit: i64,
+) -> Result<AuditList> {
     require_admin(scope)?;
-    let wh = format!(
+    let limit = limit.clamp(1, 100_000);
+    // One statement per shape of filter (no catch-all `$2 = '' OR …`).
+    let mut wh = format!(
         "({} OR (l.org_id IS NULL AND l.account_id IN (SELECT a.id FROM accounts a WHERE {} OR a.id = $1)) \
            OR (l.org_id IS NULL AND l.account_id IS NULL AND EXISTS (SELECT 1 FROM role_grants rg JOIN orgs ro ON ro.id = rg.org_id \
-               WHERE rg.account_id = $1 AND rg.role = 'admin' AND ro.parent_id IS NULL))) \
-         AND ($2 = '' OR l.action = $2) AND ($3 = '' OR l.entity = $3) AND ($4 = '' OR u.username = $4)",
+               WHERE rg.account_id = $1 AND rg.role = 'admin' AND ro.parent_id IS NULL)))",
         Scope::subtree_sql("l.org_id", 1, Role::Admin),
         managed_sql()
     );
+    let mut binds: Vec<String> = Vec::new();
+    for (column, value) in [
+        ("l.action", &f.action),
+        ("l.entity", &f.entity),
+        ("u.username", &f.username),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            binds.push(v.to_owned());
+            wh.push_str(&format!(" AND {column} = ${}", binds.len() + 1));
+        }
+    }
     let count_sql = format!(
-        "SELECT COUNT(*) FROM audit_log l LEFT JOIN accounts u ON u.id = l.account_id WHERE {wh}"
+        "SELECT COUNT(*) FROM (SELECT 1 FROM audit_log l LEFT JOIN accounts u ON u.id = l.account_id WHERE {wh} LIMIT {}) x",
+        crate::org::COUNT_CAP + 1
     );
+    let older = if before.is_some() {
+        format!(" AND l.id < ${}", binds.len() + 2)
+    } else {
+        String::new()
+    };
     let list_sql = format!(
         "SELECT l.id, l.at, l.account_id, u.username, l.ip, l.org_id, l.action, l.entity, l.entity_id, l.detail \
-         FROM audit_log l LEFT JOIN accounts u ON u.id = l.account_id WHERE {wh} ORDER BY l.id DESC LIMIT $5 OFFSET $6"
+         FROM audit_log l LEFT JOIN accounts u ON u.id = l.account_id WHERE {wh}{older} ORDER BY l.id DESC LIMIT {}",
+        limit + 1
     );
-    let (action, entity, user) = (
-        f.action.clone().unwrap_or_default(),
-        f.entity.clone().unwrap_or_default(),
-        f.username.clone().unwrap_or_default(),
-    );
-    let (total, items) = db_run!(db, p => {
-        let (total,): (i64,) = sqlx::query_as(&count_sql).bind(scope.account_id.0).bind(&action).bind(&entity).bind(&user).fetch_one(p).await?;
-        let items = sqlx::query_as::<_, AuditEntry>(&list_sql).bind(scope.account_id.0).bind(&action).bind(&entity).bind(&user)
-            .bind(paging.per_page).bind(paging.offset()).fetch_all(p).await?;
+    let (total, mut items) = db_run!(db, p => {
+        let mut c = sqlx::query_scalar::<_, i64>(&count_sql).bind(scope.account_id.0);
+        let mut q = sqlx::query_as::<_, AuditEntry>(&list_sql).bind(scope.account_id.0);
+        for v in &binds {
+            c = c.bind(v);
+            q = q.bind(v);
+        }
+        if let Some(b) = before {
+            q = q.bind(b);
+        }
+        let total = c.fetch_one(p).await?;
+        let items = q.fetch_all(p).await?;
         Ok::<_, StoreError>((total, items))
     })?;
-    Ok(Page {
+    let more = items.len() as i64 > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(AuditList {
+        next_before: if more {
+            items.last().map(|e| e.id)
+        } else {
+            None
+        },
+        total_exact: total <= crate::org::COUNT_CAP,
+        total: total.min(crate::org::COUNT_CAP),
         items,
-        total,
-        page: paging.page,
-        per_page: paging.per_page,
     })
 }

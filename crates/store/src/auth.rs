@@ -91,8 +91,7 @@ pub async fn create_account(
     person: Option<PersonId>,
     clearance: Clearance,
 ) -> Result<AccountId> {
-    domain::auth::validate_password(password, username, display_name)
-        .map_err(|e| StoreError::Rule(e.to_string()))?;
+    domain::auth::validate_password(password, username, display_name)?;
     let hash = hash_password(password).await?;
     let (id,): (i64,) = db_run!(db, p => sqlx::query_as(
         "INSERT INTO accounts (username, password_hash, display_name, person_id, clearance, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
@@ -821,10 +820,12 @@ pub async fn change_password(
 ) -> Result<()> {
     let (hash,): (String,) = db_run!(db, p => sqlx::query_as("SELECT password_hash FROM accounts WHERE id = $1").bind(account.id.0).fetch_one(p).await)?;
     if !verify_password(current, &hash).await {
-        return Err(StoreError::Rule("Mật khẩu hiện tại không đúng.".into()));
+        return Err(StoreError::rule(
+            "wrong_current_password",
+            "Mật khẩu hiện tại không đúng.".into(),
+        ));
     }
-    domain::auth::validate_password(new, &account.username, &account.display_name)
-        .map_err(|e| StoreError::Rule(e.to_string()))?;
+    domain::auth::validate_password(new, &account.username, &account.display_name)?;
     let hash = hash_password(new).await?;
     db_exec!(db, p => sqlx::query("UPDATE accounts SET password_hash = $2, must_change_password = FALSE WHERE id = $1").bind(account.id.0).bind(&hash).execute(p).await)?;
     crate::auth::forget_sessions();

@@ -12,9 +12,9 @@ pub enum StoreError {
     /// A uniqueness rule would be broken; `what` names the field.
     #[error("conflict on {what}")]
     Conflict { what: &'static str },
-    /// A rule of the domain refused the change (message in Vietnamese).
-    #[error("rule: {0}")]
-    Rule(String),
+    /// A rule of the domain refused the change: its stable code and Vietnamese message.
+    #[error("rule {}: {}", .0.code, .0.message)]
+    Rule(domain::Violation),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]
@@ -24,6 +24,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A broken rule with its stable code (`snake_case`, one per rule) and Vietnamese message.
+    pub fn rule(code: &'static str, message: String) -> Self {
+        Self::Rule(domain::Violation::new(code, message))
+    }
+
     /// Maps a unique-constraint violation to `Conflict { what }`, anything else to `Db`.
     pub fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |e| match &e {
@@ -35,3 +40,15 @@ impl StoreError {
 
 /// Result of a store call.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<domain::RuleError> for StoreError {
+    fn from(e: domain::RuleError) -> Self {
+        Self::Rule(e.into())
+    }
+}
+
+impl From<domain::study::seats::SeatError> for StoreError {
+    fn from(e: domain::study::seats::SeatError) -> Self {
+        Self::Rule(domain::Violation::new(e.code(), e.to_string()))
+    }
+}

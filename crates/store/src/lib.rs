@@ -4,9 +4,7 @@
 
 pub mod accounts;
 pub mod auth;
-pub mod benchdata;
 pub mod db;
-pub mod demo;
 pub mod error;
 pub mod import;
 pub mod notify;
@@ -17,7 +15,7 @@ pub mod study;
 pub mod testing;
 
 pub use db::Db;
-pub use error::StoreError;
+pub use error::{Result, StoreError};
 pub use scope::Scope;
 
 /// One page of a list, with the total count for paging.

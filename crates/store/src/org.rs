@@ -551,8 +551,7 @@ pub async fn update_person(
     } else {
         domain::org::names::split(&e.full_name, &e.ethnicity).0
     };
-    let name = PersonName::written_as(&e.full_name, &family, &middle, &given)
-        .map_err(|err| StoreError::Rule(err.to_string()))?;
+    let name = PersonName::written_as(&e.full_name, &family, &middle, &given)?;
     let mut changed = Vec::new();
     let mut note = |label: &str, differs: bool| {
         if differs {
@@ -662,8 +661,7 @@ pub async fn set_name_split(
     scope
         .require(db, OrgId(p.org_id), crate::scope::WRITE)
         .await?;
-    let name = PersonName::written_as(&p.full_name, family, middle, given)
-        .map_err(|e| StoreError::Rule(e.to_string()))?;
+    let name = PersonName::written_as(&p.full_name, family, middle, given)?;
     crate::db_exec!(db, q => sqlx::query("UPDATE people SET family_name = $2, middle_name = $3, given_name = $4, sort_key = $5 WHERE id = $1")
         .bind(person.0).bind(&name.family).bind(&name.middle).bind(&name.given).bind(name.sort_key()).execute(q).await)?;
     let detail = format!("given name {} -> {}", p.given_name, name.given);

@@ -200,7 +200,8 @@ pub async fn create(
     scope.require(db, owner, WRITE).await?;
     if !r.classification.visible_to(scope.clearance) {
         // Nobody records an entry they would not be allowed to read.
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "clearance_insufficient",
             "Bạn không được cấp quyền tiếp cận độ mật này.".into(),
         ));
     }
@@ -220,7 +221,8 @@ pub async fn update(db: &Db, scope: &Scope, id: ResolutionId, r: &NewResolution)
     let old = get(db, scope, id).await?;
     scope.require(db, OrgId(old.owner_org_id), WRITE).await?;
     if !r.classification.visible_to(scope.clearance) {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "clearance_insufficient",
             "Bạn không được cấp quyền tiếp cận độ mật này.".into(),
         ));
     }

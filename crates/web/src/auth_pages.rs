@@ -350,7 +350,7 @@ async fn change_password(
                     "Đã đổi mật khẩu. Các phiên đăng nhập khác đã được đăng xuất.",
                 ))
             }
-            Err(store::StoreError::Rule(m)) => Some(m),
+            Err(store::StoreError::Rule(domain::Violation { message: m, .. })) => Some(m),
             Err(e) => return Err(e.into()),
         }
     };

@@ -37,8 +37,9 @@ pub enum AppError {
     Validation(FieldErrors),
     #[error("conflict on {0}")]
     Conflict(&'static str),
+    /// A broken rule: the API answers with the rule's own stable code (issue 12.A).
     #[error("rule: {0}")]
-    Rule(String),
+    Rule(domain::Violation),
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("internal: {0}")]
@@ -66,6 +67,11 @@ impl AppError {
     /// Named constructor, as crates.io does: `AppError::not_found()`.
     pub fn not_found() -> Self {
         Self::NotFound
+    }
+
+    /// A broken rule with its stable code and Vietnamese message.
+    pub fn rule(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Rule(domain::Violation::new(code, message))
     }
 
     /// A validation error on one field, with its Vietnamese message.
@@ -119,11 +125,7 @@ impl AppError {
                 "conflict",
                 format!("Giá trị trường {} đã tồn tại.", field_label(what)),
             ),
-            Self::Rule(m) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "rule_violation",
-                m.clone(),
-            ),
+            Self::Rule(v) => (StatusCode::UNPROCESSABLE_ENTITY, v.code, v.message.clone()),
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -169,7 +171,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => Self::NotFound,
             StoreError::Forbidden => Self::Forbidden,
             StoreError::Conflict { what } => Self::Conflict(what),
-            StoreError::Rule(m) => Self::Rule(m),
+            StoreError::Rule(v) => Self::Rule(v),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -8,13 +8,13 @@ macro_rules! both_engines {
     ($($body:ident => $sqlite:ident, $postgres:ident;)+) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $sqlite() {
-            if let Some(app) = crate::harness::spawn(store::testing::Engine::Sqlite).await {
+            if let Some(app) = crate::harness::spawn(fixtures::testing::Engine::Sqlite).await {
                 $body(app).await;
             }
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $postgres() {
-            if let Some(app) = crate::harness::spawn(store::testing::Engine::Postgres).await {
+            if let Some(app) = crate::harness::spawn(fixtures::testing::Engine::Postgres).await {
                 $body(app).await;
             }
         }

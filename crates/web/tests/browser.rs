@@ -224,7 +224,7 @@ impl Browser {
 /// On a phone-sized window, a member logs in and sees their own classes; the page is one column.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn member_logs_in_on_a_phone_and_sees_own_classes() {
-    let Some(app) = harness::spawn(store::testing::Engine::Sqlite).await else {
+    let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
         return;
     };
     let Some(b) = Browser::start(390, 844).await else {
@@ -258,7 +258,7 @@ async fn member_logs_in_on_a_phone_and_sees_own_classes() {
 /// absent, saves, and sees the count in the flash message and the marks kept (R3.4).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organizer_marks_attendance_in_the_browser() {
-    let Some(app) = harness::spawn(store::testing::Engine::Sqlite).await else {
+    let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
         return;
     };
     let Some(b) = Browser::start(1280, 900).await else {
@@ -330,7 +330,7 @@ async fn checkin_count(app: &harness::TestApp, session: i64) -> i64 {
 /// logs in when asked, and lands checked in; the page fits the phone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn member_checks_in_by_qr_on_a_phone() {
-    let Some(app) = harness::spawn(store::testing::Engine::Sqlite).await else {
+    let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
         return;
     };
     let (session, _) = live_session(&app).await;
@@ -377,7 +377,7 @@ async fn member_checks_in_by_qr_on_a_phone() {
 /// card number), queues them in the browser, and sends them when the connection returns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_page_takes_checkins_offline_and_syncs() {
-    let Some(app) = harness::spawn(store::testing::Engine::Sqlite).await else {
+    let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
         return;
     };
     let (session, people) = live_session(&app).await;
@@ -578,7 +578,7 @@ async fn main_pages_pass_axe_for_every_role() {
     let Some(axe) = axe_source() else {
         return;
     };
-    let Some(app) = harness::spawn(store::testing::Engine::Sqlite).await else {
+    let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
         return;
     };
     let (session, _) = live_session(&app).await;
@@ -720,7 +720,7 @@ fn pdf_pages(pdf_base64: &str) -> Option<Vec<String>> {
 /// check can fail).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn printed_list_keeps_rows_with_its_signature() {
-    let Some(app) = harness::spawn(store::testing::Engine::Sqlite).await else {
+    let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
         return;
     };
     let organizer = app.api_login("organizer").await;
@@ -785,8 +785,7 @@ async fn printed_list_keeps_rows_with_its_signature() {
             let last = pages.last().cloned().unwrap_or_default();
             // A row of the list shows its TT number at the start of a line.
             let has_row = last.lines().any(|l| {
-                l.trim_start()
-                    .split_whitespace()
+                l.split_whitespace()
                     .next()
                     .is_some_and(|w| w.parse::<usize>().is_ok_and(|v| v >= 1))
             });

@@ -26,17 +26,17 @@ fn cli() -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error() {
-    run(store::testing::Engine::Sqlite).await;
+    run(fixtures::testing::Engine::Sqlite).await;
 }
 
 /// Issue 10.8: PostgreSQL answered 500 where SQLite did not (a NUL byte in any text), so the
 /// fuzzer runs against both engines.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error_postgres() {
-    run(store::testing::Engine::Postgres).await;
+    run(fixtures::testing::Engine::Postgres).await;
 }
 
-async fn run(engine: store::testing::Engine) {
+async fn run(engine: fixtures::testing::Engine) {
     let Some(st) = cli() else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!(
@@ -156,7 +156,7 @@ async fn openapi_document_validates() {
         eprintln!("SKIPPED: {cli} not installed; `pip install openapi-spec-validator`");
         return;
     }
-    let Some(app) = harness::spawn(store::testing::Engine::Sqlite).await else {
+    let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
         return;
     };
     let doc = app.anon_get("/api/openapi.json").await;

@@ -158,7 +158,7 @@ mod tests {
         assert_eq!(h.symbol, "ĐU");
         assert_eq!(h.place, "Ba Tơ");
         assert_eq!(
-            h.place_date(chrono::NaiveDate::from_ymd_opt(2026, 2, 7).unwrap()),
+            h.place_date(chrono::NaiveDate::from_ymd_opt(2026, 2, 7).expect("date")),
             "Ba Tơ, ngày 07 tháng 02 năm 2026"
         );
     }

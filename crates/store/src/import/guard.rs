@@ -40,7 +40,7 @@ pub fn max_inflated(file_len: u64) -> u64 {
 }
 
 fn refuse(msg: impl Into<String>) -> StoreError {
-    StoreError::Rule(msg.into())
+    StoreError::rule("import_file_refused", msg.into())
 }
 
 const BOMB: &str =

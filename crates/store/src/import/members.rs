@@ -775,7 +775,7 @@ pub async fn import_members(
         } else {
             tx.rollback().await?;
             if opts.write && planner.plan.is_clean() && stale {
-                return Err(StoreError::Rule(
+                return Err(StoreError::rule("import_source_changed",
                     "Tệp hoặc danh sách đảng viên đã thay đổi kể từ lần kiểm tra: chưa ghi dòng nào. Hãy xem lại kết quả kiểm tra mới rồi xác nhận.".into(),
                 ));
             }

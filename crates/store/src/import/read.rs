@@ -152,7 +152,7 @@ impl Seek for Input {
 }
 
 fn refuse(msg: impl Into<String>) -> StoreError {
-    StoreError::Rule(msg.into())
+    StoreError::rule("import_file_refused", msg.into())
 }
 
 fn io_refuse(e: std::io::Error) -> StoreError {

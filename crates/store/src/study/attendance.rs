@@ -79,6 +79,82 @@ pub async fn sheet(
     )
 }
 
+/// A mark on its way to the `attendance` table. The sheet, an attendance file and the check-in
+/// writer all write marks with [`upsert_sql`] and [`bind_marks`] (issue 12.A: one upsert).
+#[derive(Debug, Clone)]
+pub(crate) struct MarkRow {
+    pub session_id: i64,
+    pub participant_id: i64,
+    pub status: AttendanceStatus,
+    pub late_minutes: u32,
+    pub left_early_minutes: u32,
+    pub reason: Option<String>,
+    pub recorded_by: Option<i64>,
+}
+
+impl MarkRow {
+    pub(crate) fn of(
+        session_id: i64,
+        participant_id: i64,
+        m: &AttendanceMark,
+        recorded_by: Option<i64>,
+    ) -> Self {
+        Self {
+            session_id,
+            participant_id,
+            status: m.status(),
+            late_minutes: m.late_minutes(),
+            left_early_minutes: m.left_early_minutes(),
+            reason: m.reason().map(str::to_owned),
+            recorded_by,
+        }
+    }
+
+    /// Marks per statement.
+    pub(crate) fn per_statement(db: &Db) -> usize {
+        db.rows_per_insert(8).min(1000)
+    }
+}
+
+/// The one upsert of attendance marks, for `rows` rows bound by [`bind_marks`]: a later mark of
+/// the same participant and session replaces the earlier.
+pub(crate) fn upsert_sql(db: &Db, rows: usize) -> String {
+    format!(
+        "INSERT INTO attendance (session_id, participant_id, status, late_minutes, left_early_minutes, reason, recorded_by, recorded_at) \
+         VALUES {} ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status, \
+         late_minutes = excluded.late_minutes, left_early_minutes = excluded.left_early_minutes, reason = excluded.reason, \
+         recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+        db.values(rows, 8, |p| format!("({})", p.join(", ")))
+    )
+}
+
+/// Binds `rows` to [`upsert_sql`], recorded at `at`.
+pub(crate) fn bind_marks<'q, DB: sqlx::Database>(
+    mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    rows: &'q [MarkRow],
+    at: DateTime<Utc>,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    for r in rows {
+        q = q
+            .bind(r.session_id)
+            .bind(r.participant_id)
+            .bind(r.status.code())
+            .bind(i64::from(r.late_minutes))
+            .bind(i64::from(r.left_early_minutes))
+            .bind(r.reason.as_deref())
+            .bind(r.recorded_by)
+            .bind(at);
+    }
+    q
+}
+
 /// Records marks for one session, all or nothing. Recording again for the same participant and
 /// session replaces the mark. Every participant must be on the class within the caller's access.
 pub async fn record(
@@ -90,17 +166,21 @@ pub async fn record(
 ) -> Result<usize> {
     let access = classes::access(db, scope, class, ATTEND).await?;
     if class.is_finished() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_finished",
             "Lớp học đã kết thúc; mở lại lớp để sửa điểm danh.".into(),
         ));
     }
     // Issue 11.1: marks for a session that has not started would count as attendance (or
     // absence) that never happened.
     if session.starts_at > now() {
-        return Err(StoreError::Rule(format!(
-            "Buổi học chưa bắt đầu (bắt đầu lúc {}): chưa thể điểm danh.",
-            domain::study::utc_to_local(session.starts_at).format("%H:%M %d/%m/%Y")
-        )));
+        return Err(StoreError::rule(
+            "session_not_started",
+            format!(
+                "Buổi học chưa bắt đầu (bắt đầu lúc {}): chưa thể điểm danh.",
+                domain::study::utc_to_local(session.starts_at).format("%H:%M %d/%m/%Y")
+            ),
+        ));
     }
     let allowed: std::collections::HashSet<i64> = sheet(db, class, session, &access)
         .await?
@@ -108,30 +188,21 @@ pub async fn record(
         .map(|r| r.participant_id)
         .collect();
     if let Some((bad, _)) = marks.iter().find(|(p, _)| !allowed.contains(p)) {
-        return Err(StoreError::Rule(format!(
-            "Người tham dự mã {bad} không có trong danh sách lớp học này."
-        )));
+        return Err(StoreError::rule(
+            "participant_not_in_class",
+            format!("Người tham dự mã {bad} không có trong danh sách lớp học này."),
+        ));
     }
     let now = now();
-    // The session id is bound on every row.
-    let batch = db.rows_per_insert(8);
+    let rows: Vec<MarkRow> = marks
+        .iter()
+        .map(|(pid, m)| MarkRow::of(session.id, *pid, m, Some(scope.account_id.0)))
+        .collect();
     db_run!(db, p => {
         let mut tx = p.begin().await?;
-        for chunk in marks.chunks(batch) {
-            let values = db.values(chunk.len(), 8, |p| format!("({})", p.join(", ")));
-            let sql = format!(
-                "INSERT INTO attendance (session_id, participant_id, status, late_minutes, left_early_minutes, reason, recorded_by, recorded_at) \
-                 VALUES {} ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status, \
-                 late_minutes = excluded.late_minutes, left_early_minutes = excluded.left_early_minutes, reason = excluded.reason, \
-                 recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-                values
-            );
-            let mut q = sqlx::query(&sql);
-            for (pid, m) in chunk {
-                q = q.bind(session.id).bind(*pid).bind(m.status().code()).bind(i64::from(m.late_minutes())).bind(i64::from(m.left_early_minutes()))
-                    .bind(m.reason().map(str::to_owned)).bind(scope.account_id.0).bind(now);
-            }
-            q.execute(&mut *tx).await?;
+        for chunk in rows.chunks(MarkRow::per_statement(db)) {
+            let sql = upsert_sql(db, chunk.len());
+            bind_marks(sqlx::query(&sql), chunk, now).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok::<_, StoreError>(())
@@ -236,12 +307,16 @@ pub struct FinishReport {
 pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishReport> {
     classes::require_planner(db, scope, class).await?;
     if class.status == super::changes::CLASS_CANCELLED {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_cancelled",
             "Lớp học đã bị hủy, không thể kết thúc.".into(),
         ));
     }
     if class.session_count == 0 {
-        return Err(StoreError::Rule("Lớp học chưa có buổi học nào.".into()));
+        return Err(StoreError::rule(
+            "class_has_no_sessions",
+            "Lớp học chưa có buổi học nào.".into(),
+        ));
     }
     // Issue 11.1: a class ends after its last session, or once the rest are cancelled.
     let now_at = now();
@@ -251,7 +326,7 @@ pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishRepor
         .filter(|s| !s.has_ended(now_at))
         .collect();
     if let Some(last) = ahead.iter().map(StudySession::ends_at).max() {
-        return Err(StoreError::Rule(format!(
+        return Err(StoreError::rule("sessions_ahead", format!(
             "Còn {} buổi học chưa diễn ra xong (buổi cuối kết thúc lúc {}). Hãy đợi buổi cuối kết thúc, hoặc hủy các buổi còn lại, rồi kết thúc lớp học.",
             ahead.len(),
             domain::study::utc_to_local(last).format("%H:%M %d/%m/%Y")

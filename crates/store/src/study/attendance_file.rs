@@ -135,7 +135,8 @@ pub async fn import(
 ) -> Result<AttendanceImport> {
     let access = classes::access(db, scope, class, ATTEND).await?;
     if class.is_finished() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_finished",
             "Lớp học đã kết thúc; mở lại lớp để sửa điểm danh.".into(),
         ));
     }
@@ -152,7 +153,10 @@ pub async fn import(
     };
     let sessions = classes::sessions(db, class).await?;
     if sessions.is_empty() {
-        return Err(StoreError::Rule("Lớp học chưa có buổi học nào.".into()));
+        return Err(StoreError::rule(
+            "class_has_no_sessions",
+            "Lớp học chưa có buổi học nào.".into(),
+        ));
     }
     let starts: Vec<_> = sessions.iter().map(|s| utc_to_local(s.starts_at)).collect();
     let listed = listed(db, class, &access).await?;
@@ -272,26 +276,17 @@ pub async fn import(
 
 /// All marks of a file in one transaction (as `attendance::record` writes one session's).
 async fn write(db: &Db, scope: &Scope, marks: &[(i64, i64, AttendanceMark)]) -> Result<()> {
+    use super::attendance::{bind_marks, upsert_sql, MarkRow};
     let now = now();
-    let batch = db.rows_per_insert(8);
+    let rows: Vec<MarkRow> = marks
+        .iter()
+        .map(|(sid, pid, m)| MarkRow::of(*sid, *pid, m, Some(scope.account_id.0)))
+        .collect();
     db_run!(db, p => {
         let mut tx = p.begin().await?;
-        for chunk in marks.chunks(batch) {
-            let values = db.values(chunk.len(), 8, |p| format!("({})", p.join(", ")));
-            let sql = format!(
-                "INSERT INTO attendance (session_id, participant_id, status, late_minutes, left_early_minutes, reason, recorded_by, recorded_at) \
-                 VALUES {} ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status, \
-                 late_minutes = excluded.late_minutes, left_early_minutes = excluded.left_early_minutes, reason = excluded.reason, \
-                 recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-                values
-            );
-            let mut q = sqlx::query(&sql);
-            for (sid, pid, m) in chunk {
-                q = q.bind(*sid).bind(*pid).bind(m.status().code()).bind(i64::from(m.late_minutes()))
-                    .bind(i64::from(m.left_early_minutes())).bind(m.reason().map(str::to_owned))
-                    .bind(scope.account_id.0).bind(now);
-            }
-            q.execute(&mut *tx).await?;
+        for chunk in rows.chunks(MarkRow::per_statement(db)) {
+            let sql = upsert_sql(db, chunk.len());
+            bind_marks(sqlx::query(&sql), chunk, now).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok::<_, StoreError>(())
@@ -335,7 +330,7 @@ pub async fn template(db: &Db, scope: &Scope, class: &Class) -> Result<Vec<u8>> 
         let rows = super::attendance::sheet(db, class, s, &access).await?;
         // One spreadsheet holds about a million rows: a larger class is entered per bridge point.
         if u64::from(r) + rows.len() as u64 > 1_000_000 {
-            return Err(StoreError::Rule(
+            return Err(StoreError::rule("class_too_large_for_file", 
                 "Lớp học quá đông để xuất mẫu trong một tệp (quá một triệu dòng): hãy nhập điểm danh theo từng điểm cầu.".into(),
             ));
         }

@@ -80,7 +80,10 @@ async fn check(db: &Db, scope: &Scope, c: &NewCampaign) -> Result<Vec<i64>> {
     let leader = org::get_person(db, scope, c.leader_person_id)
         .await
         .map_err(|_| {
-            StoreError::Rule("Không tìm thấy người chịu trách nhiệm trong phạm vi của bạn.".into())
+            StoreError::rule(
+                "leader_not_found",
+                "Không tìm thấy người chịu trách nhiệm trong phạm vi của bạn.".into(),
+            )
         })?;
     // R1.1, issue 11.5: the accountable leader belongs to the campaign's organization (its
     // subtree) or to a committee above it, never to an unrelated branch.
@@ -88,7 +91,7 @@ async fn check(db: &Db, scope: &Scope, c: &NewCampaign) -> Result<Vec<i64>> {
         "SELECT COUNT(*) FROM org_closure WHERE (ancestor_id = $1 AND descendant_id = $2) OR (ancestor_id = $2 AND descendant_id = $1)")
         .bind(c.org_id.0).bind(leader.org_id).fetch_one(p).await)?;
     if related == 0 {
-        return Err(StoreError::Rule(format!(
+        return Err(StoreError::rule("leader_outside_org", format!(
             "Người chịu trách nhiệm ({}, {}) phải thuộc tổ chức tổ chức đợt học tập hoặc cấp ủy cấp trên của tổ chức đó.",
             leader.full_name, leader.org_name
         )));
@@ -96,7 +99,8 @@ async fn check(db: &Db, scope: &Scope, c: &NewCampaign) -> Result<Vec<i64>> {
     let ids: Vec<i64> = c.resolution_ids.iter().map(|r| r.0).collect();
     let visible = resolutions::get_many(db, scope, &ids).await?;
     if visible.len() != ids.len() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "resolution_not_found",
             "Có nghị quyết không tồn tại hoặc bạn không được xem.".into(),
         ));
     }

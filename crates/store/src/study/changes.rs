@@ -115,24 +115,37 @@ pub fn plan_shift(
     sessions: &[SessionState],
     shift: ClassShift,
     now: DateTime<Utc>,
-) -> std::result::Result<Vec<Move>, String> {
+) -> std::result::Result<Vec<Move>, domain::Violation> {
+    use domain::Violation;
     let todo: Vec<&SessionState> = sessions.iter().filter(|s| s.is_unfinished(now)).collect();
     let Some(first) = todo.iter().map(|s| s.starts_at).min() else {
-        return Err("Lớp học không còn buổi học nào chưa diễn ra để hoãn.".into());
+        return Err(Violation::new(
+            "nothing_to_postpone",
+            "Lớp học không còn buổi học nào chưa diễn ra để hoãn.",
+        ));
     };
     let delta = match shift {
         ClassShift::Days(d) if !(1..=366).contains(&d) => {
-            return Err("Số ngày lùi lịch phải từ 1 đến 366.".into())
+            return Err(Violation::new(
+                "postpone_days_out_of_range",
+                "Số ngày lùi lịch phải từ 1 đến 366.",
+            ))
         }
         ClassShift::Days(d) => Duration::days(d),
         ClassShift::NewFirstStart(t) => {
             if t <= now {
-                return Err("Thời gian bắt đầu mới phải sau thời điểm hiện tại.".into());
+                return Err(Violation::new(
+                    "start_in_past",
+                    "Thời gian bắt đầu mới phải sau thời điểm hiện tại.",
+                ));
             }
             if t == first {
-                return Err(format!(
-                    "Buổi học đầu tiên chưa diễn ra đã bắt đầu lúc {}; hãy chọn thời gian khác.",
-                    when(first)
+                return Err(Violation::new(
+                    "start_unchanged",
+                    format!(
+                        "Buổi học đầu tiên chưa diễn ra đã bắt đầu lúc {}; hãy chọn thời gian khác.",
+                        when(first)
+                    ),
                 ));
             }
             t - first
@@ -230,14 +243,18 @@ struct Plan {
 async fn guard(db: &Db, scope: &Scope, class: &Class, reason: &str) -> Result<String> {
     classes::require_planner(db, scope, class).await?;
     if class.is_finished() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_finished",
             "Lớp học đã kết thúc, không thể hoãn, chuyển hình thức hay hủy.".into(),
         ));
     }
     if class.status == CLASS_CANCELLED {
-        return Err(StoreError::Rule("Lớp học đã bị hủy.".into()));
+        return Err(StoreError::rule(
+            "class_cancelled",
+            "Lớp học đã bị hủy.".into(),
+        ));
     }
-    parse_reason(reason).map_err(StoreError::Rule)
+    parse_reason(reason).map_err(|m| StoreError::rule("reason_invalid", m))
 }
 
 async fn find_session(db: &Db, class: &Class, session_id: i64) -> Result<SessionState> {
@@ -247,7 +264,10 @@ async fn find_session(db: &Db, class: &Class, session_id: i64) -> Result<Session
         .find(|s| s.id == session_id)
         .ok_or(StoreError::NotFound)?;
     if s.is_cancelled() {
-        return Err(StoreError::Rule("Buổi học này đã bị hủy.".into()));
+        return Err(StoreError::rule(
+            "session_cancelled",
+            "Buổi học này đã bị hủy.".into(),
+        ));
     }
     Ok(s)
 }
@@ -274,7 +294,7 @@ async fn apply(
         let open: Option<(i64,)> = sqlx::query_as("SELECT id FROM classes WHERE id = $1 AND status = 'planned'")
             .bind(class.id).fetch_optional(&mut *tx).await?;
         if open.is_none() {
-            return Err(StoreError::Rule("Lớp học đã kết thúc hoặc đã bị hủy.".into()));
+            return Err(StoreError::rule("class_closed", "Lớp học đã kết thúc hoặc đã bị hủy.".into()));
         }
         for (id, start) in &plan.moves {
             sqlx::query("UPDATE study_sessions SET starts_at = $2 WHERE id = $1 AND class_id = $3 AND status <> 'cancelled'")
@@ -346,15 +366,19 @@ pub async fn postpone_session(
     let reason = guard(db, scope, class, reason).await?;
     let s = find_session(db, class, session_id).await?;
     if new_start <= now() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "start_in_past",
             "Thời gian bắt đầu mới phải sau thời điểm hiện tại.".into(),
         ));
     }
     if new_start == s.starts_at {
-        return Err(StoreError::Rule(format!(
-            "Buổi học đã bắt đầu lúc {}; hãy chọn thời gian khác.",
-            when(s.starts_at)
-        )));
+        return Err(StoreError::rule(
+            "session_started",
+            format!(
+                "Buổi học đã bắt đầu lúc {}; hãy chọn thời gian khác.",
+                when(s.starts_at)
+            ),
+        ));
     }
     let (old, new) = (when(s.starts_at), when(new_start));
     let plan = Plan {
@@ -422,7 +446,8 @@ pub async fn move_online(
 ) -> Result<ChangeReport> {
     let reason = guard(db, scope, class, reason).await?;
     if class.form == domain::study::ClassForm::Online.code() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_already_online",
             "Lớp học đã được tổ chức trực tuyến.".into(),
         ));
     }
@@ -512,6 +537,124 @@ pub async fn cancel_class(
     apply(db, scope, class, &reason, plan).await
 }
 
+/// Corrects a session's topic, length, kind or start (issue 11.7). The planner of the class only;
+/// not once the class is finished or cancelled, nor on a cancelled session. A session that has
+/// begun keeps its start (moving it is a postponement, with its notification: R2.6). Once the
+/// class has begun, a change needs a reason and goes to the class's history with the old and new
+/// values; every change is audited.
+pub async fn update_session(
+    db: &Db,
+    scope: &Scope,
+    class: &Class,
+    session_id: i64,
+    new: &domain::study::NewSession,
+    reason: &str,
+) -> Result<()> {
+    classes::require_planner(db, scope, class).await?;
+    if class.is_finished() {
+        return Err(StoreError::rule(
+            "class_finished",
+            "Lớp học đã kết thúc; mở lại lớp học để sửa.".into(),
+        ));
+    }
+    if class.status == CLASS_CANCELLED {
+        return Err(StoreError::rule(
+            "class_cancelled",
+            "Lớp học đã bị hủy.".into(),
+        ));
+    }
+    let s = find_session(db, class, session_id).await?;
+    let at = now();
+    // Forms and the API give the start to the minute: the same minute is the same start.
+    let mut new = new.clone();
+    if when(new.starts_at) == when(s.starts_at) {
+        new.starts_at = s.starts_at;
+    }
+    let new = &new;
+    if new.starts_at != s.starts_at {
+        if s.starts_at <= at {
+            return Err(StoreError::rule(
+                "session_started",
+                format!(
+                    "Buổi học đã bắt đầu lúc {}: không đổi giờ bắt đầu được nữa.",
+                    when(s.starts_at)
+                ),
+            ));
+        }
+        if new.starts_at <= at {
+            return Err(StoreError::rule(
+                "start_in_past",
+                "Thời gian bắt đầu mới phải sau thời điểm hiện tại.".into(),
+            ));
+        }
+    }
+    let mut diff = Diff::default();
+    diff.note("Nội dung", s.topic.clone(), new.topic.clone());
+    diff.note(
+        "Thời lượng (phút)",
+        s.duration_minutes.to_string(),
+        new.duration_minutes.to_string(),
+    );
+    diff.note("Bắt đầu", when(s.starts_at), when(new.starts_at));
+    let was_discussion: Option<(bool,)> = db_run!(db, p => sqlx::query_as("SELECT is_discussion FROM study_sessions WHERE id = $1")
+        .bind(s.id).fetch_optional(p).await)?;
+    let yes_no = |b: bool| if b { "có" } else { "không" }.to_string();
+    diff.note(
+        "Thảo luận",
+        yes_no(was_discussion.is_some_and(|(d,)| d)),
+        yes_no(new.is_discussion),
+    );
+    if diff.is_empty() {
+        return Ok(());
+    }
+    let started = class.first_session_at.is_some_and(|t| t <= at);
+    let reason = reason.trim();
+    if started {
+        parse_reason(reason).map_err(|_| {
+            StoreError::rule(
+                "reason_required",
+                "Lớp học đang diễn ra: cần ghi lý do thay đổi (được lưu vào lịch sử thay đổi)."
+                    .into(),
+            )
+        })?;
+    }
+    let (old_value, new_value) = diff.values();
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let done = sqlx::query(
+            "UPDATE study_sessions SET topic = $2, duration_minutes = $3, is_discussion = $4, starts_at = $5 \
+             WHERE id = $1 AND class_id = $6 AND status <> 'cancelled' \
+             AND EXISTS (SELECT 1 FROM classes k WHERE k.id = $6 AND k.status = 'planned')")
+            .bind(s.id).bind(&new.topic).bind(i64::from(new.duration_minutes)).bind(new.is_discussion)
+            .bind(new.starts_at).bind(class.id)
+            .execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::rule("class_closed", "Lớp học đã kết thúc hoặc buổi học đã bị hủy.".into()));
+        }
+        if started {
+            sqlx::query(
+                "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(class.id).bind(s.id).bind(EDIT_SESSION).bind(reason).bind(&old_value).bind(&new_value)
+                .bind(scope.account_id.0).bind(at)
+                .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    auth::audit(
+        db,
+        scope,
+        "update",
+        "session",
+        s.id,
+        Some(OrgId(class.org_id)),
+        &format!("{old_value} -> {new_value}"),
+    )
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,113 +718,4 @@ mod tests {
         assert_eq!(parse_reason(" Bão số 3 ").as_deref(), Ok("Bão số 3"));
         assert!(parse_reason(&"x".repeat(REASON_MAX + 1)).is_err());
     }
-}
-
-/// Corrects a session's topic, length, kind or start (issue 11.7). The planner of the class only;
-/// not once the class is finished or cancelled, nor on a cancelled session. A session that has
-/// begun keeps its start (moving it is a postponement, with its notification: R2.6). Once the
-/// class has begun, a change needs a reason and goes to the class's history with the old and new
-/// values; every change is audited.
-pub async fn update_session(
-    db: &Db,
-    scope: &Scope,
-    class: &Class,
-    session_id: i64,
-    new: &domain::study::NewSession,
-    reason: &str,
-) -> Result<()> {
-    classes::require_planner(db, scope, class).await?;
-    if class.is_finished() {
-        return Err(StoreError::Rule(
-            "Lớp học đã kết thúc; mở lại lớp học để sửa.".into(),
-        ));
-    }
-    if class.status == CLASS_CANCELLED {
-        return Err(StoreError::Rule("Lớp học đã bị hủy.".into()));
-    }
-    let s = find_session(db, class, session_id).await?;
-    let at = now();
-    // Forms and the API give the start to the minute: the same minute is the same start.
-    let mut new = new.clone();
-    if when(new.starts_at) == when(s.starts_at) {
-        new.starts_at = s.starts_at;
-    }
-    let new = &new;
-    if new.starts_at != s.starts_at {
-        if s.starts_at <= at {
-            return Err(StoreError::Rule(format!(
-                "Buổi học đã bắt đầu lúc {}: không đổi giờ bắt đầu được nữa.",
-                when(s.starts_at)
-            )));
-        }
-        if new.starts_at <= at {
-            return Err(StoreError::Rule(
-                "Thời gian bắt đầu mới phải sau thời điểm hiện tại.".into(),
-            ));
-        }
-    }
-    let mut diff = Diff::default();
-    diff.note("Nội dung", s.topic.clone(), new.topic.clone());
-    diff.note(
-        "Thời lượng (phút)",
-        s.duration_minutes.to_string(),
-        new.duration_minutes.to_string(),
-    );
-    diff.note("Bắt đầu", when(s.starts_at), when(new.starts_at));
-    let was_discussion: Option<(bool,)> = db_run!(db, p => sqlx::query_as("SELECT is_discussion FROM study_sessions WHERE id = $1")
-        .bind(s.id).fetch_optional(p).await)?;
-    let yes_no = |b: bool| if b { "có" } else { "không" }.to_string();
-    diff.note(
-        "Thảo luận",
-        yes_no(was_discussion.is_some_and(|(d,)| d)),
-        yes_no(new.is_discussion),
-    );
-    if diff.is_empty() {
-        return Ok(());
-    }
-    let started = class.first_session_at.is_some_and(|t| t <= at);
-    let reason = reason.trim();
-    if started {
-        parse_reason(reason).map_err(|_| {
-            StoreError::Rule(
-                "Lớp học đang diễn ra: cần ghi lý do thay đổi (được lưu vào lịch sử thay đổi)."
-                    .into(),
-            )
-        })?;
-    }
-    let (old_value, new_value) = diff.values();
-    db_run!(db, p => {
-        let mut tx = p.begin().await?;
-        let done = sqlx::query(
-            "UPDATE study_sessions SET topic = $2, duration_minutes = $3, is_discussion = $4, starts_at = $5 \
-             WHERE id = $1 AND class_id = $6 AND status <> 'cancelled' \
-             AND EXISTS (SELECT 1 FROM classes k WHERE k.id = $6 AND k.status = 'planned')")
-            .bind(s.id).bind(&new.topic).bind(i64::from(new.duration_minutes)).bind(new.is_discussion)
-            .bind(new.starts_at).bind(class.id)
-            .execute(&mut *tx).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Rule("Lớp học đã kết thúc hoặc buổi học đã bị hủy.".into()));
-        }
-        if started {
-            sqlx::query(
-                "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                .bind(class.id).bind(s.id).bind(EDIT_SESSION).bind(reason).bind(&old_value).bind(&new_value)
-                .bind(scope.account_id.0).bind(at)
-                .execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok::<_, StoreError>(())
-    })?;
-    auth::audit(
-        db,
-        scope,
-        "update",
-        "session",
-        s.id,
-        Some(OrgId(class.org_id)),
-        &format!("{old_value} -> {new_value}"),
-    )
-    .await?;
-    Ok(())
 }

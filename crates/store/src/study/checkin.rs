@@ -298,7 +298,12 @@ struct Job {
     reply: Reply,
 }
 
-/// The one writer of check-ins in this process (group commit).
+/// The one writer of check-ins in this process (group commit), and the memory of the open
+/// sessions it serves: their facts and their classes' rosters (issue 12.C), so that a check-in
+/// reads nothing from the database on its way to the group commit. What the memory may have
+/// missed (a participant removed, a session cancelled a moment ago) the group commit checks
+/// again in its own statement: it stores only check-ins of participants still on the list of a
+/// session still open, and answers the others [`Written::Refused`].
 #[derive(Clone, Debug)]
 pub struct CheckinWriter {
     tx: mpsc::Sender<Job>,
@@ -306,6 +311,100 @@ pub struct CheckinWriter {
     /// Session facts recently read, for the check-in endpoints (a hall asks for the same session
     /// thousands of times); a cancellation made meanwhile is seen within [`FACTS_TTL`].
     facts: std::sync::Arc<std::sync::Mutex<HashMap<i64, (std::time::Instant, SessionFacts)>>>,
+    /// Rosters of the classes being checked into, by class id.
+    rosters: std::sync::Arc<std::sync::Mutex<HashMap<i64, RosterSlot>>>,
+}
+
+/// A class's roster, loaded once by whichever request comes first (the others wait for it).
+#[derive(Debug, Clone)]
+struct RosterSlot {
+    made: std::time::Instant,
+    cell: std::sync::Arc<tokio::sync::OnceCell<std::sync::Arc<Roster>>>,
+}
+
+/// How long a loaded roster is used: a name or card corrected meanwhile is seen after this; a
+/// participant added meanwhile is found at once (a miss asks the database), and one removed is
+/// refused at once (by the group commit).
+pub const ROSTER_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Rosters kept at most (the least recently loaded go first).
+const ROSTERS_KEPT: usize = 64;
+
+/// The participants of one class still on its list, with what the scope check needs: the
+/// organizations at and above the class's organization and above each bridge point's.
+#[derive(Debug)]
+pub struct Roster {
+    class_id: i64,
+    class_org_above: Vec<i64>,
+    bridge_above: HashMap<i64, Vec<i64>>,
+    by_id: HashMap<i64, (Attendee, Option<i64>)>,
+    by_card: HashMap<String, i64>,
+}
+
+impl Roster {
+    /// Loads the roster of `class_id` (three statements, whatever the class's size).
+    async fn load(db: &Db, class_id: i64, class_org_id: i64) -> Result<Self> {
+        type Row = (i64, i64, String, Option<String>, Option<i64>);
+        let rows: Vec<Row> = db_run!(db, p => sqlx::query_as(
+            "SELECT pt.id, pt.person_id, p.full_name, p.party_card_number, pt.bridge_point_id \
+             FROM participants pt JOIN people p ON p.id = pt.person_id \
+             WHERE pt.class_id = $1 AND pt.removed_at IS NULL")
+            .bind(class_id).fetch_all(p).await)?;
+        let class_org_above: Vec<i64> = db_run!(db, p => sqlx::query_scalar(
+            "SELECT ancestor_id FROM org_closure WHERE descendant_id = $1")
+            .bind(class_org_id).fetch_all(p).await)?;
+        let bridges: Vec<(i64, i64)> = db_run!(db, p => sqlx::query_as(
+            "SELECT b.id, c.ancestor_id FROM bridge_points b JOIN org_closure c ON c.descendant_id = b.org_id \
+             WHERE b.class_id = $1")
+            .bind(class_id).fetch_all(p).await)?;
+        let mut bridge_above: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (b, a) in bridges {
+            bridge_above.entry(b).or_default().push(a);
+        }
+        let mut by_id = HashMap::with_capacity(rows.len());
+        let mut by_card = HashMap::with_capacity(rows.len());
+        for (participant_id, person_id, full_name, card, bridge) in rows {
+            if let Some(c) = &card {
+                by_card.insert(c.clone(), participant_id);
+            }
+            let a = Attendee {
+                participant_id,
+                person_id,
+                full_name,
+                party_card_number: card,
+            };
+            by_id.insert(participant_id, (a, bridge));
+        }
+        Ok(Self {
+            class_id,
+            class_org_above,
+            bridge_above,
+            by_id,
+            by_card,
+        })
+    }
+
+    /// The participant behind a key, if on the list, and whether `scope` may check them in:
+    /// the same rule as [`attendable`] (secretary or above on the class's organization, or on
+    /// the participant's bridge point), decided from the caller's grants in memory.
+    fn find(&self, scope: &Scope, key: &Key) -> Option<(&Attendee, bool)> {
+        let id = match key {
+            Key::Id(i) => *i,
+            Key::Card(c) => *self.by_card.get(c)?,
+        };
+        let (a, bridge) = self.by_id.get(&id)?;
+        let holds = |above: &[i64]| {
+            scope
+                .grants
+                .iter()
+                .any(|g| g.role >= ATTEND && above.contains(&g.org_id.0))
+        };
+        let allowed = holds(&self.class_org_above)
+            || bridge
+                .and_then(|b| self.bridge_above.get(&b))
+                .is_some_and(|above| holds(above));
+        Some((a, allowed))
+    }
 }
 
 /// How long the check-in endpoints reuse a session's facts.
@@ -323,7 +422,97 @@ impl CheckinWriter {
             tx,
             db,
             facts: Default::default(),
+            rosters: Default::default(),
         }
+    }
+
+    /// The class's roster from memory, loaded on first use and again after [`ROSTER_TTL`].
+    async fn roster(&self, facts: &SessionFacts) -> Result<std::sync::Arc<Roster>> {
+        let slot = {
+            let mut m = self
+                .rosters
+                .lock()
+                .map_err(|_| StoreError::Internal("roster cache poisoned".into()))?;
+            match m.get(&facts.class_id) {
+                Some(s) if s.made.elapsed() < ROSTER_TTL => s.clone(),
+                _ => {
+                    if m.len() >= ROSTERS_KEPT {
+                        if let Some(old) = m.iter().min_by_key(|(_, s)| s.made).map(|(k, _)| *k) {
+                            m.remove(&old);
+                        }
+                    }
+                    let s = RosterSlot {
+                        made: std::time::Instant::now(),
+                        cell: Default::default(),
+                    };
+                    m.insert(facts.class_id, s.clone());
+                    s
+                }
+            }
+        };
+        let r = slot
+            .cell
+            .get_or_try_init(|| async {
+                Roster::load(&self.db, facts.class_id, facts.class_org_id)
+                    .await
+                    .map(std::sync::Arc::new)
+            })
+            .await?;
+        Ok(r.clone())
+    }
+
+    /// Forgets what this process holds of a session and its class (after the group commit
+    /// found it changed).
+    fn forget(&self, session_id: i64) {
+        let class_id = self
+            .facts
+            .lock()
+            .ok()
+            .and_then(|mut f| f.remove(&session_id))
+            .map(|(_, f)| f.class_id);
+        if let Ok(mut r) = self.rosters.lock() {
+            match class_id {
+                Some(c) => {
+                    r.remove(&c);
+                }
+                None => r.clear(),
+            }
+        }
+    }
+
+    /// [`attendable`] from the class's roster in memory; only keys the roster does not hold
+    /// (someone added since it was loaded, or a typo) ask the database.
+    pub async fn attendable(
+        &self,
+        scope: &Scope,
+        facts: &SessionFacts,
+        ids: &[i64],
+        cards: &[String],
+    ) -> Result<Vec<Attendee>> {
+        let roster = self.roster(facts).await?;
+        debug_assert_eq!(roster.class_id, facts.class_id);
+        let mut out = Vec::new();
+        let (mut miss_ids, mut miss_cards) = (Vec::new(), Vec::new());
+        for i in ids {
+            match roster.find(scope, &Key::Id(*i)) {
+                Some((a, true)) => out.push(a.clone()),
+                Some((_, false)) => {}
+                None => miss_ids.push(*i),
+            }
+        }
+        for c in cards {
+            match roster.find(scope, &Key::Card(c.clone())) {
+                Some((a, true)) => out.push(a.clone()),
+                Some((_, false)) => {}
+                None => miss_cards.push(c.clone()),
+            }
+        }
+        if !miss_ids.is_empty() || !miss_cards.is_empty() {
+            out.extend(attendable(&self.db, scope, facts, &miss_ids, &miss_cards).await?);
+        }
+        out.sort_by_key(|a| a.participant_id);
+        out.dedup_by_key(|a| a.participant_id);
+        Ok(out)
     }
 
     /// [`session_facts`], reused for [`FACTS_TTL`].
@@ -350,14 +539,22 @@ impl CheckinWriter {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
+        let rows_sessions: Vec<i64> = rows.iter().map(|c| c.session_id).collect();
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job { rows, reply })
             .await
             .map_err(|_| StoreError::Internal("check-in writer stopped".into()))?;
-        answer
+        let written = answer
             .await
-            .map_err(|_| StoreError::Internal("check-in writer dropped a reply".into()))?
+            .map_err(|_| StoreError::Internal("check-in writer dropped a reply".into()))??;
+        // The memory was behind the database: read the session and its roster again.
+        for (c, w) in rows_sessions.iter().zip(&written) {
+            if matches!(w, Written::Refused(_)) {
+                self.forget(*c);
+            }
+        }
+        Ok(written)
     }
 }
 
@@ -400,6 +597,160 @@ async fn run_writer(db: Db, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
+/// First check-in, last check-in and last check-out of a participant in a session, with the
+/// session's start and length.
+type Times = (
+    i64,
+    i64,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    DateTime<Utc>,
+    i64,
+);
+
+/// The two statements of a group commit that each engine writes its own fastest way: PostgreSQL
+/// binds arrays (`UNNEST`: one statement shape for any group size, its plan reused), SQLite a
+/// `VALUES` list of `?` (its statements are cheap to prepare; it has no arrays).
+trait GroupSql {
+    /// Inserts the check-ins that pass [`STILL_OPEN`]; answers the ids stored now.
+    async fn insert_checkins(
+        &mut self,
+        rows: &[&Checkin],
+        received: DateTime<Utc>,
+    ) -> std::result::Result<Vec<String>, sqlx::Error>;
+    /// [`Times`] of `participants` in session `session`, for those with a check-in.
+    async fn checkin_times(
+        &mut self,
+        session: i64,
+        participants: &[i64],
+    ) -> std::result::Result<Vec<Times>, sqlx::Error>;
+}
+
+impl GroupSql for sqlx::PgConnection {
+    async fn insert_checkins(
+        &mut self,
+        rows: &[&Checkin],
+        received: DateTime<Utc>,
+    ) -> std::result::Result<Vec<String>, sqlx::Error> {
+        let sql = format!(
+            "INSERT INTO checkins (id, session_id, participant_id, direction, at, source, device_id, recorded_by, received_at) \
+             SELECT v.id, v.session_id, v.participant_id, v.direction, v.at, v.source, v.device_id, v.recorded_by, $9 \
+             FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::bigint[]) \
+               AS v(id, session_id, participant_id, direction, at, source, device_id, recorded_by) {STILL_OPEN} \
+             ON CONFLICT (id) DO NOTHING RETURNING id"
+        );
+        sqlx::query_scalar(&sql)
+            .bind(rows.iter().map(|c| c.id.as_str()).collect::<Vec<&str>>())
+            .bind(rows.iter().map(|c| c.session_id).collect::<Vec<i64>>())
+            .bind(rows.iter().map(|c| c.participant_id).collect::<Vec<i64>>())
+            .bind(
+                rows.iter()
+                    .map(|c| c.direction.code())
+                    .collect::<Vec<&str>>(),
+            )
+            .bind(rows.iter().map(|c| c.at).collect::<Vec<DateTime<Utc>>>())
+            .bind(rows.iter().map(|c| c.source.code()).collect::<Vec<&str>>())
+            .bind(
+                rows.iter()
+                    .map(|c| c.device_id.as_deref())
+                    .collect::<Vec<Option<&str>>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|c| c.recorded_by)
+                    .collect::<Vec<Option<i64>>>(),
+            )
+            .bind(received)
+            .fetch_all(self)
+            .await
+    }
+
+    async fn checkin_times(
+        &mut self,
+        session: i64,
+        participants: &[i64],
+    ) -> std::result::Result<Vec<Times>, sqlx::Error> {
+        // One index lookup per person, whatever the planner believes of the table's size
+        // (before its first ANALYZE it filtered every check-in of the session).
+        sqlx::query_as(
+            "SELECT s.id, x.pt, a.first_in, a.last_in, a.last_out, s.starts_at, s.duration_minutes \
+             FROM UNNEST($1::bigint[]) AS x(pt) \
+             CROSS JOIN LATERAL (SELECT MIN(CASE WHEN c.direction = 'in' THEN c.at END) AS first_in, \
+                MAX(CASE WHEN c.direction = 'in' THEN c.at END) AS last_in, \
+                MAX(CASE WHEN c.direction = 'out' THEN c.at END) AS last_out \
+                FROM checkins c WHERE c.session_id = $2 AND c.participant_id = x.pt) a \
+             JOIN study_sessions s ON s.id = $2 \
+             WHERE a.first_in IS NOT NULL OR a.last_out IS NOT NULL",
+        )
+        .bind(participants)
+        .bind(session)
+        .fetch_all(self)
+        .await
+    }
+}
+
+impl GroupSql for sqlx::SqliteConnection {
+    async fn insert_checkins(
+        &mut self,
+        rows: &[&Checkin],
+        received: DateTime<Utc>,
+    ) -> std::result::Result<Vec<String>, sqlx::Error> {
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO checkins (id, session_id, participant_id, direction, at, source, device_id, recorded_by, received_at) \
+             SELECT v.id, v.session_id, v.participant_id, v.direction, v.at, v.source, v.device_id, v.recorded_by, v.received_at \
+             FROM (SELECT column1 AS id, column2 AS session_id, column3 AS participant_id, column4 AS direction, column5 AS at, \
+                   column6 AS source, column7 AS device_id, column8 AS recorded_by, column9 AS received_at FROM (VALUES {values})) AS v \
+             {STILL_OPEN} ON CONFLICT (id) DO NOTHING RETURNING id"
+        );
+        let mut q = sqlx::query_scalar(&sql);
+        for c in rows {
+            q = q
+                .bind(c.id.as_str())
+                .bind(c.session_id)
+                .bind(c.participant_id)
+                .bind(c.direction.code())
+                .bind(c.at)
+                .bind(c.source.code())
+                .bind(c.device_id.as_deref())
+                .bind(c.recorded_by)
+                .bind(received);
+        }
+        q.fetch_all(self).await
+    }
+
+    async fn checkin_times(
+        &mut self,
+        session: i64,
+        participants: &[i64],
+    ) -> std::result::Result<Vec<Times>, sqlx::Error> {
+        let sql = format!(
+            "SELECT c.session_id, c.participant_id, MIN(CASE WHEN c.direction = 'in' THEN c.at END), \
+             MAX(CASE WHEN c.direction = 'in' THEN c.at END), MAX(CASE WHEN c.direction = 'out' THEN c.at END), \
+             s.starts_at, s.duration_minutes \
+             FROM checkins c JOIN study_sessions s ON s.id = c.session_id \
+             WHERE c.participant_id IN ({}) AND c.session_id = ? \
+             GROUP BY c.session_id, c.participant_id, s.starts_at, s.duration_minutes",
+            vec!["?"; participants.len()].join(", ")
+        );
+        let mut q = sqlx::query_as(&sql);
+        for pt in participants {
+            q = q.bind(*pt);
+        }
+        q.bind(session).fetch_all(self).await
+    }
+}
+
+/// The condition under which a check-in is stored, checked in the insert itself (issue 12.C):
+/// its participant is still on the list of the session's class, and neither the session nor the
+/// class is cancelled or finished. The memory of the check-in endpoints may be a moment behind;
+/// this statement is not. (`WHERE TRUE` tells SQLite's parser that `ON CONFLICT` is the upsert
+/// clause, not a join's.)
+const STILL_OPEN: &str = "JOIN participants pt ON pt.id = v.participant_id AND pt.removed_at IS NULL \
+     JOIN study_sessions s ON s.id = v.session_id AND s.class_id = pt.class_id AND s.status <> 'cancelled' \
+     JOIN classes k ON k.id = s.class_id AND k.status NOT IN ('finished', 'cancelled') WHERE TRUE";
+
 /// Writes one group in one transaction and recomputes the marks its new check-ins touch.
 async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<Written>> {
     let received = now();
@@ -416,21 +767,13 @@ async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<Written>> {
         if let Db::Postgres(_) = db {
             // A generic plan of the prepared statements reads every check-in of the session to find
             // the few of the group (measured: 0.5 s instead of 0.2 ms): plan each with its values.
-            sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut *tx).await?;
+            // The reply follows a durable commit whatever the server's default (issue 12.C).
+            sqlx::query("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('synchronous_commit', 'on', true)")
+                .execute(&mut *tx).await?;
         }
         let mut stored = HashSet::new();
         for chunk in fresh.chunks(per_insert) {
-            let sql = format!(
-                "INSERT INTO checkins (id, session_id, participant_id, direction, at, source, device_id, recorded_by, received_at) \
-                 VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-                db.values(chunk.len(), 9, |ph| format!("({})", ph.join(", ")))
-            );
-            let mut q = sqlx::query_as::<_, (String,)>(&sql);
-            for c in chunk {
-                q = q.bind(c.id.as_str()).bind(c.session_id).bind(c.participant_id).bind(c.direction.code())
-                    .bind(c.at).bind(c.source.code()).bind(c.device_id.clone()).bind(c.recorded_by).bind(received);
-            }
-            stored.extend(q.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
+            stored.extend(tx.insert_checkins(chunk, received).await?);
         }
         // Recompute the marks of the pairs that got a new event.
         let mut pairs: Vec<(i64, i64)> = fresh
@@ -454,42 +797,8 @@ async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<Written>> {
             .collect();
         for (sid, chunk) in chunks {
             // One session per statement, so that the (session, participant, at) index serves it.
-            let sql = match db {
-                Db::Sqlite(_) => format!(
-                    "SELECT c.session_id, c.participant_id, MIN(CASE WHEN c.direction = 'in' THEN c.at END), \
-                     MAX(CASE WHEN c.direction = 'in' THEN c.at END), MAX(CASE WHEN c.direction = 'out' THEN c.at END), \
-                     s.starts_at, s.duration_minutes \
-                     FROM checkins c JOIN study_sessions s ON s.id = c.session_id \
-                     WHERE c.participant_id IN ({}) AND c.session_id = ? \
-                     GROUP BY c.session_id, c.participant_id, s.starts_at, s.duration_minutes",
-                    db.values(chunk.len(), 1, |ph| ph[0].clone())
-                ),
-                // One index lookup per person, whatever the planner believes of the table's size
-                // (before its first ANALYZE it filtered every check-in of the session).
-                Db::Postgres(_) => {
-                    let last = chunk.len() + 1;
-                    format!(
-                        "SELECT s.id, x.pt, a.first_in, a.last_in, a.last_out, s.starts_at, s.duration_minutes \
-                         FROM (VALUES {}) AS x(pt) \
-                         CROSS JOIN LATERAL (SELECT MIN(CASE WHEN c.direction = 'in' THEN c.at END) AS first_in, \
-                            MAX(CASE WHEN c.direction = 'in' THEN c.at END) AS last_in, \
-                            MAX(CASE WHEN c.direction = 'out' THEN c.at END) AS last_out \
-                            FROM checkins c WHERE c.session_id = ${last} AND c.participant_id = x.pt) a \
-                         JOIN study_sessions s ON s.id = ${last} \
-                         WHERE a.first_in IS NOT NULL OR a.last_out IS NOT NULL",
-                        (1..=chunk.len()).map(|k| format!("(${k}::bigint)")).collect::<Vec<_>>().join(", ")
-                    )
-                }
-            };
-            type Times = (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>, i64);
-            let mut q = sqlx::query_as::<_, Times>(&sql);
-            for pt in chunk {
-                q = q.bind(*pt);
-            }
-            q = q.bind(sid);
-            let marks: Vec<((i64, i64), (u32, u32))> = q
-                .fetch_all(&mut *tx)
-                .await?
+            let times = tx.checkin_times(sid, chunk).await?;
+            let marks: Vec<((i64, i64), (u32, u32))> = times
                 .into_iter()
                 .filter_map(|(s, pt, first_in, last_in, last_out, start, len)| {
                     minutes_from_times(start, u32::try_from(len).unwrap_or(0), first_in, last_in, last_out)
@@ -499,19 +808,22 @@ async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<Written>> {
             if marks.is_empty() {
                 continue;
             }
-            let sql = format!(
-                "INSERT INTO attendance (session_id, participant_id, status, late_minutes, left_early_minutes, reason, recorded_by, recorded_at) \
-                 VALUES {} ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status, \
-                 late_minutes = excluded.late_minutes, left_early_minutes = excluded.left_early_minutes, reason = NULL, \
-                 recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-                db.values(marks.len(), 6, |ph| format!("({}, {}, 'present', {}, {}, NULL, {}, {})", ph[0], ph[1], ph[2], ph[3], ph[4], ph[5]))
-            );
-            let mut q = sqlx::query(&sql);
-            for ((s, pt), (late, early)) in &marks {
-                q = q.bind(*s).bind(*pt).bind(i64::from(*late)).bind(i64::from(*early))
-                    .bind(recorder.get(&(*s, *pt)).copied().flatten()).bind(received);
+            let rows: Vec<super::attendance::MarkRow> = marks
+                .iter()
+                .map(|((s, pt), (late, early))| super::attendance::MarkRow {
+                    session_id: *s,
+                    participant_id: *pt,
+                    status: domain::study::AttendanceStatus::Present,
+                    late_minutes: *late,
+                    left_early_minutes: *early,
+                    reason: None,
+                    recorded_by: recorder.get(&(*s, *pt)).copied().flatten(),
+                })
+                .collect();
+            for part in rows.chunks(super::attendance::MarkRow::per_statement(db)) {
+                let sql = super::attendance::upsert_sql(db, part.len());
+                super::attendance::bind_marks(sqlx::query(&sql), part, received).execute(&mut *tx).await?;
             }
-            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok::<_, StoreError>(stored)
@@ -544,6 +856,20 @@ async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<Written>> {
         })?;
         held.extend(found.into_iter().map(|(id, s, pt, d)| (id, (s, pt, d))));
     }
+    // Not stored and not held: the insert's own check refused it. Say why, from the session as
+    // it is now.
+    let mut why: HashMap<i64, &'static str> = HashMap::new();
+    for (c, n) in rows.iter().zip(&new) {
+        if *n || held.contains_key(c.id.as_str()) || why.contains_key(&c.session_id) {
+            continue;
+        }
+        let reason = match session_facts(db, c.session_id).await {
+            Ok(f) => f.refusal(received).unwrap_or(NOT_LISTED),
+            Err(StoreError::NotFound) => NOT_LISTED,
+            Err(e) => return Err(e),
+        };
+        why.insert(c.session_id, reason);
+    }
     Ok(rows
         .iter()
         .zip(new)
@@ -557,11 +883,16 @@ async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<Written>> {
                 {
                     Written::Duplicate
                 }
-                _ => Written::Conflict,
+                Some(_) => Written::Conflict,
+                None => Written::Refused(why.get(&c.session_id).copied().unwrap_or(NOT_LISTED)),
             }
         })
         .collect())
 }
+
+/// Why a check-in of someone no longer on the list was refused.
+pub const NOT_LISTED: &str =
+    "Người này không còn trong danh sách lớp học (vừa được rút khỏi danh sách): không ghi nhận.";
 
 /// What became of one check-in handed to the writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -572,6 +903,9 @@ pub enum Written {
     Duplicate,
     /// The id is already used by another check-in: refused, nothing changed.
     Conflict,
+    /// Refused at the commit: the participant left the list, or the session or class was
+    /// cancelled or finished, since the caller looked (the reason in Vietnamese).
+    Refused(&'static str),
 }
 
 /// The key that signs the QR codes of check-in (kept in the database, so every process and

@@ -166,7 +166,7 @@ fn select_sql_with(extra: &str) -> String {
         "SELECT k.id, k.campaign_id, c.name AS campaign_name, k.org_id, o.name AS org_name, k.title, k.form, k.audience_tier, \
          k.venue_name, k.venue_capacity, k.chair_person_id, {ch} AS chair_name, k.opening_speaker_id, {op} AS opening_speaker_name, \
          k.closing_speaker_id, {cl} AS closing_speaker_name, k.retake_threshold, k.status, \
-         (SELECT COUNT(*) FROM participants pt WHERE pt.class_id = k.id AND pt.removed_at IS NULL) AS participant_count, \
+         k.participant_count, \
          (SELECT COUNT(*) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled') AS session_count, \
          (SELECT COUNT(*) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled' AND s.is_discussion) AS discussion_count, \
          (SELECT CAST(COALESCE(SUM(s.duration_minutes), 0) AS BIGINT) FROM study_sessions s WHERE s.class_id = k.id AND s.status <> 'cancelled') AS class_minutes, \
@@ -269,7 +269,10 @@ async fn check_people_visible(db: &Db, scope: &Scope, c: &NewClass) -> Result<()
     .flatten()
     {
         org::get_person(db, scope, p).await.map_err(|_| {
-            StoreError::Rule("Không tìm thấy người được chọn trong phạm vi của bạn.".into())
+            StoreError::rule(
+                "person_not_found",
+                "Không tìm thấy người được chọn trong phạm vi của bạn.".into(),
+            )
         })?;
     }
     Ok(())
@@ -311,7 +314,8 @@ pub async fn update(
 ) -> Result<()> {
     require_planner(db, scope, class).await?;
     if class.is_finished() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_finished",
             "Lớp học đã kết thúc; mở lại lớp học để sửa.".into(),
         ));
     }
@@ -388,7 +392,8 @@ pub async fn update(
     let started = class.first_session_at.is_some_and(|t| t <= now);
     let reason = reason.trim();
     if started && reason.is_empty() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "reason_required",
             "Lớp học đang diễn ra: cần ghi lý do thay đổi (được lưu vào lịch sử thay đổi).".into(),
         ));
     }
@@ -459,12 +464,14 @@ pub async fn add_session(
 ) -> Result<SessionId> {
     require_planner(db, scope, class).await?;
     if class.is_finished() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_finished",
             "Lớp học đã kết thúc, không thể thêm buổi học.".into(),
         ));
     }
     if class.status == super::changes::CLASS_CANCELLED {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_cancelled",
             "Lớp học đã bị hủy, không thể thêm buổi học.".into(),
         ));
     }
@@ -506,14 +513,18 @@ pub async fn add_bridge_point(
 ) -> Result<BridgePointId> {
     require_planner(db, scope, class).await?;
     if !class.has_bridge_points() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_not_online",
             "Chỉ lớp học trực tuyến hoặc kết hợp mới có điểm cầu.".into(),
         ));
     }
     org::get(db, scope, b.org_id).await?;
     if let Some(op) = b.operator_person_id {
         org::get_person(db, scope, op).await.map_err(|_| {
-            StoreError::Rule("Không tìm thấy người vận hành trong phạm vi của bạn.".into())
+            StoreError::rule(
+                "operator_not_found",
+                "Không tìm thấy người vận hành trong phạm vi của bạn.".into(),
+            )
         })?;
     }
     let (id,): (i64,) = db_run!(db, p => sqlx::query_as(

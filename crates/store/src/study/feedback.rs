@@ -349,7 +349,8 @@ pub async fn create_paper(
         Some(pid) => match participant_in_access(db, class, &access, pid).await? {
             Some((person, bp)) => (Some(person), bp),
             None => {
-                return Err(StoreError::Rule(
+                return Err(StoreError::rule(
+                    "person_not_in_class",
                     "Người được chọn không có trong danh sách lớp học (trong phạm vi của bạn)."
                         .into(),
                 ))
@@ -368,7 +369,8 @@ pub async fn create_paper(
                 Access::BridgePoints(ids) => ids.contains(&bp),
             };
             if !known || !allowed {
-                return Err(StoreError::Rule(
+                return Err(StoreError::rule(
+                    "bridge_point_not_in_class",
                     "Điểm cầu được chọn không thuộc lớp học này hoặc ngoài phạm vi của bạn.".into(),
                 ));
             }
@@ -378,7 +380,8 @@ pub async fn create_paper(
             Access::Full => None,
             Access::BridgePoints(ids) if ids.len() == 1 => ids.first().copied(),
             Access::BridgePoints(_) => {
-                return Err(StoreError::Rule(
+                return Err(StoreError::rule(
+                    "bridge_point_required",
                     "Chọn điểm cầu nơi phiếu góp ý được viết.".into(),
                 ))
             }

@@ -86,6 +86,55 @@ pub async fn list(
     )
 }
 
+/// A page of a class's participants within `access`, removed ones in place (flagged), in
+/// Vietnamese name order: the `limit` rows after participant `after` on (name key, id), and
+/// whether more follow (issue 12.B: keyset paging, never `OFFSET`; a row removed between two
+/// pages keeps its place, since its key is its name).
+pub async fn page(
+    db: &Db,
+    class: &Class,
+    access: &Access,
+    after: Option<i64>,
+    limit: usize,
+) -> Result<(Vec<Participant>, bool)> {
+    let limit = limit.clamp(1, 5_000);
+    let from = if after.is_some() {
+        "AND (p.sort_key, pt.id) > ((SELECT k.sort_key FROM participants a JOIN people k ON k.id = a.person_id \
+         WHERE a.id = $2 AND a.class_id = $1), $2)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "{} WHERE pt.class_id = $1 AND {} {from} ORDER BY p.sort_key, pt.id LIMIT {}",
+        select_sql(),
+        access.participant_sql(),
+        limit + 1
+    );
+    let mut rows: Vec<Participant> = db_run!(db, p => {
+        let q = sqlx::query_as::<_, Participant>(&sql).bind(class.id);
+        match after {
+            Some(a) => q.bind(a).fetch_all(p).await,
+            None => q.fetch_all(p).await,
+        }
+    })?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    Ok((rows, more))
+}
+
+/// How many participants of a class within `access` are on the list (removed ones not counted).
+/// Bounded by the class; the class's own count is kept with the class for full access.
+pub async fn count_listed(db: &Db, class: &Class, access: &Access) -> Result<i64> {
+    if *access == Access::Full {
+        return Ok(class.participant_count);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) FROM participants pt WHERE pt.class_id = $1 AND pt.removed_at IS NULL AND {}",
+        access.participant_sql()
+    );
+    Ok(db_run!(db, p => sqlx::query_scalar::<_, i64>(&sql).bind(class.id).fetch_one(p).await)?)
+}
+
 /// One participant of a class within `access`.
 pub async fn one(db: &Db, class: &Class, access: &Access, id: i64) -> Result<Participant> {
     let sql = format!(
@@ -109,7 +158,8 @@ pub async fn generate(
 ) -> Result<GenerateReport> {
     classes::require_planner(db, scope, class).await?;
     if class.is_finished() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_finished",
             "Lớp học đã kết thúc, không thể lập lại danh sách.".into(),
         ));
     }
@@ -128,7 +178,8 @@ pub async fn generate(
         sources.push((OrgId(bp.org_id), Some(bp.id)));
     }
     if sources.is_empty() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "selection_required",
             "Chọn ít nhất một tổ chức hoặc điểm cầu để lập danh sách.".into(),
         ));
     }

@@ -216,7 +216,7 @@ impl Chart {
 }
 
 fn rule(e: SeatError) -> StoreError {
-    StoreError::Rule(e.to_string())
+    StoreError::from(e)
 }
 
 /// The plan of a class, if one was set.
@@ -268,13 +268,15 @@ pub async fn chart(
 async fn require_change(db: &Db, scope: &Scope, class: &Class) -> Result<()> {
     classes::require_planner(db, scope, class).await?;
     if class.is_finished() {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_finished",
             "Lớp học đã kết thúc, không thể thay đổi sơ đồ chỗ ngồi.".into(),
         ));
     }
     if !domain::study::ClassForm::parse(&class.form).is_ok_and(domain::study::ClassForm::has_venue)
     {
-        return Err(StoreError::Rule(
+        return Err(StoreError::rule(
+            "class_online_no_hall",
             "Lớp học trực tuyến không có hội trường để xếp chỗ ngồi.".into(),
         ));
     }
@@ -293,7 +295,8 @@ async fn drop_removed(db: &Db, class: &Class) -> Result<()> {
 /// The plan, or a clear message when none is set yet.
 async fn require_grid(db: &Db, class: &Class) -> Result<SeatGrid> {
     load_grid(db, class).await?.ok_or_else(|| {
-        StoreError::Rule(
+        StoreError::rule(
+            "hall_plan_missing",
             "Chưa có sơ đồ hội trường: nhập số hàng, số ghế mỗi hàng và lưu trước khi xếp chỗ."
                 .into(),
         )
@@ -320,7 +323,7 @@ pub async fn set_plan(db: &Db, scope: &Scope, class: &Class, grid: &SeatGrid) ->
         if lost.len() > 10 {
             list.push("…".into());
         }
-        return Err(StoreError::Rule(format!(
+        return Err(StoreError::rule("seated_people_outside_plan", format!(
             "Không lưu sơ đồ mới: {} người đang ngồi ở ghế sẽ nằm ngoài sơ đồ hoặc bị chặn ({}). Hãy chuyển họ sang ghế khác, hoặc xóa xếp chỗ rồi xếp lại.",
             lost.len(),
             list.join(", ")
@@ -383,7 +386,8 @@ async fn hall_participant(db: &Db, class: &Class, participant_id: i64) -> Result
         .into_iter()
         .find(|p| p.participant_id == participant_id)
         .ok_or_else(|| {
-            StoreError::Rule(
+            StoreError::rule(
+                "person_not_in_hall",
                 "Người này không có trong danh sách dự tại hội trường của lớp học.".into(),
             )
         })
@@ -413,7 +417,7 @@ pub async fn assign(
             .await
             .map(|p| p.full_name)
             .unwrap_or_default();
-        return Err(StoreError::Rule(format!(
+        return Err(StoreError::rule("seat_taken", format!(
             "Ghế {seat} đã có người ngồi ({name}). Chọn ghế trống khác, hoặc bỏ chỗ của người đó trước."
         )));
     }
@@ -423,7 +427,7 @@ pub async fn assign(
         .bind(class.id).bind(participant_id).bind(i64::from(seat.row)).bind(i64::from(seat.number))
         .execute(p).await)
     .map_err(|e| match StoreError::unique("seat")(e) {
-        StoreError::Conflict { .. } => StoreError::Rule(format!(
+        StoreError::Conflict { .. } => StoreError::rule("seat_taken", format!(
             "Ghế {seat} vừa được xếp cho người khác. Chọn ghế trống khác."
         )),
         other => other,
@@ -476,8 +480,7 @@ pub async fn toggle_attendance(
         AttendanceStatus::Present
     };
     let len = u32::try_from(session.duration_minutes).unwrap_or(0);
-    let mark = AttendanceMark::parse(next, 0, 0, None, len)
-        .map_err(|e| StoreError::Rule(e.to_string()))?;
+    let mark = AttendanceMark::parse(next, 0, 0, None, len)?;
     attendance::record(db, scope, class, session, &[(participant_id, mark)]).await?;
     Ok((who.full_name, next))
 }

@@ -10,10 +10,10 @@ use domain::auth::{Clearance, Role};
 use domain::ids::{AccountId, OrgId, PersonId};
 use serde::Deserialize;
 use store::accounts::{
-    self, AccountDetail, AccountSummary, AuditEntry, AuditFilter, CreatedAccount, NewAccount,
+    self, AccountDetail, AccountSummary, AuditFilter, AuditList, CreatedAccount, NewAccount,
 };
 use store::org::{self, Org};
-use store::{Page, Paging, StoreError};
+use store::StoreError;
 
 use crate::app::AppState;
 use crate::auth::CsrfForm;
@@ -209,7 +209,7 @@ fn account_error(e: StoreError, errors: &mut domain::FieldErrors) -> Result<(), 
             "org_id",
             "Tổ chức hoặc người này nằm ngoài phạm vi bạn quản trị.",
         ),
-        StoreError::Rule(m) => errors.add("password", m),
+        StoreError::Rule(domain::Violation { message: m, .. }) => errors.add("password", m),
         other => return Err(other.into()),
     }
     Ok(())
@@ -318,7 +318,7 @@ async fn after_change(
         Err(StoreError::Forbidden) => {
             "Không thể cấp quyền hoặc độ mật cao hơn của chính bạn.".to_string()
         }
-        Err(StoreError::Rule(m)) => m,
+        Err(StoreError::Rule(domain::Violation { message: m, .. })) => m,
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
@@ -456,7 +456,8 @@ struct AuditQuery {
     action: Option<String>,
     entity: Option<String>,
     username: Option<String>,
-    page: Option<i64>,
+    /// The page of entries older than this one (keyset, issue 12.B).
+    before: Option<i64>,
 }
 
 impl AuditQuery {
@@ -479,8 +480,10 @@ impl AuditQuery {
 struct AuditPage {
     ctx: PageCtx,
     q: AuditFilter,
-    log: Page<AuditEntry>,
+    log: AuditList,
     query: String,
+    /// Whether this is a later page (a link back to the newest is shown).
+    older: bool,
 }
 
 async fn audit(
@@ -489,13 +492,7 @@ async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> AppResult<Response> {
     let filter = q.filter();
-    let log = accounts::audit_log(
-        &st.db,
-        user.scope(),
-        &filter,
-        Paging::new(q.page, Some(100)),
-    )
-    .await?;
+    let log = accounts::audit_log(&st.db, user.scope(), &filter, q.before, 100).await?;
     let query = [
         ("action", &filter.action),
         ("entity", &filter.entity),
@@ -514,6 +511,7 @@ async fn audit(
         q: filter,
         log,
         query,
+        older: q.before.is_some(),
     })
 }
 
@@ -523,16 +521,9 @@ async fn audit_csv(
     Ctx(_, user): Ctx,
     Query(q): Query<AuditQuery>,
 ) -> AppResult<Response> {
-    let log = accounts::audit_log(
-        &st.db,
-        user.scope(),
-        &q.filter(),
-        Paging {
-            page: 1,
-            per_page: 100_000,
-        },
-    )
-    .await?;
+    // The newest 100,000 entries of the filter (the file says so when there are more).
+    let log = accounts::audit_log(&st.db, user.scope(), &q.filter(), None, 100_000).await?;
+    let cut = log.next_before.is_some();
     let mut out = String::from(
         "\u{feff}Thời điểm,Tài khoản,Địa chỉ,Hành động,Đối tượng,Mã,Tổ chức,Chi tiết,Mã hành động,Mã đối tượng\r\n",
     );
@@ -557,6 +548,9 @@ async fn audit_csv(
                 .join(","),
         );
         out.push_str("\r\n");
+    }
+    if cut {
+        out.push_str("Tệp chỉ gồm 100.000 mục mới nhất; hãy lọc theo hành động, đối tượng hoặc tài khoản để xuất các mục cũ hơn.\r\n");
     }
     Ok((
         [

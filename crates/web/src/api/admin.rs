@@ -8,9 +8,8 @@ use domain::auth::{Clearance, Role};
 use domain::ids::{AccountId, OrgId};
 use serde::{Deserialize, Serialize};
 use store::accounts::{
-    self, AccountDetail, AccountSummary, AuditEntry, AuditFilter, CreatedAccount,
+    self, AccountDetail, AccountSummary, AuditFilter, AuditList, CreatedAccount,
 };
-use store::{Page, Paging};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiJson;
@@ -223,25 +222,29 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub entity: Option<String>,
     pub username: Option<String>,
-    pub page: Option<i64>,
+    /// Entries older than this id (`next_before` of the page before).
+    pub before: Option<i64>,
+    /// Entries per page, 1 to 500 (default 50).
     pub per_page: Option<i64>,
 }
 
-/// The audit log about organizations in the caller's admin subtree, newest first.
+/// The audit log about organizations in the caller's admin subtree, newest first, a page at a
+/// time (keyset: pass `next_before` as `before`).
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
-    responses((status = 200, body = Page<AuditEntry>), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = AuditList), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn audit(
     State(st): State<AppState>,
     user: CurrentUser,
     Query(q): Query<AuditQuery>,
-) -> AppResult<Json<Page<AuditEntry>>> {
+) -> AppResult<Json<AuditList>> {
     admin(&user)?;
     let f = AuditFilter {
         action: q.action,
         entity: q.entity,
         username: q.username,
     };
+    let limit = q.per_page.unwrap_or(50).clamp(1, 500);
     Ok(Json(
-        accounts::audit_log(&st.db, user.scope(), &f, Paging::new(q.page, q.per_page)).await?,
+        accounts::audit_log(&st.db, user.scope(), &f, q.before, limit).await?,
     ))
 }

@@ -192,7 +192,9 @@ pub async fn change_password(
     .await
     {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(store::StoreError::Rule(m)) => Err(AppError::field("new_password", m)),
+        Err(store::StoreError::Rule(domain::Violation { message: m, .. })) => {
+            Err(AppError::field("new_password", m))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use domain::study::{check_time, CheckinId, CheckinSource, Direction};
 use serde::{Deserialize, Serialize};
-use store::study::checkin::{self, Attendee, Checkin, SessionFacts, Written};
+use store::study::checkin::{Attendee, Checkin, SessionFacts, Written};
 use store::StoreError;
 use utoipa::ToSchema;
 
@@ -131,7 +131,7 @@ pub async fn record(
             .filter_map(|c| c.card_number.as_deref().map(str::trim).map(str::to_owned))
             .filter(|c| !c.is_empty() && c.len() <= 20)
             .collect();
-        let people = checkin::attendable(&st.db, scope, &facts, &ids, &cards).await?;
+        let people = st.checkins.attendable(scope, &facts, &ids, &cards).await?;
         sessions.insert(sid, Some((facts, people)));
     }
     let mut results: Vec<Option<CheckinResult>> = Vec::with_capacity(b.checkins.len());
@@ -203,6 +203,7 @@ pub async fn record(
                 c.id.as_str(),
                 "Mã lượt điểm danh này đã dùng cho một lượt khác; thiết bị phải tạo mã mới.",
             ),
+            Written::Refused(why) => rejected(c.id.as_str(), why),
             w => CheckinResult {
                 id: c.id.as_str().to_owned(),
                 outcome: if w == Written::Stored {

@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::ids::{BridgePointId, CampaignId, ClassId, OrgId, PersonId, SessionId};
@@ -391,24 +392,64 @@ pub async fn add_bridge_point(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ParticipantQuery {
-    /// Also list people removed by hand (with the reason).
+    /// Also list people removed by hand (with the reason), in their place in name order.
     pub include_removed: Option<bool>,
+    /// The page after this participant id (from the `Link: rel="next"` header of the page before).
+    pub after: Option<i64>,
+    /// Rows per page, 1 to 5,000 (default 1,000).
+    pub limit: Option<usize>,
 }
 
-/// The participant list, in Vietnamese name order.
+/// Participants per page of the API by default.
+const PARTICIPANTS_PER_PAGE: usize = 1_000;
+
+/// The participant list, in Vietnamese name order, a page at a time: when more follow, the
+/// answer carries `Link: </api/v1/classes/{id}/participants?after=…&limit=…>; rel="next"`.
 #[utoipa::path(get, path = "/api/v1/classes/{id}/participants", tag = "study", params(("id" = i64, Path, description = "class id"), ParticipantQuery),
-    responses((status = 200, body = [Participant]), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = [Participant], headers(("link" = String, description = "rel=\"next\": the next page, when there is one"))), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn participants(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<ParticipantQuery>,
-) -> AppResult<Json<Vec<Participant>>> {
+) -> AppResult<axum::response::Response> {
     let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
     let access = classes::access(&st.db, user.scope(), &class, store::scope::READ).await?;
-    Ok(Json(
-        participants::list(&st.db, &class, &access, q.include_removed.unwrap_or(false)).await?,
-    ))
+    let limit = q.limit.unwrap_or(PARTICIPANTS_PER_PAGE).clamp(1, 5_000);
+    let with_removed = q.include_removed.unwrap_or(false);
+    let mut rows = Vec::new();
+    let mut after = q.after;
+    // Removed rows are read in place and left out here when not asked for; a page may take a
+    // few reads to fill.
+    let more = loop {
+        let (page, more) = participants::page(&st.db, &class, &access, after, limit).await?;
+        after = page.last().map(|p| p.id).or(after);
+        rows.extend(
+            page.into_iter()
+                .filter(|p| with_removed || p.removed_reason.is_none()),
+        );
+        if !more || rows.len() >= limit {
+            break more || rows.len() > limit;
+        }
+    };
+    let more = more && !rows.is_empty();
+    rows.truncate(limit);
+    let mut resp = Json(&rows).into_response();
+    if let (true, Some(last)) = (more, rows.last()) {
+        let link = format!(
+            "</api/v1/classes/{id}/participants?after={}&limit={limit}{}>; rel=\"next\"",
+            last.id,
+            if with_removed {
+                "&include_removed=true"
+            } else {
+                ""
+            }
+        );
+        if let Ok(v) = axum::http::HeaderValue::from_str(&link) {
+            resp.headers_mut().insert(axum::http::header::LINK, v);
+        }
+    }
+    Ok(resp)
 }
 
 /// Ids (or items) one request may carry in a list (issue 10.8).

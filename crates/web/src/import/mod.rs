@@ -200,7 +200,7 @@ async fn upload(
     scope.require(&st.db, org, store::scope::WRITE).await?;
     // A file that cannot be read is refused here, before it is kept.
     let src = import::Source::bytes(&bytes);
-    if let Err(StoreError::Rule(m)) =
+    if let Err(StoreError::Rule(domain::Violation { message: m, .. })) =
         import::check_readable(&name, &src, import::MAX_FILE as u64).await
     {
         let page = form_page(&st, ctx, scope, Some(m)).await?;
@@ -342,7 +342,7 @@ async fn confirm(
                 return Ok(ctx.redirect(&format!("/orgs/{}", target.0), &msg));
             }
             Ok(out) => made = Some(out.plan),
-            Err(StoreError::Rule(m)) => notice = Some(m),
+            Err(StoreError::Rule(domain::Violation { message: m, .. })) => notice = Some(m),
             Err(e) => return Err(e.into()),
         }
     }

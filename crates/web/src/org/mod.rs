@@ -272,11 +272,14 @@ async fn people_csv(
     )
     .await?;
     if page.total > PEOPLE_EXPORTED {
-        return Err(AppError::Rule(format!(
+        return Err(AppError::rule(
+            "export_too_large",
+            format!(
             "Danh sách chọn có {} người, quá {} người của một lần xuất: hãy chọn một tổ chức nhỏ hơn, hoặc in sổ danh sách đảng viên của từng tổ chức.",
             crate::fmt::count(&page.total),
             crate::fmt::count(&PEOPLE_EXPORTED)
-        )));
+        ),
+        ));
     }
     let rows = page
         .items
@@ -417,7 +420,7 @@ async fn set_name_split(
             &format!("/people/{id}"),
             "Đã sửa cách tách họ tên; danh sách sắp xếp lại theo tên mới.",
         )),
-        Err(store::StoreError::Rule(m)) => {
+        Err(store::StoreError::Rule(domain::Violation { message: m, .. })) => {
             let mut errors = domain::FieldErrors::new();
             errors.add("given_name", m);
             let page = person_page(&st, ctx, scope, id, None, errors).await?;
@@ -595,7 +598,9 @@ async fn edit_person(
                 "party_card_number",
                 "Số thẻ này đã thuộc về một đảng viên khác.",
             ),
-            Err(store::StoreError::Rule(m)) => errors.add("full_name", m),
+            Err(store::StoreError::Rule(domain::Violation { message: m, .. })) => {
+                errors.add("full_name", m)
+            }
             Err(e) => return Err(e.into()),
         },
         Err(e) => errors = e,

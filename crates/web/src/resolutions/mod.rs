@@ -190,7 +190,7 @@ fn field_error(e: StoreError, errors: &mut FieldErrors) -> Result<(), AppError> 
             );
             Ok(())
         }
-        StoreError::Rule(m) => {
+        StoreError::Rule(domain::Violation { message: m, .. }) => {
             errors.add("classification", m);
             Ok(())
         }

@@ -234,7 +234,7 @@ async fn save(
                     ),
                 ))
             }
-            Err(StoreError::Rule(m)) => message = Some(m),
+            Err(StoreError::Rule(domain::Violation { message: m, .. })) => message = Some(m),
             Err(e) => return Err(e.into()),
         }
     } else if errors == 0 {

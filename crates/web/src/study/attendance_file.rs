@@ -298,7 +298,7 @@ async fn import_upload(
                 page.ctx.render(&page)
             }
         }
-        Err(StoreError::Rule(m)) => {
+        Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
             let page = import_page(
                 &st,
                 ctx,

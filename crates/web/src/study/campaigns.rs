@@ -177,7 +177,9 @@ async fn create(
     match input.validate() {
         Ok(new) => match campaigns::create(&st.db, scope, &new).await {
             Ok(id) => return Ok(ctx.redirect(&format!("/campaigns/{id}"), "Đã tạo đợt học tập.")),
-            Err(StoreError::Rule(m)) => errors.add("leader_person_id", m),
+            Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
+                errors.add("leader_person_id", m)
+            }
             Err(e) => return Err(e.into()),
         },
         Err(e) => errors = e,
@@ -225,7 +227,9 @@ async fn edit(
     match input.validate() {
         Ok(new) => match campaigns::update(&st.db, scope, &old, &new).await {
             Ok(()) => return Ok(ctx.redirect(&format!("/campaigns/{id}"), "Đã lưu đợt học tập.")),
-            Err(StoreError::Rule(m)) => errors.add("leader_person_id", m),
+            Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
+                errors.add("leader_person_id", m)
+            }
             Err(e) => return Err(e.into()),
         },
         Err(e) => errors = e,

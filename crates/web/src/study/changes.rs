@@ -284,7 +284,9 @@ async fn change(
                     );
                     return Ok(ctx.redirect(&format!("/classes/{id}/changes"), &msg));
                 }
-                Err(StoreError::Rule(m)) => errors.add("form", m),
+                Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
+                    errors.add("form", m)
+                }
                 Err(StoreError::NotFound) => {
                     errors.add("session_id", "Không tìm thấy buổi học này trong lớp.")
                 }

@@ -279,7 +279,7 @@ async fn operator_mark(
         let pid: i64 = pid
             .parse()
             .map_err(|_| AppError::BadRequest("Nút không hợp lệ.".into()))?;
-        let found = checkin::attendable(&st.db, scope, &facts, &[pid], &[]).await?;
+        let found = st.checkins.attendable(scope, &facts, &[pid], &[]).await?;
         (dir, found.into_iter().next())
     } else {
         let code = form.code.trim();
@@ -291,7 +291,9 @@ async fn operator_mark(
         }
         let dir = Direction::parse(&form.direction).unwrap_or(Direction::In);
         let by_card = if code.bytes().all(|b| b.is_ascii_digit()) {
-            checkin::attendable(&st.db, scope, &facts, &[], &[code.to_owned()]).await?
+            st.checkins
+                .attendable(scope, &facts, &[], &[code.to_owned()])
+                .await?
         } else {
             Vec::new()
         };
@@ -338,6 +340,9 @@ async fn operator_mark(
         }])
         .await?;
     let written = stored.first().copied().unwrap_or(Written::Conflict);
+    if let Written::Refused(why) = written {
+        return Ok(ctx.redirect(&back_to(id, &form.q), why));
+    }
     if written == Written::Conflict {
         return Ok(ctx.redirect(
             &back_to(id, &form.q),
@@ -580,7 +585,12 @@ async fn self_checkin(
             recorded_by: Some(user.scope().account_id.0),
         }])
         .await?;
-    page.first_time = stored.first().copied() == Some(Written::Stored);
+    let written = stored.first().copied();
+    if let Some(Written::Refused(why)) = written {
+        page.problem = Some(why.into());
+        return ctx.render_invalid(&page);
+    }
+    page.first_time = written == Some(Written::Stored);
     page.who = Some(who);
     ctx.render(&page)
 }

@@ -169,7 +169,9 @@ async fn create(
                     "Đã tạo lớp học. Hãy thêm buổi học và lập danh sách người tham dự.",
                 ))
             }
-            Err(StoreError::Rule(m)) => errors.add("chair_person_id", m),
+            Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
+                errors.add("chair_person_id", m)
+            }
             Err(e) => return Err(e.into()),
         },
         Err(e) => errors = e,
@@ -263,8 +265,12 @@ async fn edit(
             Ok(()) => {
                 return Ok(ctx.redirect(&format!("/classes/{id}"), "Đã lưu thông tin lớp học."))
             }
-            Err(StoreError::Rule(m)) if m.contains("lý do") => errors.add("reason", m),
-            Err(StoreError::Rule(m)) => errors.add("title", m),
+            Err(StoreError::Rule(domain::Violation { message: m, code }))
+                if code.starts_with("reason_") =>
+            {
+                errors.add("reason", m)
+            }
+            Err(StoreError::Rule(domain::Violation { message: m, .. })) => errors.add("title", m),
             Err(e) => return Err(e.into()),
         },
         Err(e) => errors = e,
@@ -365,11 +371,18 @@ async fn edit_session(
                 Ok(()) => {
                     return Ok(ctx.redirect(&format!("/classes/{}", c.id), "Đã lưu buổi học."))
                 }
-                Err(StoreError::Rule(m)) if m.contains("lý do") => errors.add("reason", m),
-                Err(StoreError::Rule(m)) if m.contains("bắt đầu") => {
-                    errors.add("start_time", m)
+                Err(StoreError::Rule(domain::Violation { message: m, code }))
+                    if code.starts_with("reason_") =>
+                {
+                    errors.add("reason", m)
                 }
-                Err(StoreError::Rule(m)) => errors.add("topic", m),
+                Err(StoreError::Rule(domain::Violation {
+                    message: m,
+                    code: "start_in_past" | "session_started",
+                })) => errors.add("start_time", m),
+                Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
+                    errors.add("topic", m)
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -388,6 +401,10 @@ async fn edit_session(
 struct TabQuery {
     tab: Option<String>,
     page: Option<usize>,
+    /// Participants tab: the page after this participant (keyset, issue 12.B), and how many
+    /// rows came before it (for the row numbers).
+    after: Option<i64>,
+    n: Option<usize>,
     /// Participants tab: a name (or card number) to find a person to add (issue 11.14).
     find: Option<String>,
     /// Results tab: "all" lists everyone; otherwise those over the absence limit.
@@ -428,6 +445,11 @@ struct ClassPage {
     form_error: Option<String>,
     page: usize,
     pages: usize,
+    /// Participants tab: rows before this page, whether another follows, and how many are
+    /// on the list within the caller's access.
+    before: usize,
+    more: bool,
+    listed_count: i64,
 }
 
 impl ClassPage {
@@ -454,11 +476,14 @@ impl ClassPage {
             if self.all_results { "&list=all" } else { "" }
         )
     }
-    fn active_count(&self) -> usize {
-        self.participants
-            .iter()
-            .filter(|p| p.removed_reason.is_none())
-            .count()
+    /// The link to the participants after this page.
+    fn next_participants(&self) -> String {
+        let last = self.participants.last().map_or(0, |p| p.id);
+        format!(
+            "/classes/{}?tab=participants&after={last}&n={}",
+            self.c.id,
+            self.before + self.participants.len()
+        )
     }
 }
 
@@ -485,6 +510,8 @@ pub fn warnings(c: &Class) -> Vec<String> {
 struct PageForms {
     tab: &'static str,
     page: Option<usize>,
+    after: Option<i64>,
+    before: usize,
     find: Option<String>,
     /// Results tab: everyone, not only those over the absence limit.
     all_results: bool,
@@ -500,6 +527,8 @@ impl PageForms {
         Self {
             tab,
             page: None,
+            after: None,
+            before: 0,
             find: None,
             all_results: false,
             session_input: SessionInput {
@@ -535,10 +564,13 @@ async fn class_page(
             .await?;
     let sessions = classes::sessions(&st.db, &c).await?;
     let bridge_points = classes::bridge_points(&st.db, &c).await?;
-    let all = if forms.tab == "participants" {
-        participants::list(&st.db, &c, &access, true).await?
+    // Participants: one page on the name key (issue 12.B), the count from the class.
+    let (participants, more, listed_count) = if forms.tab == "participants" {
+        let (rows, more) = participants::page(&st.db, &c, &access, forms.after, PER_PAGE).await?;
+        let listed = participants::count_listed(&st.db, &c, &access).await?;
+        (rows, more, listed)
     } else {
-        vec![]
+        (vec![], false, 0)
     };
     // Results: counted over everyone, listed by page (issue 11.12: 800 people made 300 KB).
     let (chosen, result_total, retake_count) = if forms.tab == "results" {
@@ -560,18 +592,8 @@ async fn class_page(
     } else {
         (vec![], 0, 0)
     };
-    let listed = if forms.tab == "results" {
-        chosen.len()
-    } else {
-        all.len()
-    };
-    let pages = listed.div_ceil(PER_PAGE).max(1);
+    let pages = chosen.len().div_ceil(PER_PAGE).max(1);
     let page = forms.page.unwrap_or(1).clamp(1, pages);
-    let participants = all
-        .into_iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
-        .collect();
     let results = chosen
         .into_iter()
         .skip((page - 1) * PER_PAGE)
@@ -631,6 +653,13 @@ async fn class_page(
         form_error: forms.form_error,
         page,
         pages,
+        before: if forms.after.is_some() {
+            forms.before
+        } else {
+            0
+        },
+        more,
+        listed_count,
     })
 }
 
@@ -655,6 +684,8 @@ async fn detail(
         id,
         PageForms {
             page: q.page,
+            after: q.after,
+            before: q.n.unwrap_or(0).min(10_000_000),
             find: q.find,
             all_results: q.list.as_deref() == Some("all"),
             ..PageForms::tab(tab_name(q.tab.as_deref()))
@@ -676,7 +707,9 @@ async fn add_session(
     match f.form.validate() {
         Ok(s) => match classes::add_session(&st.db, scope, &c, &s).await {
             Ok(_) => return Ok(ctx.redirect(&format!("/classes/{id}"), "Đã thêm buổi học.")),
-            Err(StoreError::Rule(m)) => forms.form_error = Some(m),
+            Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
+                forms.form_error = Some(m)
+            }
             Err(e) => return Err(e.into()),
         },
         Err(e) => forms.session_errors = e,
@@ -698,7 +731,9 @@ async fn add_bridge_point(
     match f.form.validate() {
         Ok(b) => match classes::add_bridge_point(&st.db, scope, &c, &b).await {
             Ok(_) => return Ok(ctx.redirect(&format!("/classes/{id}"), "Đã thêm điểm cầu.")),
-            Err(StoreError::Rule(m)) => forms.form_error = Some(m),
+            Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
+                forms.form_error = Some(m)
+            }
             Err(StoreError::Conflict { .. }) => forms
                 .bp_errors
                 .add("org_id", "Tổ chức này đã có điểm cầu trong hội nghị."),
@@ -756,7 +791,7 @@ async fn generate(
             );
             Ok(ctx.redirect(&format!("/classes/{id}?tab=participants"), &msg))
         }
-        Err(StoreError::Rule(m)) => {
+        Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
             let mut forms = PageForms::tab("participants");
             forms.form_error = Some(m);
             let page = class_page(&st, ctx, scope, id, forms).await?;
@@ -927,7 +962,7 @@ async fn finish(
             );
             Ok(ctx.redirect(&format!("/classes/{id}?tab=results"), &msg))
         }
-        Err(StoreError::Rule(m)) => {
+        Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
             let mut forms = PageForms::tab("results");
             forms.form_error = Some(m);
             let page = class_page(&st, ctx, scope, id, forms).await?;

@@ -324,7 +324,9 @@ async fn create(
                             "Đã gửi góp ý của đồng chí tới ban tổ chức lớp học. Xin cảm ơn!",
                         ));
                     }
-                    Err(StoreError::Rule(m)) => form_error = Some(m),
+                    Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
+                        form_error = Some(m)
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -339,7 +341,9 @@ async fn create(
                             "Đã lưu góp ý từ phiếu giấy. Có thể nhập phiếu tiếp theo.",
                         ))
                     }
-                    Err(StoreError::Rule(m)) => form_error = Some(m),
+                    Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
+                        form_error = Some(m)
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }

@@ -190,7 +190,9 @@ async fn save_plan(
                     ),
                 ))
             }
-            Err(StoreError::Rule(m)) => forms.plan_error = Some(m),
+            Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
+                forms.plan_error = Some(m)
+            }
             Err(e) => return Err(e.into()),
         },
         Err(e) => forms.plan_errors = e,
@@ -219,7 +221,7 @@ async fn auto_assign(
                 domain::text::format_count(n as i64)
             ),
         )),
-        Err(StoreError::Rule(m)) => {
+        Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
             let forms = Forms {
                 auto_error: Some(m),
                 ..Forms::default()
@@ -244,7 +246,7 @@ async fn clear(
             &format!("/classes/{id}/seats"),
             &format!("Đã xóa xếp chỗ của {n} người. Sơ đồ hội trường vẫn giữ nguyên."),
         )),
-        Err(StoreError::Rule(m)) => {
+        Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
             let forms = Forms {
                 auto_error: Some(m),
                 ..Forms::default()
@@ -281,7 +283,7 @@ async fn assign(
             match seats::unassign(&st.db, scope, &c, pid).await {
                 Ok(true) => return Ok(ctx.redirect(&back, "Đã bỏ chỗ ngồi của người này.")),
                 Ok(false) => Some("Người này chưa được xếp chỗ.".to_string()),
-                Err(StoreError::Rule(m)) => Some(m),
+                Err(StoreError::Rule(domain::Violation { message: m, .. })) => Some(m),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -296,7 +298,7 @@ async fn assign(
                         ctx.redirect(&back, &format!("Đã xếp {} vào ghế {seat}.", who.full_name))
                     )
                 }
-                Err(StoreError::Rule(m)) => Some(m),
+                Err(StoreError::Rule(domain::Violation { message: m, .. })) => Some(m),
                 Err(e) => return Err(e.into()),
             },
         },
@@ -467,7 +469,7 @@ async fn toggle(
                     &format!("Đã ghi {name}: {what}."),
                 ));
             }
-            Err(StoreError::Rule(m)) => Some(m),
+            Err(StoreError::Rule(domain::Violation { message: m, .. })) => Some(m),
             Err(e) => return Err(e.into()),
         },
     };

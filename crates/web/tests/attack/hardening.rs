@@ -152,7 +152,7 @@ async fn one_account_per_person(app: TestApp) {
                 "password": STRONG_PASSWORD, "person_id": person}),
         )
         .await;
-    let v = r.expect_error(422, "rule_violation");
+    let v = r.expect_error(422, "person_has_account");
     assert!(
         v["message"]
             .as_str()

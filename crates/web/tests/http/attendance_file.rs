@@ -573,7 +573,7 @@ async fn r3_4_unreadable_files_and_wrong_columns_are_refused(app: TestApp) {
         short(&r.html())
     );
     let r = api_upload(&api, f.class_id, "?format=xlsx", junk.clone()).await;
-    let v = r.expect_error(422, "rule_violation");
+    let v = r.expect_error(422, "import_file_refused");
     assert!(
         v["message"]
             .as_str()
@@ -892,7 +892,7 @@ async fn r3_4_paper_pages_keep_scope_and_csrf(app: TestApp) {
     )
     .await;
     let r = api_upload(&api, f.class_id, "", csv.into_bytes()).await;
-    let v = r.expect_error(422, "rule_violation");
+    let v = r.expect_error(422, "class_finished");
     assert!(
         v["message"].as_str().unwrap().contains("đã kết thúc"),
         "{v}"
@@ -979,7 +979,7 @@ async fn r3_4_each_bridge_point_prints_its_own_sheet(app: TestApp) {
         b"Buoi,So the,Trang thai\n1,1,x\n".to_vec(),
     )
     .await;
-    let v = r.expect_error(422, "rule_violation");
+    let v = r.expect_error(422, "class_finished");
     assert!(
         v["message"].as_str().unwrap().contains("đã kết thúc"),
         "{v}"

@@ -112,7 +112,7 @@ async fn a_session_is_corrected_with_history_once_the_class_runs(app: TestApp) {
             &body("Sửa khi đang học", 150, "Đổi giờ"),
         )
         .await
-        .expect_error(422, "rule_violation");
+        .expect_error(422, "session_started");
     assert!(
         v["message"].as_str().unwrap_or("").contains("bắt đầu"),
         "{v}"
@@ -133,7 +133,7 @@ async fn a_session_is_corrected_with_history_once_the_class_runs(app: TestApp) {
         .organizer
         .put(&format!("/api/v1/sessions/{}", s.s1), &no_reason)
         .await
-        .expect_error(422, "rule_violation");
+        .expect_error(422, "reason_required");
     assert!(v["message"].as_str().unwrap_or("").contains("lý do"), "{v}");
     s.organizer
         .put(&format!("/api/v1/sessions/{}", s.s1), &ok)
@@ -245,7 +245,7 @@ async fn a_class_is_corrected_with_history_once_it_runs(app: TestApp) {
             &body("Tên mới khi đang học", ""),
         )
         .await
-        .expect_error(422, "rule_violation");
+        .expect_error(422, "reason_required");
     assert!(v["message"].as_str().unwrap_or("").contains("lý do"), "{v}");
     let r = s
         .organizer

@@ -18,6 +18,176 @@ both_engines! {
     present_count_is_one_definition => present_count_is_one_definition_sqlite, present_count_is_one_definition_postgres;
     operator_page_tells_namesakes_apart_and_looks_closed => operator_page_tells_namesakes_apart_and_looks_closed_sqlite, operator_page_tells_namesakes_apart_and_looks_closed_postgres;
     long_rosters_come_in_parts_under_60_kb => long_rosters_come_in_parts_under_60_kb_sqlite, long_rosters_come_in_parts_under_60_kb_postgres;
+    roster_in_memory_refuses_changes_at_once => roster_in_memory_refuses_changes_at_once_sqlite, roster_in_memory_refuses_changes_at_once_postgres;
+    participants_come_in_keyset_pages => participants_come_in_keyset_pages_sqlite, participants_come_in_keyset_pages_postgres;
+}
+
+/// Follows `Link: <…>; rel="next"` from `first`; answers the ids in the order read.
+async fn walk_participants(api: &Api, first: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut next = Some(first.to_owned());
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let r = api.get(&path).await;
+        r.expect(200);
+        ids.extend(items(&r.json()).iter().map(id));
+        next = r
+            .headers
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| l.strip_prefix('<'))
+            .and_then(|l| l.split_once(">; rel=\"next\""))
+            .map(|(u, _)| u.to_owned());
+        pages += 1;
+        assert!(pages < 1000, "the pages end");
+    }
+    ids
+}
+
+/// Issue 12.B: a class's participants in pages on the name key (ties broken by id): pages of any
+/// size are the whole list in order, and a row removed between two pages shifts nothing.
+async fn participants_come_in_keyset_pages(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let live = live_session(&organizer).await;
+    let class = live.class_id;
+    let whole: Vec<i64> = live.participants.iter().map(id).collect();
+    assert!(whole.len() >= 10);
+    let paged = walk_participants(
+        &organizer,
+        &format!("/api/v1/classes/{class}/participants?limit=3"),
+    )
+    .await;
+    assert_eq!(paged, whole, "pages of 3 are the list, in order, once each");
+
+    // The last row of the first page is removed before the second page is read.
+    let first = organizer
+        .get(&format!("/api/v1/classes/{class}/participants?limit=4"))
+        .await;
+    let first_ids: Vec<i64> = items(&first.json()).iter().map(id).collect();
+    let anchor = *first_ids.last().expect("a first page");
+    organizer
+        .post_ok(
+            &format!("/api/v1/classes/{class}/participants/{anchor}/remove"),
+            &json!({"reason": "Trùng tên"}),
+            204,
+        )
+        .await;
+    let second = organizer
+        .get(&format!(
+            "/api/v1/classes/{class}/participants?limit=4&after={anchor}"
+        ))
+        .await;
+    let second_ids: Vec<i64> = items(&second.json()).iter().map(id).collect();
+    assert_eq!(
+        second_ids.first(),
+        whole.get(4),
+        "nothing skipped or repeated"
+    );
+    // With the removed: the removed row stays in its place, flagged.
+    let with_removed = walk_participants(
+        &organizer,
+        &format!("/api/v1/classes/{class}/participants?limit=5&include_removed=true"),
+    )
+    .await;
+    assert_eq!(with_removed, whole);
+    let without = walk_participants(
+        &organizer,
+        &format!("/api/v1/classes/{class}/participants?limit=5"),
+    )
+    .await;
+    assert_eq!(without.len(), whole.len() - 1);
+    assert!(!without.contains(&anchor));
+    // The class counts the list as it is now.
+    let c = organizer.get_ok(&format!("/api/v1/classes/{class}")).await;
+    assert_eq!(
+        c["class"]["participant_count"].as_i64(),
+        Some(whole.len() as i64 - 1)
+    );
+
+    // The page: 100 rows and a link on; the second part numbers its rows on from the first.
+    let b = app.browser_login("organizer").await;
+    let html = b
+        .get(&format!("/classes/{class}?tab=participants"))
+        .await
+        .html();
+    assert!(
+        html.contains(&format!("{} người trong danh sách", whole.len() - 1)),
+        "{}",
+        short(&html)
+    );
+}
+
+/// Issue 12.C: the check-in endpoints hold the session's roster in memory, and the group commit
+/// checks again what the memory may have missed. A participant removed a moment after the
+/// roster was read, and a session cancelled a moment after its facts were read, are refused at
+/// once, through the API and the operator's form, and nothing is written for them.
+async fn roster_in_memory_refuses_changes_at_once(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let live = live_session(&organizer).await;
+    let pids: Vec<i64> = live.participants.iter().map(id).collect();
+    let (a, b, c) = (pids[0], pids[1], pids[2]);
+    let now = Utc::now().to_rfc3339();
+    let send = |cid: &str, pt: i64| json!({"device_id": "hall", "checkins": [checkin(cid, live.session_id, pt, "in", &now)]});
+    // The first check-in reads the roster into memory.
+    let r = organizer
+        .post_ok("/api/v1/checkins", &send("roster-0001", a), 200)
+        .await;
+    assert_eq!(outcomes(&r), ["stored"]);
+
+    // b leaves the list; the very next check-in of b is refused, with the reason.
+    let class_id = live.class_id;
+    organizer
+        .post_ok(
+            &format!("/api/v1/classes/{class_id}/participants/{b}/remove"),
+            &json!({"reason": "Chuyển sinh hoạt đảng"}),
+            204,
+        )
+        .await;
+    let r = organizer
+        .post_ok("/api/v1/checkins", &send("roster-0002", b), 200)
+        .await;
+    assert_eq!(outcomes(&r), ["rejected"], "{r}");
+    let why = r["results"][0]["message"].as_str().unwrap_or_default();
+    assert!(why.contains("không còn trong danh sách"), "{why}");
+    let rows = sheet(&organizer, live.session_id).await;
+    assert!(
+        rows.get(&b).is_none_or(|r| r["status"] != "present"),
+        "nothing written for b: {:?}",
+        rows.get(&b)
+    );
+    assert_eq!(count_checkins(&app, live.session_id).await, 1);
+
+    // The operator's form refuses b too (the refusal made the memory read the list again, in
+    // which b is no more: the row's button names nobody).
+    let browser = app.browser_login("organizer").await;
+    let r = browser
+        .post_form(
+            &format!("/sessions/{}/checkin", live.session_id),
+            &[("mark", &format!("in:{b}")), ("seed", "roster-form-01")],
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 404, "{}", r.status);
+    assert_eq!(count_checkins(&app, live.session_id).await, 1);
+
+    // The session is cancelled: the next check-in, a moment later, is refused as such.
+    browser
+        .post_form(
+            &format!("/classes/{class_id}/changes"),
+            &[
+                ("action", "cancel_session"),
+                ("session_id", &live.session_id.to_string()),
+                ("reason", "Mất điện toàn xã"),
+            ],
+        )
+        .await
+        .expect(303);
+    let r = organizer
+        .post_ok("/api/v1/checkins", &send("roster-0003", c), 200)
+        .await;
+    assert_eq!(outcomes(&r), ["rejected"], "{r}");
+    let why = r["results"][0]["message"].as_str().unwrap_or_default();
+    assert!(why.contains("hủy"), "{why}");
+    assert_eq!(count_checkins(&app, live.session_id).await, 1);
 }
 
 /// Issue 11.12's conference: `n` more people in the class's organization, all on the class.
@@ -279,6 +449,7 @@ async fn present_count_is_one_definition(app: TestApp) {
 pub struct Live {
     pub starts_at: chrono::DateTime<Utc>,
     pub session_id: i64,
+    pub class_id: i64,
     pub participants: Vec<Value>,
 }
 
@@ -319,6 +490,7 @@ pub async fn live_session_started(organizer: &Api, minutes_ago: i64) -> Live {
             .and_then(|t| t.parse().ok())
             .expect("starts_at"),
         session_id: id(&s),
+        class_id,
         participants,
     }
 }

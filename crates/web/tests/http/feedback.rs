@@ -498,7 +498,7 @@ async fn r3_4_paper_feedback_by_secretary_stays_in_scope(app: TestApp) {
         &json!({"kind": "comment", "body": "Thử nhập vào điểm cầu khác", "bridge_point_id": bp_a}),
     )
     .await
-    .expect_error(422, "rule_violation");
+    .expect_error(422, "bridge_point_not_in_class");
     // The commune class of the first commune is not B's at all.
     bb.get(&format!("/classes/{local}/feedback"))
         .await

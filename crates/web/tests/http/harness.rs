@@ -5,12 +5,13 @@
 
 use std::time::Duration;
 
+use fixtures::demo;
+use fixtures::testing::{fresh, Engine, TestDb};
 use quantriet_web::app::{App, WebConfig};
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
-use store::testing::{fresh, Engine, TestDb};
-use store::{demo, Db};
+use store::Db;
 
 /// The demo password of every demo account.
 pub const PASSWORD: &str = demo::DEMO_PASSWORD;

@@ -935,7 +935,7 @@ async fn import_unreadable_files_refused(app: TestApp) {
     for (name, bytes) in cases {
         for dry in [true, false] {
             let r = import_members(&organizer, commune, dry, name, bytes.clone()).await;
-            let v = r.expect_error(422, "rule_violation");
+            let v = r.expect_error(422, "import_file_refused");
             let msg = v["message"].as_str().unwrap_or_default();
             assert!(
                 !msg.is_empty() && !msg.is_ascii(),
@@ -946,7 +946,7 @@ async fn import_unreadable_files_refused(app: TestApp) {
             }
         }
         let r = import_orgs(&organizer, false, name, bytes.clone()).await;
-        r.expect_error(422, "rule_violation");
+        r.expect_error(422, "import_file_refused");
     }
     // Missing org_id is a field error, not a crash.
     let r = post_file(

@@ -300,7 +300,7 @@ async fn r3_4_attendance_all_or_nothing_and_updates_in_place(app: TestApp) {
     assert!(
         matches!(
             v["error"].as_str(),
-            Some("validation_failed" | "rule_violation")
+            Some("validation_failed" | "attendance_minutes_exceed_session")
         ),
         "{v}"
     );

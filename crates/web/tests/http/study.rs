@@ -205,7 +205,7 @@ async fn campaign_leader_belongs_to_the_organization(app: TestApp) {
     let v = admin
         .post("/api/v1/campaigns", &body(id(outsider)))
         .await
-        .expect_error(422, "rule_violation");
+        .expect_error(422, "leader_outside_org");
     assert!(
         v["message"]
             .as_str()
@@ -299,7 +299,7 @@ async fn running_class_counts_only_sessions_held(app: TestApp) {
             &json!({"marks": [{"participant_id": pid, "status": "absent"}]}),
         )
         .await;
-    let v = r.expect_error(422, "rule_violation");
+    let v = r.expect_error(422, "session_not_started");
     assert!(
         v["message"].as_str().unwrap_or("").contains("chưa bắt đầu"),
         "{v}"
@@ -307,7 +307,7 @@ async fn running_class_counts_only_sessions_held(app: TestApp) {
     let r = organizer
         .post(&format!("/api/v1/classes/{class_id}/finish"), &json!({}))
         .await;
-    let v = r.expect_error(422, "rule_violation");
+    let v = r.expect_error(422, "sessions_ahead");
     assert!(
         v["message"].as_str().unwrap_or("").contains("chưa diễn ra"),
         "{v}"
@@ -660,7 +660,7 @@ async fn r3_5_study_loop_via_api(app: TestApp) {
             &json!({"marks": [{"participant_id": a, "status": "absent"}]}),
         )
         .await;
-    r.expect_error(422, "rule_violation");
+    r.expect_error(422, "class_finished");
 
     // R2.5: a province class on the same resolution, from the same commune: those who completed
     // it in the commune's class are left out, the two who owe a retake are listed.
