@@ -16,8 +16,9 @@ use crate::config::Config;
 
 #[derive(Subcommand, Debug)]
 pub enum Which {
-    /// Member import (read, check, write in one transaction) vs. the engine's raw batched insert
-    /// of the same rows, measured in the same run, on SQLite and PostgreSQL.
+    /// Member import (read, check, write in one transaction) vs. the engine's own bulk path for
+    /// the same rows (multi-row INSERT on SQLite, COPY on PostgreSQL) into the same indexed table
+    /// and into a copy without indexes, measured in the same run, on SQLite and PostgreSQL.
     Import {
         /// Rows in the generated file (a province is about 92,000; the country 5.6 million).
         #[arg(long, default_value_t = 92_000)]
@@ -26,7 +27,8 @@ pub enum Which {
         #[arg(long)]
         engine: Option<String>,
     },
-    /// The check-in endpoint (R3.4) under concurrent clients vs. a hello-world route.
+    /// The check-in endpoint (R3.4) under concurrent clients vs. a hello-world route and the same
+    /// stack doing nothing (an authenticated no-op POST), measured in the same run.
     Checkin {
         /// Concurrent clients.
         #[arg(long, default_value_t = 64)]

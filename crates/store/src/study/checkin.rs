@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use domain::ids::{AccountId, BridgePointId, ClassId, OrgId, ParticipantId, PersonId, SessionId};
 use domain::study::{minutes_from_times, CheckinId, CheckinSource, Direction};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
@@ -23,9 +24,9 @@ use crate::{db_run, now};
 /// What a check-in needs to know of its session and class.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionFacts {
-    pub session_id: i64,
-    pub class_id: i64,
-    pub class_org_id: i64,
+    pub session_id: SessionId,
+    pub class_id: ClassId,
+    pub class_org_id: OrgId,
     pub class_title: String,
     pub topic: String,
     pub starts_at: DateTime<Utc>,
@@ -52,7 +53,7 @@ impl SessionFacts {
 
 /// The session's facts, without any scope check: callers check access with [`attendable`] or
 /// [`own_participant`].
-pub async fn session_facts(db: &Db, session_id: i64) -> Result<SessionFacts> {
+pub async fn session_facts(db: &Db, session_id: SessionId) -> Result<SessionFacts> {
     let sql = "SELECT s.id AS session_id, k.id AS class_id, k.org_id AS class_org_id, k.title AS class_title, s.topic, \
                s.starts_at, s.duration_minutes, s.status AS session_status, k.status AS class_status \
                FROM study_sessions s JOIN classes k ON k.id = s.class_id WHERE s.id = $1";
@@ -64,8 +65,8 @@ pub async fn session_facts(db: &Db, session_id: i64) -> Result<SessionFacts> {
 /// A participant as the check-in pages and the API name them.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Attendee {
-    pub participant_id: i64,
-    pub person_id: i64,
+    pub participant_id: ParticipantId,
+    pub person_id: PersonId,
     pub full_name: String,
     pub party_card_number: Option<String>,
 }
@@ -77,7 +78,7 @@ pub async fn attendable(
     db: &Db,
     scope: &Scope,
     facts: &SessionFacts,
-    ids: &[i64],
+    ids: &[ParticipantId],
     cards: &[String],
 ) -> Result<Vec<Attendee>> {
     let mut out = Vec::new();
@@ -111,7 +112,7 @@ pub async fn attendable(
 }
 
 enum Key {
-    Id(i64),
+    Id(ParticipantId),
     Card(String),
 }
 
@@ -138,7 +139,7 @@ async fn attendable_by(
         let mut q = sqlx::query_as(&sql).bind(scope.account_id.0).bind(facts.class_id).bind(facts.class_org_id);
         for k in &keys {
             q = match k {
-                Key::Id(i) => q.bind(*i),
+                Key::Id(i) => q.bind(i.0),
                 Key::Card(c) => q.bind(c.clone()),
             };
         }
@@ -168,13 +169,13 @@ pub async fn own_participant(
 #[derive(Debug, Clone)]
 pub struct Checkin {
     pub id: CheckinId,
-    pub session_id: i64,
-    pub participant_id: i64,
+    pub session_id: SessionId,
+    pub participant_id: ParticipantId,
     pub direction: Direction,
     pub at: DateTime<Utc>,
     pub source: CheckinSource,
     pub device_id: Option<String>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<AccountId>,
 }
 
 /// How many participants of a session are present: on the list (not removed), with a check-in
@@ -310,9 +311,9 @@ pub struct CheckinWriter {
     db: Db,
     /// Session facts recently read, for the check-in endpoints (a hall asks for the same session
     /// thousands of times); a cancellation made meanwhile is seen within [`FACTS_TTL`].
-    facts: std::sync::Arc<std::sync::Mutex<HashMap<i64, (std::time::Instant, SessionFacts)>>>,
+    facts: std::sync::Arc<std::sync::Mutex<HashMap<SessionId, (std::time::Instant, SessionFacts)>>>,
     /// Rosters of the classes being checked into, by class id.
-    rosters: std::sync::Arc<std::sync::Mutex<HashMap<i64, RosterSlot>>>,
+    rosters: std::sync::Arc<std::sync::Mutex<HashMap<ClassId, RosterSlot>>>,
 }
 
 /// A class's roster, loaded once by whichever request comes first (the others wait for it).
@@ -334,30 +335,36 @@ const ROSTERS_KEPT: usize = 64;
 /// organizations at and above the class's organization and above each bridge point's.
 #[derive(Debug)]
 pub struct Roster {
-    class_id: i64,
-    class_org_above: Vec<i64>,
-    bridge_above: HashMap<i64, Vec<i64>>,
-    by_id: HashMap<i64, (Attendee, Option<i64>)>,
-    by_card: HashMap<String, i64>,
+    class_id: ClassId,
+    class_org_above: Vec<OrgId>,
+    bridge_above: HashMap<BridgePointId, Vec<OrgId>>,
+    by_id: HashMap<ParticipantId, (Attendee, Option<BridgePointId>)>,
+    by_card: HashMap<String, ParticipantId>,
 }
 
 impl Roster {
     /// Loads the roster of `class_id` (three statements, whatever the class's size).
-    async fn load(db: &Db, class_id: i64, class_org_id: i64) -> Result<Self> {
-        type Row = (i64, i64, String, Option<String>, Option<i64>);
+    async fn load(db: &Db, class_id: ClassId, class_org_id: OrgId) -> Result<Self> {
+        type Row = (
+            ParticipantId,
+            PersonId,
+            String,
+            Option<String>,
+            Option<BridgePointId>,
+        );
         let rows: Vec<Row> = db_run!(db, p => sqlx::query_as(
             "SELECT pt.id, pt.person_id, p.full_name, p.party_card_number, pt.bridge_point_id \
              FROM participants pt JOIN people p ON p.id = pt.person_id \
              WHERE pt.class_id = $1 AND pt.removed_at IS NULL")
             .bind(class_id).fetch_all(p).await)?;
-        let class_org_above: Vec<i64> = db_run!(db, p => sqlx::query_scalar(
+        let class_org_above: Vec<OrgId> = db_run!(db, p => sqlx::query_scalar(
             "SELECT ancestor_id FROM org_closure WHERE descendant_id = $1")
             .bind(class_org_id).fetch_all(p).await)?;
-        let bridges: Vec<(i64, i64)> = db_run!(db, p => sqlx::query_as(
+        let bridges: Vec<(BridgePointId, OrgId)> = db_run!(db, p => sqlx::query_as(
             "SELECT b.id, c.ancestor_id FROM bridge_points b JOIN org_closure c ON c.descendant_id = b.org_id \
              WHERE b.class_id = $1")
             .bind(class_id).fetch_all(p).await)?;
-        let mut bridge_above: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut bridge_above: HashMap<BridgePointId, Vec<OrgId>> = HashMap::new();
         for (b, a) in bridges {
             bridge_above.entry(b).or_default().push(a);
         }
@@ -393,11 +400,11 @@ impl Roster {
             Key::Card(c) => *self.by_card.get(c)?,
         };
         let (a, bridge) = self.by_id.get(&id)?;
-        let holds = |above: &[i64]| {
+        let holds = |above: &[OrgId]| {
             scope
                 .grants
                 .iter()
-                .any(|g| g.role >= ATTEND && above.contains(&g.org_id.0))
+                .any(|g| g.role >= ATTEND && above.contains(&g.org_id))
         };
         let allowed = holds(&self.class_org_above)
             || bridge
@@ -463,7 +470,7 @@ impl CheckinWriter {
 
     /// Forgets what this process holds of a session and its class (after the group commit
     /// found it changed).
-    fn forget(&self, session_id: i64) {
+    fn forget(&self, session_id: SessionId) {
         let class_id = self
             .facts
             .lock()
@@ -486,7 +493,7 @@ impl CheckinWriter {
         &self,
         scope: &Scope,
         facts: &SessionFacts,
-        ids: &[i64],
+        ids: &[ParticipantId],
         cards: &[String],
     ) -> Result<Vec<Attendee>> {
         let roster = self.roster(facts).await?;
@@ -516,7 +523,7 @@ impl CheckinWriter {
     }
 
     /// [`session_facts`], reused for [`FACTS_TTL`].
-    pub async fn session_facts(&self, session_id: i64) -> Result<SessionFacts> {
+    pub async fn session_facts(&self, session_id: SessionId) -> Result<SessionFacts> {
         if let Ok(c) = self.facts.lock() {
             if let Some((at, f)) = c.get(&session_id) {
                 if at.elapsed() < FACTS_TTL {
@@ -539,7 +546,7 @@ impl CheckinWriter {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let rows_sessions: Vec<i64> = rows.iter().map(|c| c.session_id).collect();
+        let rows_sessions: Vec<SessionId> = rows.iter().map(|c| c.session_id).collect();
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job { rows, reply })
@@ -642,8 +649,12 @@ impl GroupSql for sqlx::PgConnection {
         );
         sqlx::query_scalar(&sql)
             .bind(rows.iter().map(|c| c.id.as_str()).collect::<Vec<&str>>())
-            .bind(rows.iter().map(|c| c.session_id).collect::<Vec<i64>>())
-            .bind(rows.iter().map(|c| c.participant_id).collect::<Vec<i64>>())
+            .bind(rows.iter().map(|c| c.session_id.0).collect::<Vec<i64>>())
+            .bind(
+                rows.iter()
+                    .map(|c| c.participant_id.0)
+                    .collect::<Vec<i64>>(),
+            )
             .bind(
                 rows.iter()
                     .map(|c| c.direction.code())
@@ -658,7 +669,7 @@ impl GroupSql for sqlx::PgConnection {
             )
             .bind(
                 rows.iter()
-                    .map(|c| c.recorded_by)
+                    .map(|c| c.recorded_by.map(|a| a.0))
                     .collect::<Vec<Option<i64>>>(),
             )
             .bind(received)
@@ -779,13 +790,13 @@ async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<Written>> {
         let mut pairs: Vec<(i64, i64)> = fresh
             .iter()
             .filter(|c| stored.contains(c.id.as_str()))
-            .map(|c| (c.session_id, c.participant_id))
+            .map(|c| (c.session_id.0, c.participant_id.0))
             .collect();
         pairs.sort_unstable();
         pairs.dedup();
         let recorder: HashMap<(i64, i64), Option<i64>> = fresh
             .iter()
-            .map(|c| ((c.session_id, c.participant_id), c.recorded_by))
+            .map(|c| ((c.session_id.0, c.participant_id.0), c.recorded_by.map(|a| a.0)))
             .collect();
         let mut by_session: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
         for (sid, pt) in &pairs {
@@ -858,7 +869,7 @@ async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<Written>> {
     }
     // Not stored and not held: the insert's own check refused it. Say why, from the session as
     // it is now.
-    let mut why: HashMap<i64, &'static str> = HashMap::new();
+    let mut why: HashMap<SessionId, &'static str> = HashMap::new();
     for (c, n) in rows.iter().zip(&new) {
         if *n || held.contains_key(c.id.as_str()) || why.contains_key(&c.session_id) {
             continue;
@@ -879,7 +890,9 @@ async fn write_group(db: &Db, rows: &[&Checkin]) -> Result<Vec<Written>> {
             }
             match held.get(c.id.as_str()) {
                 Some((s, pt, d))
-                    if *s == c.session_id && *pt == c.participant_id && d == c.direction.code() =>
+                    if *s == c.session_id.0
+                        && *pt == c.participant_id.0
+                        && d == c.direction.code() =>
                 {
                     Written::Duplicate
                 }

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use domain::ids::{ParticipantId, SessionId};
 use domain::study::{check_time, CheckinId, CheckinSource, Direction};
 use serde::{Deserialize, Serialize};
 use store::study::checkin::{Attendee, Checkin, SessionFacts, Written};
@@ -117,7 +118,7 @@ pub async fn record(
         if sessions.contains_key(&sid) {
             continue;
         }
-        let facts = match st.checkins.session_facts(sid).await {
+        let facts = match st.checkins.session_facts(SessionId(sid)).await {
             Ok(f) => f,
             Err(StoreError::NotFound) => {
                 sessions.insert(sid, None);
@@ -126,7 +127,10 @@ pub async fn record(
             Err(e) => return Err(e.into()),
         };
         let mine = b.checkins.iter().filter(|c| c.session_id == sid);
-        let ids: Vec<i64> = mine.clone().filter_map(|c| c.participant_id).collect();
+        let ids: Vec<ParticipantId> = mine
+            .clone()
+            .filter_map(|c| c.participant_id.map(ParticipantId))
+            .collect();
         let cards: Vec<String> = mine
             .filter_map(|c| c.card_number.as_deref().map(str::trim).map(str::to_owned))
             .filter(|c| !c.is_empty() && c.len() <= 20)
@@ -158,7 +162,7 @@ pub async fn record(
             let who = people
                 .iter()
                 .find(|a| {
-                    c.participant_id == Some(a.participant_id)
+                    c.participant_id == Some(a.participant_id.0)
                         || (c.participant_id.is_none()
                             && c.card_number
                                 .as_deref()
@@ -174,13 +178,13 @@ pub async fn record(
             Ok::<_, String>((
                 Checkin {
                     id,
-                    session_id: c.session_id,
+                    session_id: SessionId(c.session_id),
                     participant_id: who.participant_id,
                     direction,
                     at,
                     source: CheckinSource::Operator,
                     device_id: device.clone(),
-                    recorded_by: Some(scope.account_id.0),
+                    recorded_by: Some(scope.account_id),
                 },
                 who.clone(),
             ))
@@ -212,7 +216,7 @@ pub async fn record(
                     "duplicate"
                 }
                 .into(),
-                participant_id: Some(who.participant_id),
+                participant_id: Some(who.participant_id.0),
                 full_name: Some(who.full_name),
                 message: None,
             },

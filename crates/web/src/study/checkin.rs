@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
+use domain::ids::{ParticipantId, SessionId};
 use domain::study::{CheckinId, CheckinSource, Direction};
 use domain::text::fold;
 use store::study::checkin::{self, Attendee, Checkin, QrKey, RosterRow, SessionFacts, Written};
@@ -152,7 +153,7 @@ async fn operator_page(
     Query(q): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let (c, s, access) = load(&st, user.scope(), id).await?;
-    let facts = checkin::session_facts(&st.db, id).await?;
+    let facts = checkin::session_facts(&st.db, SessionId(id)).await?;
     let (total, present) = checkin::roster_counts(&st.db, id, &access).await?;
     let mut found = checkin::roster(
         &st.db,
@@ -198,7 +199,7 @@ async fn roster_data(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let (_, _, access) = load(&st, user.scope(), id).await?;
-    let facts = checkin::session_facts(&st.db, id).await?;
+    let facts = checkin::session_facts(&st.db, SessionId(id)).await?;
     let all = checkin::roster(&st.db, &facts, &access, "", None, i64::MAX).await?;
     let mut names: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -269,7 +270,7 @@ async fn operator_mark(
     let scope = f.user.scope();
     let form = f.form;
     load(&st, scope, id).await?;
-    let facts = checkin::session_facts(&st.db, id).await?;
+    let facts = checkin::session_facts(&st.db, SessionId(id)).await?;
     if let Some(why) = facts.refusal(store::now()) {
         return Ok(ctx.redirect(&back_to(id, &form.q), why));
     }
@@ -279,7 +280,10 @@ async fn operator_mark(
         let pid: i64 = pid
             .parse()
             .map_err(|_| AppError::BadRequest("Nút không hợp lệ.".into()))?;
-        let found = st.checkins.attendable(scope, &facts, &[pid], &[]).await?;
+        let found = st
+            .checkins
+            .attendable(scope, &facts, &[ParticipantId(pid)], &[])
+            .await?;
         (dir, found.into_iter().next())
     } else {
         let code = form.code.trim();
@@ -330,13 +334,13 @@ async fn operator_mark(
         .checkins
         .write(vec![Checkin {
             id: event,
-            session_id: id,
+            session_id: SessionId(id),
             participant_id: who.participant_id,
             direction,
             at: now,
             source: CheckinSource::Operator,
             device_id: None,
-            recorded_by: Some(scope.account_id.0),
+            recorded_by: Some(scope.account_id),
         }])
         .await?;
     let written = stored.first().copied().unwrap_or(Written::Conflict);
@@ -413,7 +417,7 @@ async fn qr_screen(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let (c, s, _) = load(&st, user.scope(), id).await?;
-    let facts = checkin::session_facts(&st.db, id).await?;
+    let facts = checkin::session_facts(&st.db, SessionId(id)).await?;
     let direction = Direction::parse(&q.direction).unwrap_or(Direction::In);
     let window = QrKey::window(store::now());
     let sig = st.qr.sign(id, direction, window)?;
@@ -525,7 +529,7 @@ async fn checked_link(
         );
         return Ok(Err(ctx.render_invalid(&page)?));
     }
-    let facts = match checkin::session_facts(&st.db, *session).await {
+    let facts = match checkin::session_facts(&st.db, SessionId(*session)).await {
         Ok(f) => f,
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
@@ -576,13 +580,13 @@ async fn self_checkin(
         .checkins
         .write(vec![Checkin {
             id,
-            session_id: session,
+            session_id: SessionId(session),
             participant_id: who.participant_id,
             direction,
             at: now,
             source: CheckinSource::Qr,
             device_id: None,
-            recorded_by: Some(user.scope().account_id.0),
+            recorded_by: Some(user.scope().account_id),
         }])
         .await?;
     let written = stored.first().copied();
