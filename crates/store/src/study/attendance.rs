@@ -57,6 +57,27 @@ impl ParticipantResult {
     }
 }
 
+/// The sheet's statement: the rows of the class (`$1`) for the session (`$2`) within `access`, in
+/// name order; `after` adds the keyset predicate on the participant bound as `$3`.
+fn sheet_sql(access: &Access, after: bool, limit: Option<usize>) -> String {
+    format!(
+        "SELECT pt.id AS participant_id, pt.person_id, {} AS full_name, o.name AS org_name, b.name AS bridge_point_name, \
+         a.status, COALESCE(a.late_minutes, 0) AS late_minutes, COALESCE(a.left_early_minutes, 0) AS left_early_minutes, a.reason \
+         FROM participants pt JOIN people p ON p.id = pt.person_id JOIN orgs o ON o.id = p.org_id \
+         LEFT JOIN bridge_points b ON b.id = pt.bridge_point_id \
+         LEFT JOIN attendance a ON a.participant_id = pt.id AND a.session_id = $2 \
+         WHERE pt.class_id = $1 AND pt.removed_at IS NULL AND {} {} ORDER BY p.sort_key, pt.id{}",
+        full_name_sql("p"),
+        access.participant_sql(),
+        if after {
+            super::participants::after_sql(3)
+        } else {
+            String::new()
+        },
+        limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default()
+    )
+}
+
 /// The sheet of one session, in Vietnamese name order, within the caller's access.
 pub async fn sheet(
     db: &Db,
@@ -64,19 +85,51 @@ pub async fn sheet(
     session: &StudySession,
     access: &Access,
 ) -> Result<Vec<SheetRow>> {
-    let sql = format!(
-        "SELECT pt.id AS participant_id, pt.person_id, {} AS full_name, o.name AS org_name, b.name AS bridge_point_name, \
-         a.status, COALESCE(a.late_minutes, 0) AS late_minutes, COALESCE(a.left_early_minutes, 0) AS left_early_minutes, a.reason \
-         FROM participants pt JOIN people p ON p.id = pt.person_id JOIN orgs o ON o.id = p.org_id \
-         LEFT JOIN bridge_points b ON b.id = pt.bridge_point_id \
-         LEFT JOIN attendance a ON a.participant_id = pt.id AND a.session_id = $2 \
-         WHERE pt.class_id = $1 AND pt.removed_at IS NULL AND {} ORDER BY p.sort_key, pt.id",
-        full_name_sql("p"),
-        access.participant_sql()
-    );
+    let sql = sheet_sql(access, false, None);
     Ok(
         db_run!(db, p => sqlx::query_as::<_, SheetRow>(&sql).bind(class.id).bind(session.id).fetch_all(p).await)?,
     )
+}
+
+/// A page of a session's sheet within `access`, in Vietnamese name order: the `limit` rows after
+/// participant `after` on (name key, id), and whether more follow (issue 12.B: keyset paging).
+pub async fn sheet_page(
+    db: &Db,
+    class: &Class,
+    session: &StudySession,
+    access: &Access,
+    after: Option<i64>,
+    limit: usize,
+) -> Result<(Vec<SheetRow>, bool)> {
+    let limit = limit.clamp(1, 5_000);
+    let sql = sheet_sql(access, after.is_some(), Some(limit + 1));
+    let rows: Vec<SheetRow> = db_run!(db, p => {
+        let q = sqlx::query_as::<_, SheetRow>(&sql).bind(class.id).bind(session.id);
+        match after {
+            Some(a) => q.bind(a).fetch_all(p).await,
+            None => q.fetch_all(p).await,
+        }
+    })?;
+    Ok(crate::page_and_more(rows, limit))
+}
+
+/// Which of `ids` are participants of the class on its list, within `access` (one statement
+/// of fixed shape, whatever the number: the ids travel as one JSON array).
+async fn listed_among(
+    db: &Db,
+    class: &Class,
+    access: &Access,
+    ids: &[i64],
+) -> Result<std::collections::HashSet<i64>> {
+    let sql = format!(
+        "SELECT pt.id FROM participants pt WHERE pt.class_id = $1 AND pt.removed_at IS NULL AND {} AND pt.id IN ({})",
+        access.participant_sql(),
+        db.json_ints(2)
+    );
+    let list = crate::db::json_list(ids.iter());
+    let found: Vec<i64> =
+        db_run!(db, p => sqlx::query_scalar(&sql).bind(class.id).bind(&list).fetch_all(p).await)?;
+    Ok(found.into_iter().collect())
 }
 
 /// A mark on its way to the `attendance` table. The sheet, an attendance file and the check-in
@@ -182,11 +235,8 @@ pub async fn record(
             ),
         ));
     }
-    let allowed: std::collections::HashSet<i64> = sheet(db, class, session, &access)
-        .await?
-        .into_iter()
-        .map(|r| r.participant_id)
-        .collect();
+    let ids: Vec<i64> = marks.iter().map(|(p, _)| *p).collect();
+    let allowed = listed_among(db, class, &access, &ids).await?;
     if let Some((bad, _)) = marks.iter().find(|(p, _)| !allowed.contains(p)) {
         return Err(StoreError::rule(
             "participant_not_in_class",

@@ -99,10 +99,9 @@ pub async fn page(
 ) -> Result<(Vec<Participant>, bool)> {
     let limit = limit.clamp(1, 5_000);
     let from = if after.is_some() {
-        "AND (p.sort_key, pt.id) > ((SELECT k.sort_key FROM participants a JOIN people k ON k.id = a.person_id \
-         WHERE a.id = $2 AND a.class_id = $1), $2)"
+        after_sql(2)
     } else {
-        ""
+        String::new()
     };
     let sql = format!(
         "{} WHERE pt.class_id = $1 AND {} {from} ORDER BY p.sort_key, pt.id LIMIT {}",
@@ -110,16 +109,24 @@ pub async fn page(
         access.participant_sql(),
         limit + 1
     );
-    let mut rows: Vec<Participant> = db_run!(db, p => {
+    let rows: Vec<Participant> = db_run!(db, p => {
         let q = sqlx::query_as::<_, Participant>(&sql).bind(class.id);
         match after {
             Some(a) => q.bind(a).fetch_all(p).await,
             None => q.fetch_all(p).await,
         }
     })?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    Ok((rows, more))
+    Ok(crate::page_and_more(rows, limit))
+}
+
+/// The keyset predicate of a list of a class's participants (`pt`, people `p`, class bound as
+/// `$1`) in name order: the rows after the participant bound as `$param`, whose key is read from
+/// its kept row (removed or not, it keeps its place).
+pub(crate) fn after_sql(param: usize) -> String {
+    format!(
+        "AND (p.sort_key, pt.id) > ((SELECT k.sort_key FROM participants x JOIN people k ON k.id = x.person_id \
+         WHERE x.id = ${param} AND x.class_id = $1), ${param})"
+    )
 }
 
 /// How many participants of a class within `access` are on the list (removed ones not counted).

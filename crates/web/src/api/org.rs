@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use domain::ids::{OrgId, PersonId};
 use serde::{Deserialize, Serialize};
 use store::org::{self, Crumb, Org, PeopleFilter, Person};
-use store::{Page, Paging};
+use store::Paging;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
@@ -64,18 +64,40 @@ pub struct PeopleQuery {
     pub org_id: Option<i64>,
     /// Only people with this register status: active, moved, deceased, left.
     pub status: Option<String>,
+    /// The page after this person (`next_after` of the page before): keyset paging, the way to
+    /// read a long list (issue 12).
+    pub after: Option<i64>,
+    /// Page number, for older clients: counts and skips rows (`after` does neither).
     pub page: Option<i64>,
+    /// 1 to 500 (default 50).
     pub per_page: Option<i64>,
 }
 
-/// People in the caller's subtree, in Vietnamese name order (given, middle, family name).
+/// A page of people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeoplePage {
+    pub items: Vec<Person>,
+    /// How many match: exact, or at least this many when `total_exact` is false (counted up to
+    /// 10,001; the whole subtree is never counted per request).
+    pub total: i64,
+    pub total_exact: bool,
+    /// Pass as `after` for the next page; absent on the last.
+    pub next_after: Option<i64>,
+    /// With `page`: the page number and size (1 and the size otherwise).
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// People in the caller's subtree, in Vietnamese name order (given, middle, family name), a page
+/// at a time: follow `next_after` (keyset on the name key and the id: a person added or moved
+/// between two pages shifts nothing).
 #[utoipa::path(get, path = "/api/v1/people", tag = "org", params(PeopleQuery),
-    responses((status = 200, body = Page<Person>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = PeoplePage), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn people(
     State(st): State<AppState>,
     user: CurrentUser,
     Query(q): Query<PeopleQuery>,
-) -> AppResult<Json<Page<Person>>> {
+) -> AppResult<Json<PeoplePage>> {
     let scope = user.scope();
     if let Some(o) = q.org_id {
         org::get(&st.db, scope, OrgId(o)).await?;
@@ -93,9 +115,43 @@ pub async fn people(
         direct: false,
         status,
     };
-    Ok(Json(
-        org::list_people(&st.db, scope, &filter, Paging::new(q.page, q.per_page)).await?,
-    ))
+    if let (Some(_), None) = (q.page, q.after) {
+        let p = org::list_people(&st.db, scope, &filter, Paging::new(q.page, q.per_page)).await?;
+        let more = p.page * p.per_page < p.total;
+        return Ok(Json(PeoplePage {
+            next_after: if more {
+                p.items.last().map(|x| x.id)
+            } else {
+                None
+            },
+            total: p.total,
+            total_exact: true,
+            page: p.page,
+            per_page: p.per_page,
+            items: p.items,
+        }));
+    }
+    let limit = q.per_page.unwrap_or(50).clamp(1, 500);
+    let (mut items, total) =
+        org::people_after(&st.db, scope, &filter, q.after.map(PersonId), limit + 1).await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let (total, total_exact) = match total {
+        org::Total::Exact(n) => (n, true),
+        org::Total::MoreThan(n) => (n, false),
+    };
+    Ok(Json(PeoplePage {
+        next_after: if more {
+            items.last().map(|x| x.id)
+        } else {
+            None
+        },
+        total,
+        total_exact,
+        page: 1,
+        per_page: limit,
+        items,
+    }))
 }
 
 /// One person.

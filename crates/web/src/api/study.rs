@@ -434,22 +434,18 @@ pub async fn participants(
     };
     let more = more && !rows.is_empty();
     rows.truncate(limit);
-    let mut resp = Json(&rows).into_response();
-    if let (true, Some(last)) = (more, rows.last()) {
-        let link = format!(
-            "</api/v1/classes/{id}/participants?after={}&limit={limit}{}>; rel=\"next\"",
+    let next = rows.last().filter(|_| more).map(|last| {
+        format!(
+            "/api/v1/classes/{id}/participants?after={}&limit={limit}{}",
             last.id,
             if with_removed {
                 "&include_removed=true"
             } else {
                 ""
             }
-        );
-        if let Ok(v) = axum::http::HeaderValue::from_str(&link) {
-            resp.headers_mut().insert(axum::http::header::LINK, v);
-        }
-    }
-    Ok(resp)
+        )
+    });
+    Ok(with_next(Json(&rows).into_response(), next))
 }
 
 /// Ids (or items) one request may carry in a list (issue 10.8).
@@ -584,17 +580,47 @@ pub async fn remove_participant(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A session's attendance sheet.
-#[utoipa::path(get, path = "/api/v1/sessions/{id}/attendance", tag = "study", params(("id" = i64, Path, description = "session id")),
-    responses((status = 200, body = [SheetRow]), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SheetQuery {
+    /// The page after this participant id (from the `Link: rel="next"` header of the page before).
+    pub after: Option<i64>,
+    /// Rows per page, 1 to 5,000 (default 1,000).
+    pub limit: Option<usize>,
+}
+
+/// A session's attendance sheet, in Vietnamese name order, a page at a time (keyset; when more
+/// follow, `Link: <…?after=…&limit=…>; rel="next"`).
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/attendance", tag = "study", params(("id" = i64, Path, description = "session id"), SheetQuery),
+    responses((status = 200, body = [SheetRow], headers(("link" = String, description = "rel=\"next\": the next page, when there is one"))), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn sheet(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<Vec<SheetRow>>> {
+    Query(q): Query<SheetQuery>,
+) -> AppResult<axum::response::Response> {
     let (class, s) = classes::session(&st.db, user.scope(), SessionId(id)).await?;
     let access = classes::access(&st.db, user.scope(), &class, store::scope::READ).await?;
-    Ok(Json(attendance::sheet(&st.db, &class, &s, &access).await?))
+    let limit = q.limit.unwrap_or(PARTICIPANTS_PER_PAGE).clamp(1, 5_000);
+    let (rows, more) = attendance::sheet_page(&st.db, &class, &s, &access, q.after, limit).await?;
+    let next = rows.last().filter(|_| more).map(|r| {
+        format!(
+            "/api/v1/sessions/{id}/attendance?after={}&limit={limit}",
+            r.participant_id
+        )
+    });
+    Ok(with_next(Json(&rows).into_response(), next))
+}
+
+/// Adds `Link: <next>; rel="next"` when there is a next page.
+fn with_next(mut resp: axum::response::Response, next: Option<String>) -> axum::response::Response {
+    if let Some(v) = next
+        .map(|n| format!("<{n}>; rel=\"next\""))
+        .and_then(|l| axum::http::HeaderValue::from_str(&l).ok())
+    {
+        resp.headers_mut().insert(axum::http::header::LINK, v);
+    }
+    resp
 }
 
 /// One mark.

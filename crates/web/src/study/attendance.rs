@@ -9,8 +9,8 @@ use axum::routing::get;
 use axum::Router;
 use domain::ids::SessionId;
 use domain::study::{AttendanceMark, AttendanceStatus};
-use store::study::attendance;
 use store::study::classes::{self, Class, StudySession};
+use store::study::{attendance, participants};
 use store::StoreError;
 
 use crate::app::AppState;
@@ -29,7 +29,9 @@ const PER_PAGE: usize = 50;
 #[derive(Debug, serde::Deserialize, Default)]
 #[serde(default)]
 struct PageQuery {
-    page: Option<usize>,
+    /// The rows after this participant (keyset, issue 12.B), and how many came before them.
+    after: Option<i64>,
+    n: Option<usize>,
 }
 
 /// One row as shown and as typed (kept on error).
@@ -56,16 +58,25 @@ struct SheetPage {
     can_edit: bool,
     error_count: usize,
     message: Option<String>,
-    page: usize,
-    pages: usize,
-    total: usize,
+    /// Keyset position: the participant this page starts after, rows before it, whether more
+    /// follow.
+    after: Option<i64>,
+    before: usize,
+    more: bool,
+    total: i64,
 }
 
 impl SheetPage {
-    /// Number of the first row on this page (1-based), for the TT column.
-    fn first_index(&self) -> usize {
-        (self.page - 1) * PER_PAGE
+    /// The link to the rows after this page.
+    fn next_link(&self) -> String {
+        let last = self.rows.last().map_or(0, |r| r.participant_id);
+        format!(
+            "/sessions/{}/attendance?after={last}&n={}",
+            self.s.id,
+            self.before + self.rows.len()
+        )
     }
+
     /// ` selected` on the option of the row's status.
     fn sel(&self, status: &str, code: &str) -> &'static str {
         if status == code {
@@ -76,16 +87,12 @@ impl SheetPage {
     }
 }
 
-fn page_of<T>(rows: Vec<T>, page: Option<usize>) -> (Vec<T>, usize, usize, usize) {
-    let total = rows.len();
-    let pages = total.div_ceil(PER_PAGE).max(1);
-    let page = page.unwrap_or(1).clamp(1, pages);
-    let rows = rows
-        .into_iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
-        .collect();
-    (rows, page, pages, total)
+/// The link of the page after participant `after`, `before` rows in.
+fn here(session: i64, after: Option<i64>, before: usize) -> String {
+    match after {
+        Some(a) => format!("/sessions/{session}/attendance?after={a}&n={before}"),
+        None => format!("/sessions/{session}/attendance"),
+    }
 }
 
 async fn load(
@@ -112,8 +119,13 @@ async fn sheet(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
     let (c, s, access, can_edit) = load(&st, user.scope(), id).await?;
-    let all = attendance::sheet(&st.db, &c, &s, &access).await?;
-    let (rows, page, pages, total) = page_of(all, q.page);
+    let (rows, more) = attendance::sheet_page(&st.db, &c, &s, &access, q.after, PER_PAGE).await?;
+    let total = participants::count_listed(&st.db, &c, &access).await?;
+    let before = if q.after.is_some() {
+        q.n.unwrap_or(0).min(10_000_000)
+    } else {
+        0
+    };
     let rows = rows
         .into_iter()
         .map(|r| Row {
@@ -146,8 +158,9 @@ async fn sheet(
         can_edit,
         error_count: 0,
         message: None,
-        page,
-        pages,
+        after: q.after,
+        before,
+        more,
         total,
     })
 }
@@ -176,9 +189,14 @@ async fn save(
     let mut rows = Vec::new();
     let mut marks = Vec::new();
     let mut errors = 0;
-    let page = fields.get("page").and_then(|p| p.parse::<usize>().ok());
-    let (sheet, page, pages, total) =
-        page_of(attendance::sheet(&st.db, &c, &s, &access).await?, page);
+    let after = fields.get("after").and_then(|p| p.parse::<i64>().ok());
+    let before = fields
+        .get("n")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(10_000_000);
+    let (sheet, more) = attendance::sheet_page(&st.db, &c, &s, &access, after, PER_PAGE).await?;
+    let total = participants::count_listed(&st.db, &c, &access).await?;
     for r in sheet {
         let pid = r.participant_id;
         // Only the rows of the submitted page are in the form; the others stay as they are.
@@ -227,7 +245,7 @@ async fn save(
         match attendance::record(&st.db, scope, &c, &s, &marks).await {
             Ok(n) => {
                 return Ok(ctx.redirect(
-                    &format!("/sessions/{id}/attendance?page={page}"),
+                    &here(id, after, before),
                     &format!(
                         "Đã lưu điểm danh {} người.",
                         domain::text::format_count(n as i64)
@@ -250,8 +268,9 @@ async fn save(
         can_edit: true,
         error_count: errors,
         message,
-        page,
-        pages,
+        after,
+        before,
+        more,
         total,
     })
 }

@@ -24,13 +24,22 @@ both_engines! {
 
 /// Follows `Link: <…>; rel="next"` from `first`; answers the ids in the order read.
 async fn walk_participants(api: &Api, first: &str) -> Vec<i64> {
+    walk(api, first, "id").await
+}
+
+/// [`walk_participants`] for rows whose id is in `field`.
+async fn walk(api: &Api, first: &str, field: &str) -> Vec<i64> {
     let mut ids = Vec::new();
     let mut next = Some(first.to_owned());
     let mut pages = 0;
     while let Some(path) = next.take() {
         let r = api.get(&path).await;
         r.expect(200);
-        ids.extend(items(&r.json()).iter().map(id));
+        ids.extend(
+            items(&r.json())
+                .iter()
+                .map(|v| v[field].as_i64().unwrap_or_default()),
+        );
         next = r
             .headers
             .get("link")
@@ -97,6 +106,66 @@ async fn participants_come_in_keyset_pages(app: TestApp) {
     .await;
     assert_eq!(without.len(), whole.len() - 1);
     assert!(!without.contains(&anchor));
+    // The session's sheet, in pages of 4, is the list as it is now, in the same order.
+    let sheet_ids = walk(
+        &organizer,
+        &format!("/api/v1/sessions/{}/attendance?limit=4", live.session_id),
+        "participant_id",
+    )
+    .await;
+    assert_eq!(sheet_ids, without);
+    // The sheet page: 50 rows; a save on the second part comes back to it, and marks only its rows.
+    let b0 = app.browser_login("organizer").await;
+    let html = b0
+        .get(&format!("/sessions/{}/attendance", live.session_id))
+        .await
+        .html();
+    if without.len() > 50 {
+        assert!(
+            html.contains(&format!("attendance?after={}&", without[49])),
+            "the next part starts after the 50th: {}",
+            html.split("class=\"pager\"").nth(1).unwrap_or("no pager")
+        );
+    } else {
+        assert!(!html.contains("Trang sau"), "one page holds the class");
+    }
+    let fifth = without[4];
+    let part = b0
+        .get(&format!(
+            "/sessions/{}/attendance?after={}&n=4",
+            live.session_id, without[3]
+        ))
+        .await
+        .html();
+    assert!(
+        part.contains(&format!("status_{fifth}")),
+        "rows after the fourth"
+    );
+    assert!(
+        !part.contains(&format!("status_{}\"", without[0])),
+        "not the first"
+    );
+    let r = b0
+        .post_form(
+            &format!("/sessions/{}/attendance", live.session_id),
+            &[
+                ("after", &without[3].to_string()),
+                ("n", "4"),
+                (&format!("status_{fifth}"), "absent"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", short(&r.text));
+    let loc = r
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(loc.contains(&format!("after={}", without[3])), "{loc}");
+    let rows = sheet(&organizer, live.session_id).await;
+    assert_eq!(rows[&fifth]["status"], "absent");
+    assert!(rows[&without[0]]["status"].is_null());
+
     // The class counts the list as it is now.
     let c = organizer.get_ok(&format!("/api/v1/classes/{class}")).await;
     assert_eq!(

@@ -426,6 +426,28 @@ async fn people_in_vietnamese_order_and_search_ignores_diacritics(app: TestApp) 
     assert!(total > 500);
     let ids: std::collections::BTreeSet<i64> = people.iter().map(id).collect();
     assert_eq!(ids.len(), people.len(), "no one twice across pages");
+    // Issue 12.B: the same list by keyset (`after` = the last id of a page), 37 at a time: the
+    // same people in the same order, each once, and the last page says there is no next.
+    let mut walked: Vec<i64> = Vec::new();
+    let mut after: Option<i64> = None;
+    loop {
+        let path = match after {
+            Some(a) => format!("/api/v1/people?per_page=37&after={a}"),
+            None => "/api/v1/people?per_page=37".to_string(),
+        };
+        let v = admin.get_ok(&path).await;
+        walked.extend(items(&v).iter().map(id));
+        match v["next_after"].as_i64() {
+            Some(a) => after = Some(a),
+            None => break,
+        }
+        assert!(walked.len() < 100_000, "the pages end");
+    }
+    assert_eq!(
+        walked,
+        people.iter().map(id).collect::<Vec<i64>>(),
+        "keyset pages are the list in order"
+    );
 
     // Vietnamese order: given name, then middle, then family; Vietnamese letter order.
     let part = |p: &Value, k: &str| p[k].as_str().unwrap_or_default().to_string();
