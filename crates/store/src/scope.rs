@@ -41,11 +41,7 @@ impl Scope {
     /// role of at least `min`. `$param` must be bound to the account id.
     /// This is the one place where subtree scoping is written.
     pub fn subtree_sql(column: &str, param: usize, min: Role) -> String {
-        let roles = min
-            .and_above()
-            .map(|r| format!("'{}'", r.code()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let roles = roles_sql(min);
         format!(
             "{column} IN (SELECT c.descendant_id FROM org_closure c JOIN role_grants g ON g.org_id = c.ancestor_id \
              WHERE g.account_id = ${param} AND g.role IN ({roles}))"
@@ -57,14 +53,22 @@ impl Scope {
     /// own index and checks each row, instead of joining every person of a subtree it estimates
     /// at three organizations (issue 12, measured: 99 ms → 1.4 ms for a province's first page).
     pub fn subtree_array_sql(column: &str, param: usize, min: Role) -> String {
-        let roles = min
-            .and_above()
-            .map(|r| format!("'{}'", r.code()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let roles = roles_sql(min);
         format!(
             "{column} = ANY(ARRAY(SELECT c.descendant_id FROM org_closure c JOIN role_grants g ON g.org_id = c.ancestor_id \
              WHERE g.account_id = ${param} AND g.role IN ({roles})))"
+        )
+    }
+
+    /// SQL that is true when the organization `column` of one row lies under a grant of at least
+    /// `min` of the account bound as `$param`: an `EXISTS` that walks from the row's organization
+    /// up its ancestors (four levels at most) to the grants — the point check (issue 12.B). For
+    /// lists filtered by the subtree, [`Self::subtree_sql`] (or its array form on PostgreSQL).
+    pub fn probe_sql(column: &str, param: usize, min: Role) -> String {
+        let roles = roles_sql(min);
+        format!(
+            "EXISTS (SELECT 1 FROM org_closure c JOIN role_grants g ON g.org_id = c.ancestor_id \
+             WHERE c.descendant_id = {column} AND g.account_id = ${param} AND g.role IN ({roles}))"
         )
     }
 
@@ -82,12 +86,9 @@ impl Scope {
         if !self.has_role(min) {
             return Ok(false);
         }
-        let sql = format!(
-            "SELECT COUNT(*) FROM orgs o WHERE o.id = $2 AND {}",
-            Self::subtree_sql("o.id", 1, min)
-        );
-        let (n,): (i64,) = db_run!(db, p => sqlx::query_as(&sql).bind(self.account_id.0).bind(org.0).fetch_one(p).await)?;
-        Ok(n > 0)
+        let sql = format!("SELECT {}", Self::probe_sql("$2", 1, min));
+        let found: bool = db_run!(db, p => sqlx::query_scalar(&sql).bind(self.account_id.0).bind(org.0).fetch_one(p).await)?;
+        Ok(found)
     }
 
     /// `Ok(())` when the caller may act with `min` on `org`; otherwise `NotFound` when the org is
@@ -102,6 +103,14 @@ impl Scope {
             Err(crate::StoreError::NotFound)
         }
     }
+}
+
+/// The SQL list of the roles at or above `min` (`'secretary', 'organizer', 'admin'`).
+fn roles_sql(min: Role) -> String {
+    min.and_above()
+        .map(|r| format!("'{}'", r.code()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The lowest role that can read organization data (members only see their own records).

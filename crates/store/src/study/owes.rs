@@ -6,10 +6,10 @@ use domain::ids::OrgId;
 use serde::Serialize;
 
 use crate::db::Db;
+use crate::db_run;
 use crate::error::{Result, StoreError};
 use crate::resolutions::Resolution;
 use crate::scope::{Scope, READ};
-use crate::{db_run, Paging};
 
 domain::choice!(
     /// Why a member has not completed a resolution yet, most telling first.
@@ -185,15 +185,16 @@ pub async fn summary(db: &Db, scope: &Scope, org: OrgId, res: &Resolution) -> Re
     })
 }
 
-/// One page of the owing members in Vietnamese name order, optionally of one reason (the count
-/// of the selection is in [`summary`]).
+/// The owing members in Vietnamese name order after person `after`, at most `limit`, optionally
+/// of one reason (the count of the selection is in [`summary`]).
 pub async fn list(
     db: &Db,
     scope: &Scope,
     org: OrgId,
     res: &Resolution,
     reason: Option<OwingReason>,
-    paging: Paging,
+    after: Option<i64>,
+    limit: i64,
 ) -> Result<Vec<OwingPerson>> {
     scope.require(db, org, READ).await?;
     // Two shapes, chosen by what is cheaper on SQLite (PostgreSQL plans either well):
@@ -215,6 +216,22 @@ pub async fn list(
     } else {
         "JOIN (SELECT person_id FROM listed UNION SELECT person_id FROM rt) cand ON cand.person_id = p.id"
     };
+    // Fixed shapes: the reason and the keyset position are in the statement only when asked
+    // (no catch-all `$4 = '' OR …`); the page starts after the anchor's (name key, id), read
+    // from its kept row (issue 12.B: keyset, never `OFFSET`).
+    let limit = limit.clamp(1, 1_000_000);
+    let of_reason = if reason.is_some() {
+        "AND o.reason = $4"
+    } else {
+        ""
+    };
+    let after_key = match (after, reason) {
+        (None, _) => String::new(),
+        (Some(_), r) => {
+            let n = if r.is_some() { 5 } else { 4 };
+            format!("AND (o.sort_key, o.id) > ((SELECT k.sort_key FROM people k WHERE k.id = ${n}), ${n})")
+        }
+    };
     // The page is cut from narrow rows (id, org, sort key, reason); names and organizations are
     // joined for its 200 rows only.
     let list_sql = format!(
@@ -222,15 +239,21 @@ pub async fn list(
             FROM people p {candidates} JOIN org_closure sc ON sc.descendant_id = p.org_id AND sc.ancestor_id = $3 \
             LEFT JOIN rt ON rt.person_id = p.id LEFT JOIN marked m ON m.person_id = p.id LEFT JOIN listed l ON l.person_id = p.id \
             WHERE p.status = 'active' AND {EXEMPT_SQL} AND {} AND NOT {COMPLETED_SQL}), \
-         page AS (SELECT o.id, o.org_id, o.sort_key, o.reason FROM owing o WHERE ($4 = '' OR o.reason = $4) \
-            ORDER BY {order}, o.id LIMIT $5 OFFSET $6) \
+         page AS (SELECT o.id, o.org_id, o.sort_key, o.reason FROM owing o WHERE TRUE {of_reason} {after_key} \
+            ORDER BY {order}, o.id LIMIT {limit}) \
          SELECT x.id AS person_id, p.full_name, p.party_card_number, x.org_id, g.name AS org_name, x.reason \
          FROM page x JOIN people p ON p.id = x.id JOIN orgs g ON g.id = x.org_id ORDER BY x.sort_key, x.id",
         Scope::subtree_sql("p.org_id", 1, READ)
     );
-    let reason = reason.map(OwingReason::code).unwrap_or("");
     let (account, res_id) = (scope.account_id.0, res.id);
-    Ok(db_run!(db, p => sqlx::query_as::<_, OwingPerson>(&list_sql)
-        .bind(account).bind(res_id).bind(org.0).bind(reason).bind(paging.per_page).bind(paging.offset())
-        .fetch_all(p).await)?)
+    Ok(db_run!(db, p => {
+        let mut q = sqlx::query_as::<_, OwingPerson>(&list_sql).bind(account).bind(res_id).bind(org.0);
+        if let Some(r) = reason {
+            q = q.bind(r.code());
+        }
+        if let Some(a) = after {
+            q = q.bind(a);
+        }
+        q.fetch_all(p).await
+    })?)
 }

@@ -33,7 +33,9 @@ struct OwesQuery {
     org: String,
     resolution: String,
     reason: String,
-    page: Option<i64>,
+    /// The page after this person (keyset), and how many rows came before it.
+    after: Option<i64>,
+    n: Option<i64>,
 }
 
 impl OwesQuery {
@@ -84,6 +86,8 @@ struct OwesPage {
     reason: String,
     /// Rows in the current selection (all reasons, or the chosen one).
     selected: i64,
+    /// Rows before this page (keyset: the page starts after the last person of the one before).
+    before: i64,
     page: i64,
     pages: i64,
 }
@@ -99,18 +103,25 @@ impl OwesPage {
         }
         q.join("&")
     }
-    fn link(&self, reason: &str, page: i64) -> String {
+    fn link(&self, reason: &str) -> String {
         let mut q = self.base_query();
         if !reason.is_empty() {
             q.push_str(&format!("&reason={reason}"));
         }
-        if page > 1 {
-            q.push_str(&format!("&page={page}"));
-        }
         format!("/owes?{q}")
     }
-    fn page_link(&self, page: i64) -> String {
-        self.link(&self.reason, page)
+    /// The first page of the current selection.
+    fn first_link(&self) -> String {
+        self.link(&self.reason)
+    }
+    /// The page after this one.
+    fn next_link(&self) -> String {
+        let last = self.rows.last().map_or(0, |p| p.person_id);
+        format!(
+            "{}&after={last}&n={}",
+            self.link(&self.reason),
+            self.before + self.rows.len() as i64
+        )
     }
     fn child_link(&self, org: &i64) -> String {
         match &self.res {
@@ -136,7 +147,7 @@ impl OwesPage {
         domain::text::format_count(n)
     }
     fn first_index(&self) -> i64 {
-        (self.page - 1) * PER_PAGE
+        self.before
     }
 }
 
@@ -162,6 +173,7 @@ async fn page(
     let mut selected = 0;
     let mut page = 1;
     let mut pages = 1;
+    let mut before = 0;
     if let (Some(o), Some(r)) = (&org, &res) {
         let s = owes::summary(&st.db, scope, OrgId(o.id), r).await?;
         selected = match reason {
@@ -173,19 +185,11 @@ async fn page(
             None => s.total_owing,
         };
         pages = ((selected + PER_PAGE - 1) / PER_PAGE).max(1);
-        page = q.page.unwrap_or(1).clamp(1, pages);
-        rows = owes::list(
-            &st.db,
-            scope,
-            OrgId(o.id),
-            r,
-            reason,
-            Paging {
-                page,
-                per_page: PER_PAGE,
-            },
-        )
-        .await?;
+        if q.after.is_some() {
+            before = q.n.unwrap_or(0).clamp(0, selected);
+        }
+        page = (before / PER_PAGE + 1).min(pages);
+        rows = owes::list(&st.db, scope, OrgId(o.id), r, reason, q.after, PER_PAGE).await?;
         summary = Some(s);
     }
     let crumbs = match &org {
@@ -204,6 +208,7 @@ async fn page(
         reasons: OwingReason::ALL,
         reason: reason.map(|r| r.code().to_string()).unwrap_or_default(),
         selected,
+        before,
         page,
         pages,
     })
@@ -221,18 +226,7 @@ async fn csv(
             "Chọn tổ chức và nghị quyết trước khi xuất danh sách.".into(),
         ));
     };
-    let rows = owes::list(
-        &st.db,
-        scope,
-        OrgId(o.id),
-        &r,
-        q.reason(),
-        Paging {
-            page: 1,
-            per_page: 1_000_000,
-        },
-    )
-    .await?;
+    let rows = owes::list(&st.db, scope, OrgId(o.id), &r, q.reason(), None, 1_000_000).await?;
     let rows = rows
         .into_iter()
         .enumerate()

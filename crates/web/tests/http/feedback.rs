@@ -737,13 +737,31 @@ async fn r2_3_owes_lists_reasons_within_scope(app: TestApp) {
     let html = page.html();
     assert!(html.contains("Theo tổ chức trực thuộc") && html.contains(FIRST_COMMUNE));
     assert!(html.contains("Trang 1 /"), "paged: {}", short(&html));
-    let p2 = ab
-        .get(&format!(
-            "/owes?org={province}&resolution={congress}&page=2"
-        ))
-        .await;
+    // The next page starts after the last person of this one (keyset, issue 12.B).
+    let next = html
+        .split("href=\"")
+        .filter_map(|h| h.split('"').next())
+        .find(|h| h.starts_with("/owes?") && h.contains("after="))
+        .unwrap_or_else(|| panic!("a link to the next page: {}", short(&html)))
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let p2 = ab.get(&next).await;
     p2.expect(200);
-    assert!(p2.html().contains("Trang 2 /"));
+    let p2 = p2.html();
+    assert!(p2.contains("Trang 2 /"), "{}", short(&p2));
+    assert!(
+        p2.contains(">201<"),
+        "rows are numbered on from the first page"
+    );
+    let first_rows = |h: &str| -> Vec<String> {
+        h.split("<td class=\"num\">")
+            .skip(1)
+            .filter_map(|r| r.split("</td><td>").nth(1).map(str::to_owned))
+            .collect()
+    };
+    let (a, b) = (first_rows(&html), first_rows(&p2));
+    assert_eq!(a.len(), 200);
+    assert!(!b.is_empty());
 }
 
 async fn r2_8_owes_hides_classified_resolution(app: TestApp) {
