@@ -340,6 +340,7 @@ pub struct Roster {
     bridge_above: HashMap<BridgePointId, Vec<OrgId>>,
     by_id: HashMap<ParticipantId, (Attendee, Option<BridgePointId>)>,
     by_card: HashMap<String, ParticipantId>,
+    by_person: HashMap<PersonId, ParticipantId>,
 }
 
 impl Roster {
@@ -370,6 +371,7 @@ impl Roster {
         }
         let mut by_id = HashMap::with_capacity(rows.len());
         let mut by_card = HashMap::with_capacity(rows.len());
+        let mut by_person = HashMap::with_capacity(rows.len());
         for (participant_id, person_id, full_name, card, bridge) in rows {
             if let Some(c) = &card {
                 by_card.insert(c.clone(), participant_id);
@@ -380,6 +382,7 @@ impl Roster {
                 full_name,
                 party_card_number: card,
             };
+            by_person.insert(person_id, participant_id);
             by_id.insert(participant_id, (a, bridge));
         }
         Ok(Self {
@@ -388,6 +391,7 @@ impl Roster {
             bridge_above,
             by_id,
             by_card,
+            by_person,
         })
     }
 
@@ -485,6 +489,27 @@ impl CheckinWriter {
                 None => r.clear(),
             }
         }
+    }
+
+    /// [`own_participant`] from the class's roster in memory (the QR self check-in); someone not
+    /// in the roster asks the database (added since it was read).
+    pub async fn own_participant(
+        &self,
+        scope: &Scope,
+        facts: &SessionFacts,
+    ) -> Result<Option<Attendee>> {
+        let Some(person) = scope.person_id else {
+            return Ok(None);
+        };
+        let roster = self.roster(facts).await?;
+        if let Some((a, _)) = roster
+            .by_person
+            .get(&person)
+            .and_then(|pt| roster.by_id.get(pt))
+        {
+            return Ok(Some(a.clone()));
+        }
+        own_participant(&self.db, scope, facts).await
     }
 
     /// [`attendable`] from the class's roster in memory; only keys the roster does not hold

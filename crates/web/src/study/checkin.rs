@@ -529,13 +529,13 @@ async fn checked_link(
         );
         return Ok(Err(ctx.render_invalid(&page)?));
     }
-    let facts = match checkin::session_facts(&st.db, SessionId(*session)).await {
+    let facts = match st.checkins.session_facts(SessionId(*session)).await {
         Ok(f) => f,
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
     // The class is shown only to people on its list.
-    let Some(who) = checkin::own_participant(&st.db, user.scope(), &facts).await? else {
+    let Some(who) = st.checkins.own_participant(user.scope(), &facts).await? else {
         page.problem = Some("Bạn không có tên trong danh sách lớp học này. Hãy báo người điều hành để được ghi tên hoặc điểm danh giúp.".into());
         let mut resp = ctx.render(&page)?;
         *resp.status_mut() = axum::http::StatusCode::FORBIDDEN;
