@@ -760,7 +760,7 @@ async fn r2_3_owes_lists_reasons_within_scope(app: TestApp) {
             .collect()
     };
     let (a, b) = (first_rows(&html), first_rows(&p2));
-    assert_eq!(a.len(), 200);
+    assert_eq!(a.len(), 150);
     assert!(!b.is_empty());
 }
 
