@@ -336,9 +336,24 @@ pub async fn national(
             for (token, _) in members.iter().skip(lane).step_by(lanes) {
                 let window = store::study::checkin::QrKey::window(chrono::Utc::now());
                 let sig = key.sign(session, domain::study::Direction::In, window)?;
+                // The phone opens the link (a confirmation page, no side effect on GET), then
+                // confirms with the page's form (issue 11: a GET never checks anyone in).
+                let link = format!("{base}/q/{session}/in/{window}/{sig}");
+                let cookie = format!("qt_session={token}");
+                let r = client.get(&link).header("cookie", &cookie).send().await?;
+                let status = r.status();
+                let page = r.text().await?;
+                anyhow::ensure!(status.is_success(), "QR link answered {status}");
+                let csrf = page
+                    .split("name=\"csrf\" value=\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .ok_or_else(|| anyhow::anyhow!("no confirmation form on the QR page"))?
+                    .to_owned();
                 let r = client
-                    .get(format!("{base}/q/{session}/in/{window}/{sig}"))
-                    .header("cookie", format!("qt_session={token}"))
+                    .post(&link)
+                    .header("cookie", &cookie)
+                    .form(&[("csrf", csrf.as_str())])
                     .send()
                     .await?;
                 let status = r.status();
