@@ -88,11 +88,6 @@ fn parse_optional_int(s: &str, min: i64, max: i64) -> Result<Option<i64>, RuleEr
     }
 }
 
-macro_rules! from_i64 {
-    ($($t:ty),*) => {$(impl From<i64> for $t { fn from(v: i64) -> Self { Self(v) } })*};
-}
-from_i64!(OrgId, PersonId, ResolutionId);
-
 /// What the campaign form holds before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]

@@ -24,8 +24,11 @@ use crate::{db_run, now};
 /// What a check-in needs to know of its session and class.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionFacts {
+    #[sqlx(try_from = "i64")]
     pub session_id: SessionId,
+    #[sqlx(try_from = "i64")]
     pub class_id: ClassId,
+    #[sqlx(try_from = "i64")]
     pub class_org_id: OrgId,
     pub class_title: String,
     pub topic: String,
@@ -58,14 +61,16 @@ pub async fn session_facts(db: &Db, session_id: SessionId) -> Result<SessionFact
                s.starts_at, s.duration_minutes, s.status AS session_status, k.status AS class_status \
                FROM study_sessions s JOIN classes k ON k.id = s.class_id WHERE s.id = $1";
     let row: Option<SessionFacts> =
-        db_run!(db, p => sqlx::query_as(sql).bind(session_id).fetch_optional(p).await)?;
+        db_run!(db, p => sqlx::query_as(sql).bind(session_id.0).fetch_optional(p).await)?;
     row.ok_or(StoreError::NotFound)
 }
 
 /// A participant as the check-in pages and the API name them.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Attendee {
+    #[sqlx(try_from = "i64")]
     pub participant_id: ParticipantId,
+    #[sqlx(try_from = "i64")]
     pub person_id: PersonId,
     pub full_name: String,
     pub party_card_number: Option<String>,
@@ -136,7 +141,7 @@ async fn attendable_by(
         Scope::subtree_sql("b.org_id", 1, ATTEND),
     );
     let rows: Vec<Attendee> = db_run!(db, p => {
-        let mut q = sqlx::query_as(&sql).bind(scope.account_id.0).bind(facts.class_id).bind(facts.class_org_id);
+        let mut q = sqlx::query_as(&sql).bind(scope.account_id.0).bind(facts.class_id.0).bind(facts.class_org_id.0);
         for k in &keys {
             q = match k {
                 Key::Id(i) => q.bind(i.0),
@@ -161,7 +166,7 @@ pub async fn own_participant(
                FROM participants pt JOIN people p ON p.id = pt.person_id \
                WHERE pt.class_id = $1 AND pt.person_id = $2 AND pt.removed_at IS NULL";
     Ok(
-        db_run!(db, p => sqlx::query_as(sql).bind(facts.class_id).bind(person.0).fetch_optional(p).await)?,
+        db_run!(db, p => sqlx::query_as(sql).bind(facts.class_id.0).bind(person.0).fetch_optional(p).await)?,
     )
 }
 
@@ -274,8 +279,8 @@ pub async fn roster(
     );
     let rows: Vec<RosterRow> = db_run!(db, p => {
         let mut query = sqlx::query_as(&sql)
-            .bind(facts.class_id)
-            .bind(facts.session_id)
+            .bind(facts.class_id.0)
+            .bind(facts.session_id.0)
             .bind(after.unwrap_or(0))
             .bind(limit);
         for w in &words {
@@ -353,7 +358,7 @@ impl Roster {
     async fn load(db: &Db, class_id: ClassId, class_org_id: OrgId) -> Result<Self> {
         let listed: i64 = db_run!(db, p => sqlx::query_scalar(
             "SELECT CAST(participant_count AS BIGINT) FROM classes WHERE id = $1")
-            .bind(class_id).fetch_one(p).await)?;
+            .bind(class_id.0).fetch_one(p).await)?;
         if listed > ROSTER_MAX {
             return Ok(Self {
                 class_id,
@@ -364,33 +369,32 @@ impl Roster {
                 by_person: HashMap::new(),
             });
         }
-        type Row = (
-            ParticipantId,
-            PersonId,
-            String,
-            Option<String>,
-            Option<BridgePointId>,
-        );
+        type Row = (i64, i64, String, Option<String>, Option<i64>);
         let rows: Vec<Row> = db_run!(db, p => sqlx::query_as(
             "SELECT pt.id, pt.person_id, p.full_name, p.party_card_number, pt.bridge_point_id \
              FROM participants pt JOIN people p ON p.id = pt.person_id \
              WHERE pt.class_id = $1 AND pt.removed_at IS NULL")
-            .bind(class_id).fetch_all(p).await)?;
-        let class_org_above: Vec<OrgId> = db_run!(db, p => sqlx::query_scalar(
+            .bind(class_id.0).fetch_all(p).await)?;
+        let class_org_above: Vec<i64> = db_run!(db, p => sqlx::query_scalar(
             "SELECT ancestor_id FROM org_closure WHERE descendant_id = $1")
-            .bind(class_org_id).fetch_all(p).await)?;
-        let bridges: Vec<(BridgePointId, OrgId)> = db_run!(db, p => sqlx::query_as(
+            .bind(class_org_id.0).fetch_all(p).await)?;
+        let bridges: Vec<(i64, i64)> = db_run!(db, p => sqlx::query_as(
             "SELECT b.id, c.ancestor_id FROM bridge_points b JOIN org_closure c ON c.descendant_id = b.org_id \
              WHERE b.class_id = $1")
-            .bind(class_id).fetch_all(p).await)?;
+            .bind(class_id.0).fetch_all(p).await)?;
         let mut bridge_above: HashMap<BridgePointId, Vec<OrgId>> = HashMap::new();
         for (b, a) in bridges {
-            bridge_above.entry(b).or_default().push(a);
+            bridge_above
+                .entry(BridgePointId(b))
+                .or_default()
+                .push(OrgId(a));
         }
         let mut by_id = HashMap::with_capacity(rows.len());
         let mut by_card = HashMap::with_capacity(rows.len());
         let mut by_person = HashMap::with_capacity(rows.len());
         for (participant_id, person_id, full_name, card, bridge) in rows {
+            let (participant_id, person_id) = (ParticipantId(participant_id), PersonId(person_id));
+            let bridge = bridge.map(BridgePointId);
             if let Some(c) = &card {
                 by_card.insert(c.clone(), participant_id);
             }
@@ -405,7 +409,7 @@ impl Roster {
         }
         Ok(Self {
             class_id,
-            class_org_above,
+            class_org_above: class_org_above.into_iter().map(OrgId).collect(),
             bridge_above,
             by_id,
             by_card,
@@ -762,13 +766,13 @@ impl GroupSql for sqlx::SqliteConnection {
         for c in rows {
             q = q
                 .bind(c.id.as_str())
-                .bind(c.session_id)
-                .bind(c.participant_id)
+                .bind(c.session_id.0)
+                .bind(c.participant_id.0)
                 .bind(c.direction.code())
                 .bind(c.at)
                 .bind(c.source.code())
                 .bind(c.device_id.as_deref())
-                .bind(c.recorded_by)
+                .bind(c.recorded_by.map(|a| a.0))
                 .bind(received);
         }
         q.fetch_all(self).await
