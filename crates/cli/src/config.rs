@@ -33,7 +33,20 @@ pub struct ConfigArgs {
     /// The same for admins and accounts cleared for classified resolutions [default: 30].
     #[arg(long, env = "QUANTRIET_IDLE_MINUTES_PRIVILEGED", global = true)]
     pub idle_minutes_privileged: Option<u32>,
-    /// Always set the Secure flag on cookies (it is set anyway behind a proxy sending X-Forwarded-Proto: https).
+    /// Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or networks,
+    /// comma-separated (e.g. `127.0.0.1,10.0.0.0/8`) [default: none — the headers are ignored].
+    #[arg(
+        long,
+        env = "QUANTRIET_TRUSTED_PROXIES",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Load the demo province into an empty database when serving [default: only when no
+    /// database is configured, i.e. the trial run of `cargo run --release`].
+    #[arg(long, env = "QUANTRIET_DEMO", global = true, num_args = 0..=1, default_missing_value = "true")]
+    pub demo: Option<bool>,
+    /// Always set the Secure flag on cookies (it is set anyway behind a trusted proxy sending X-Forwarded-Proto: https).
     #[arg(long, env = "QUANTRIET_SECURE_COOKIES", global = true)]
     pub secure_cookies: Option<bool>,
 }
@@ -49,6 +62,8 @@ struct FileConfig {
     api_rate_per_minute: Option<u32>,
     idle_minutes: Option<u32>,
     idle_minutes_privileged: Option<u32>,
+    demo: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// The settings in force.
@@ -62,6 +77,9 @@ pub struct Config {
     pub api_rate_per_minute: u32,
     pub idle_minutes: u32,
     pub idle_minutes_privileged: u32,
+    /// Serve loads the demo into an empty database (issue 13.1).
+    pub demo: bool,
+    pub trusted_proxies: web::proxy::TrustedProxies,
 }
 
 impl Config {
@@ -75,7 +93,18 @@ impl Config {
             }
             None => FileConfig::default(),
         };
+        let configured_db = args.database_url.is_some() || file.database_url.is_some();
+        let trusted_proxies = web::proxy::TrustedProxies::parse(
+            &args
+                .trusted_proxies
+                .clone()
+                .or(file.trusted_proxies)
+                .unwrap_or_default(),
+        )
+        .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
         Ok(Self {
+            trusted_proxies,
+            demo: args.demo.or(file.demo).unwrap_or(!configured_db),
             database_url: args
                 .database_url
                 .clone()
@@ -113,6 +142,8 @@ impl Config {
             api_rate_per_minute: self.api_rate_per_minute,
             idle_minutes: self.idle_minutes,
             idle_minutes_privileged: self.idle_minutes_privileged,
+            demo_accounts: Vec::new(),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 

@@ -1,4 +1,5 @@
-//! The `quantriet` binary: serve (default), migrate, demo, create-admin, bench.
+//! The `quantriet` binary: serve (default), init, migrate, demo, create-admin, import, export,
+//! bench.
 
 mod bench;
 mod bench_checkin;
@@ -29,10 +30,44 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the web application (the default). Loads the demo province into an empty database.
+    /// Serve the web application (the default). Loads the demo province into an empty database
+    /// only with `--demo` (the default when no database is configured: the trial run).
     Serve,
+    /// First start on real data: the root organization and the first administrator, no demo.
+    /// Refused when the database already has an administrator.
+    Init {
+        /// Code of the root organization (e.g. T01).
+        #[arg(long)]
+        org_code: String,
+        /// Its name (e.g. "Đảng bộ tỉnh Gia Lai").
+        #[arg(long)]
+        org_name: String,
+        /// The name of its level.
+        #[arg(long, default_value = "Tỉnh ủy")]
+        level_name: String,
+        #[arg(long, default_value = "admin")]
+        username: String,
+        /// The name shown for the administrator [default: the username].
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read from QUANTRIET_ADMIN_PASSWORD when not given (keep it out of the shell history).
+        #[arg(long, env = "QUANTRIET_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// none, confidential, secret, top_secret.
+        #[arg(long, default_value = "none")]
+        clearance: String,
+    },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the database to FILE while the server keeps running (SQLite:
+    /// VACUUM INTO; PostgreSQL: pg_dump, custom format).
+    Backup {
+        /// The backup file to write (must not exist).
+        file: std::path::PathBuf,
+    },
+    /// Replace the database with a backup made by `backup` (stop the server first). A file from
+    /// another program or a newer schema is refused and nothing changes.
+    Restore { file: std::path::PathBuf },
     /// Load generated demo data (deterministic for a seed) into the database.
     Demo {
         #[arg(long, value_enum, default_value_t = DemoScale::Small)]
@@ -124,6 +159,75 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,
+        Command::Init {
+            org_code,
+            org_name,
+            level_name,
+            username,
+            display_name,
+            password,
+            clearance,
+        } => {
+            let db = open(&config).await?;
+            let clearance = Clearance::parse(&clearance)
+                .map_err(|_| anyhow::anyhow!("unknown clearance {clearance}"))?;
+            let first = store::setup::FirstStart {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                org_code,
+                org_name,
+                level_name,
+                username,
+                password,
+                clearance,
+            };
+            match store::setup::init(&db, &first).await {
+                Ok((org, _)) => {
+                    println!(
+                        "created {} ({}, id {}) and its administrator {}; log in and enroll the second factor, then import the organization tree and the members:",
+                        first.org_name.trim(), first.org_code.trim(), org.0, first.username.trim()
+                    );
+                    println!(
+                        "  quantriet import orgs FILE --user {0}
+  quantriet import members FILE --org CODE --user {0}",
+                        first.username.trim()
+                    );
+                    Ok(())
+                }
+                Err(e) => Err(explain(e)),
+            }
+        }
+        Command::Backup { file } => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .with_context(|| format!("cannot open the database {}", config.redacted_url()))?;
+            let started = std::time::Instant::now();
+            let info = store::backup::backup(&db, &config.database_url, &file)
+                .await
+                .map_err(explain)?;
+            println!(
+                "wrote {} ({:.1} MB, schema {}) in {:.1} s",
+                file.display(),
+                info.bytes as f64 / 1e6,
+                info.schema_version,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let info = store::backup::restore(&config.database_url, &file)
+                .await
+                .map_err(explain)?;
+            let db = open(&config).await?;
+            println!(
+                "restored {} (schema {}) into {} ({}), migrated to schema {}",
+                file.display(),
+                info.schema_version,
+                config.redacted_url(),
+                db.engine(),
+                db.schema_version().await?
+            );
+            Ok(())
+        }
         Command::Migrate => {
             let db = open(&config).await?;
             println!("migrations applied ({})", db.engine());
@@ -308,6 +412,14 @@ async fn import(what: ImportWhat, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A store error for the console: a refusal by its message and code, anything else as it is.
+fn explain(e: store::StoreError) -> anyhow::Error {
+    match e {
+        store::StoreError::Rule(v) => anyhow::anyhow!("{} ({})", v.message, v.code),
+        e => e.into(),
+    }
+}
+
 /// Connects and migrates.
 async fn open(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.database_url)
@@ -325,10 +437,24 @@ async fn open(config: &Config) -> anyhow::Result<Db> {
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
     let setup = open(config).await?;
-    if demo::is_empty(&setup).await? {
+    let empty = demo::is_empty(&setup).await?;
+    if empty && config.demo {
         tracing::info!("empty database: loading the demo province");
         let r = demo::load(&setup, Scale::Small, 2026, true).await?;
         tracing::info!(orgs = r.orgs, people = r.people, "demo province loaded");
+    } else if empty {
+        tracing::warn!(
+            "empty database: create the root organization and the first administrator with `quantriet init`, or serve with --demo to try the demo province"
+        );
+    }
+    // Issue 13.1: a database whose demo accounts keep the published password says so in the
+    // log and on every page.
+    let demo_accounts = demo::published_accounts(&setup).await?;
+    if !demo_accounts.is_empty() {
+        tracing::warn!(
+            accounts = demo_accounts.join(", "),
+            "this database has demo accounts with the published password: for trying only, never for real data"
+        );
     }
     setup.close().await;
     // The app's own pool bounds every statement by the request timeout (issue 10.15); the
@@ -336,7 +462,12 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let db = Db::connect_bounded(&config.database_url, Some(web::app::REQUEST_TIMEOUT))
         .await
         .with_context(|| format!("cannot open the database {}", config.redacted_url()))?;
-    let app = web::app::App::build(db.clone(), &config.listen, config.web())
+    let shown = demo_accounts.clone();
+    let web_config = web::app::WebConfig {
+        demo_accounts,
+        ..config.web()
+    };
+    let app = web::app::App::build(db.clone(), &config.listen, web_config)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = app.local_addr()?;
@@ -345,10 +476,12 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         db.engine(),
         config.redacted_url()
     );
-    println!(
-        "Demo accounts: admin (province admin, cleared for secret), organizer (one commune), secretary (one cell), member — password: {}",
-        demo::DEMO_PASSWORD
-    );
+    if !shown.is_empty() {
+        println!(
+            "Demo accounts: admin (province admin, cleared for secret), organizer (one commune), secretary (one cell), member — password: {}",
+            demo::DEMO_PASSWORD
+        );
+    }
     app.serve(shutdown()).await?;
     db.close().await;
     Ok(())

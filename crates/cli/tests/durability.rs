@@ -3,13 +3,15 @@
 //! database. Runs the real binary on SQLite and on a fresh PostgreSQL database.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::collections::BTreeSet;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{checkin_load, free_addr, open_session, start, stored_checkins, wait_ready};
 use fixtures::testing::{fresh, Engine};
-use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r3_4_sigkill_loses_no_answered_checkin_sqlite() {
@@ -19,40 +21,6 @@ async fn r3_4_sigkill_loses_no_answered_checkin_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r3_4_sigkill_loses_no_answered_checkin_postgres() {
     run(Engine::Postgres).await;
-}
-
-fn free_addr() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().to_string()
-}
-
-fn start(url: &str, addr: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_quantriet"))
-        .arg("serve")
-        .env("QUANTRIET_DATABASE_URL", url)
-        .env("QUANTRIET_LISTEN", addr)
-        .env("QUANTRIET_API_RATE_PER_MINUTE", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let begin = Instant::now();
-    loop {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
-            if r.status().is_success() {
-                return;
-            }
-        }
-        assert!(
-            begin.elapsed() < Duration::from_secs(180),
-            "the server did not come up"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 async fn run(engine: Engine) {
@@ -65,105 +33,30 @@ async fn run(engine: Engine) {
     let mut server = start(&t.url, &addr);
     wait_ready(&client, &base).await;
 
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "organizer", "password": fixtures::demo::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let auth = format!("Bearer {}", login["token"].as_str().unwrap());
-    let classes: Value = client
-        .get(format!("{base}/api/v1/classes"))
-        .header("authorization", &auth)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let class_id = classes
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["form"] == "in_person")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let start_at = domain::study::utc_to_local(chrono::Utc::now() - chrono::Duration::minutes(10));
-    let session: Value = client
-        .post(format!("{base}/api/v1/classes/{class_id}/sessions"))
-        .header("authorization", &auth)
-        .json(&json!({"date": start_at.format("%d/%m/%Y").to_string(), "start_time": start_at.format("%H:%M").to_string(),
-                      "duration_minutes": 120, "topic": "Thử mất điện giữa buổi"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session_id = session["id"].as_i64().unwrap();
-    let participants: Vec<i64> = client
-        .get(format!("{base}/api/v1/classes/{class_id}/participants"))
-        .header("authorization", &auth)
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_i64().unwrap())
-        .collect();
+    let target = open_session(&client, &base, "Thử mất điện giữa buổi").await;
+    let session_id = target.session_id;
 
     // 32 clients check in as fast as they can; the answered ids are kept.
-    let answered = Arc::new(Mutex::new(BTreeSet::new()));
-    let mut tasks = Vec::new();
-    for c in 0..32usize {
-        let (client, base, auth, participants, answered) = (
-            client.clone(),
-            base.clone(),
-            auth.clone(),
-            participants.clone(),
-            answered.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            for n in 0.. {
-                let id = format!("kill-{c:02}-{n:06}");
-                let p = participants[(c + n) % participants.len()];
-                let body = json!({"checkins": [{"id": id, "session_id": session_id, "participant_id": p, "direction": if n % 3 == 2 { "out" } else { "in" }}]});
-                match client
-                    .post(format!("{base}/api/v1/checkins"))
-                    .header("authorization", &auth)
-                    .json(&body)
-                    .send()
-                    .await
-                {
-                    Ok(r) if r.status().is_success() => {
-                        let report: Value = match r.json().await {
-                            Ok(v) => v,
-                            Err(_) => break,
-                        };
-                        assert_eq!(report["stored"], 1, "{report}");
-                        answered.lock().unwrap().insert(id);
-                    }
-                    // The server is gone (killed): stop.
-                    _ => break,
-                }
-            }
-        }));
-    }
+    let (answered, tasks) = checkin_load(
+        &client,
+        &base,
+        &target,
+        32,
+        "kill",
+        Arc::new(AtomicBool::new(false)),
+    );
     tokio::time::sleep(Duration::from_millis(2500)).await;
     server.kill().unwrap();
     server.wait().unwrap();
     for t in tasks {
         t.await.unwrap();
     }
-    let answered = answered.lock().unwrap().clone();
+    let answered: BTreeSet<String> = answered
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect();
     assert!(
         answered.len() > 50,
         "the load ran before the kill ({} answered)",
@@ -173,25 +66,8 @@ async fn run(engine: Engine) {
     // Started again on the same database: every answered check-in is there, and the marks agree.
     let mut server = start(&t.url, &addr);
     wait_ready(&client, &base).await;
+    let stored = stored_checkins(&t.url, session_id).await;
     let db = store::Db::connect(&t.url).await.unwrap();
-    let stored: BTreeSet<String> = match &db {
-        store::Db::Sqlite(p) => {
-            sqlx::query_as::<_, (String,)>("SELECT id FROM checkins WHERE session_id = $1")
-                .bind(session_id)
-                .fetch_all(p)
-                .await
-        }
-        store::Db::Postgres(p) => {
-            sqlx::query_as::<_, (String,)>("SELECT id FROM checkins WHERE session_id = $1")
-                .bind(session_id)
-                .fetch_all(p)
-                .await
-        }
-    }
-    .unwrap()
-    .into_iter()
-    .map(|(id,)| id)
-    .collect();
     let lost: Vec<&String> = answered.difference(&stored).collect();
     assert!(lost.is_empty(), "answered but lost after SIGKILL: {lost:?}");
     let marked: Vec<(i64,)> = match &db {

@@ -104,10 +104,10 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Db::Sqlite(p) => {
-                sqlx::migrate!("./migrations/sqlite").run(p).await?;
+                crate::backup::SQLITE_MIGRATOR.run(p).await?;
                 sqlite_drop_resolution_unique(p).await?;
             }
-            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Db::Postgres(p) => crate::backup::POSTGRES_MIGRATOR.run(p).await?,
         }
         Ok(())
     }
@@ -154,6 +154,19 @@ impl Db {
                 format!("SELECT json_array_elements_text(${n}::json)::bigint")
             }
         }
+    }
+
+    /// The newest migration applied to this database (0 when none).
+    pub async fn schema_version(&self) -> Result<i64> {
+        let exists: Option<(i64,)> = match self {
+            Db::Sqlite(p) => sqlx::query_as("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'").fetch_optional(p).await?,
+            Db::Postgres(p) => sqlx::query_as("SELECT 1::bigint FROM information_schema.tables WHERE table_name = '_sqlx_migrations' AND table_schema = current_schema()").fetch_optional(p).await?,
+        };
+        if exists.is_none() {
+            return Ok(0);
+        }
+        let (v,): (Option<i64>,) = db_run!(self, p => sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(p).await)?;
+        Ok(v.unwrap_or(0))
     }
 
     /// "sqlite" or "postgres".

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod backup;
 pub mod db;
 pub mod error;
 pub mod import;
@@ -11,6 +12,7 @@ pub mod notify;
 pub mod org;
 pub mod resolutions;
 pub mod scope;
+pub mod setup;
 pub mod study;
 pub mod testing;
 

@@ -34,6 +34,10 @@ pub struct WebConfig {
     pub idle_minutes: u32,
     /// The same for admins and accounts cleared for classified resolutions.
     pub idle_minutes_privileged: u32,
+    /// Accounts that still have the demo's published password (issue 13.1): every page says so.
+    pub demo_accounts: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (issue 13.6).
+    pub trusted_proxies: crate::proxy::TrustedProxies,
 }
 
 impl WebConfig {
@@ -55,6 +59,8 @@ impl Default for WebConfig {
             api_rate_per_minute: 0,
             idle_minutes: 120,
             idle_minutes_privileged: 30,
+            demo_accounts: Vec::new(),
+            trusted_proxies: Default::default(),
         }
     }
 }
@@ -153,6 +159,7 @@ pub fn router(state: AppState) -> Router {
             crate::limit::api_limit,
         ))
         .layer(middleware::from_fn(json_errors));
+    let state_for_proxy = state.clone();
     Router::new()
         .merge(limited)
         .merge(crate::import::routes())
@@ -193,6 +200,11 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Outermost: every layer and handler inside sees the client's address, not the proxy's.
+        .layer(middleware::from_fn_with_state(
+            state_for_proxy,
+            crate::proxy::resolve,
+        ))
 }
 
 /// On the API, an error response carries its `ErrorBody`: send that as JSON instead of the page.

@@ -33,6 +33,8 @@ struct LoginPage<'a> {
     username: &'a str,
     next: &'a str,
     error: Option<&'a str>,
+    /// Demo accounts with the published password exist (issue 13.1).
+    demo: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -77,6 +79,7 @@ async fn login_form(
         username: "",
         next: safe_next(&q.next),
         error: None,
+        demo: !st.config.demo_accounts.is_empty(),
     }
     .render()?;
     let mut resp = Html(html).into_response();
@@ -134,6 +137,7 @@ async fn login(
             username: &f.username,
             next: safe_next(&f.next),
             error: Some(msg),
+            demo: !st.config.demo_accounts.is_empty(),
         }
         .render()?;
         Ok((status, Html(html)).into_response())
@@ -229,6 +233,7 @@ async fn totp(
             username: &p.session.account.username,
             next: "/",
             error: Some(msg),
+            demo: !st.config.demo_accounts.is_empty(),
         }
         .render()?;
         let mut resp = (status, Html(html)).into_response();

@@ -16,5 +16,6 @@ mod notify;
 pub mod org;
 pub mod pages;
 mod print;
+pub mod proxy;
 mod resolutions;
 mod study;

@@ -38,6 +38,8 @@ pub struct PageCtx {
     /// Unread notifications of the account's person (the menu badge).
     pub unread: i64,
     pub crumbs: Vec<Crumb>,
+    /// The database has accounts with the demo's published password (issue 13.1).
+    pub demo: bool,
     secure: bool,
 }
 
@@ -118,6 +120,7 @@ impl FromRequestParts<AppState> for Ctx {
             has_person: scope.person_id.is_some(),
             unread,
             crumbs: vec![],
+            demo: !state.config.demo_accounts.is_empty(),
             secure: auth::is_secure(&parts.headers, state),
         };
         Ok(Ctx(ctx, user))

@@ -52,11 +52,10 @@ impl Browser {
         {
             Ok(c) => c,
             Err(e) => {
-                assert!(
-                    std::env::var("CI").map_or(true, |v| v != "true"),
-                    "chromedriver is required under CI: {e}"
+                fixtures::testing::missing(
+                    fixtures::testing::Service::Chromium,
+                    &format!("chromedriver not found ({e})"),
                 );
-                eprintln!("skipping browser test: chromedriver not found ({e})");
                 return None;
             }
         };
@@ -520,8 +519,8 @@ async fn kept_rosters(b: &Browser) -> i64 {
     panic!("caches.keys() did not answer");
 }
 
-/// The axe-core script (npm `axe-core`, installed by `.ci/run` into `.ci/node`); `None` with a
-/// message outside CI when it is missing, a failure under CI.
+/// The axe-core script (npm `axe-core`, installed by `.ci/run` into `.ci/node`); a failure when it
+/// is missing, `None` only when `QUANTRIET_SKIP_CHROMIUM=1` asked for the skip.
 fn axe_source() -> Option<String> {
     let path = std::env::var("QUANTRIET_AXE").unwrap_or_else(|_| {
         concat!(
@@ -533,11 +532,10 @@ fn axe_source() -> Option<String> {
     match std::fs::read_to_string(&path) {
         Ok(s) => Some(s),
         Err(e) => {
-            assert!(
-                std::env::var("CI").map_or(true, |v| v != "true"),
-                "axe-core is required under CI ({path}: {e}); `npm install --prefix .ci/node axe-core@4`"
+            fixtures::testing::missing(
+                fixtures::testing::Service::Chromium,
+                &format!("axe-core not found at {path} ({e}); `npm install --prefix .ci/node axe-core@4`"),
             );
-            eprintln!("skipping the accessibility test: axe-core not found at {path} ({e})");
             None
         }
     }
@@ -667,7 +665,7 @@ async fn main_pages_pass_axe_for_every_role() {
 }
 
 /// The text of each page of a PDF made by Chromium's print command (pdftotext, from Debian's
-/// poppler-utils, required under CI like Chromium itself).
+/// poppler-utils, required like Chromium itself).
 fn pdf_pages(pdf_base64: &str) -> Option<Vec<String>> {
     let dir = std::env::temp_dir().join(format!(
         "qt-print-{}-{}",
@@ -695,11 +693,10 @@ fn pdf_pages(pdf_base64: &str) -> Option<Vec<String>> {
     {
         Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
         Err(e) => {
-            assert!(
-                std::env::var("CI").map_or(true, |v| v != "true"),
-                "pdftotext (poppler-utils) is required under CI: {e}"
+            fixtures::testing::missing(
+                fixtures::testing::Service::Chromium,
+                &format!("pdftotext (poppler-utils) not found ({e})"),
             );
-            eprintln!("skipping the print check: pdftotext not found ({e})");
             return None;
         }
     };

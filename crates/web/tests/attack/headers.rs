@@ -8,6 +8,7 @@ use crate::harness::*;
 both_engines! {
     security_headers_cookies_and_no_inline_script => security_headers_cookies_and_no_inline_script_sqlite, security_headers_cookies_and_no_inline_script_postgres;
     body_limit_and_api_rate_limit => body_limit_and_api_rate_limit_sqlite, body_limit_and_api_rate_limit_postgres;
+    trusted_proxy_names_the_client => trusted_proxy_names_the_client_sqlite, trusted_proxy_names_the_client_postgres;
 }
 
 fn header<'a>(r: &'a Resp, name: &str) -> &'a str {
@@ -126,7 +127,9 @@ async fn security_headers_cookies_and_no_inline_script(app: TestApp) {
             problems.push(format!("cookie without HttpOnly: {c}"));
         }
     }
-    // The session cookie, over plain HTTP and behind an HTTPS proxy.
+    // The session cookie over plain HTTP, and with a forged `X-Forwarded-Proto: https` from an
+    // address that is not a trusted proxy (issue 13.6: not believed, so no Secure flag that
+    // would break the login over plain HTTP, and nothing else changes).
     for proto in [None, Some("https")] {
         let c = client();
         let page = c.get(app.url("/login")).send().await.unwrap();
@@ -157,9 +160,9 @@ async fn security_headers_cookies_and_no_inline_script(app: TestApp) {
                 problems.push(format!("qt_session without {flag}: {}", session[0]));
             }
         }
-        if proto.is_some() && !l.contains("secure") {
+        if proto.is_some() && l.contains("secure") {
             problems.push(format!(
-                "qt_session behind HTTPS without Secure: {}",
+                "X-Forwarded-Proto believed from an untrusted address: {}",
                 session[0]
             ));
         }
@@ -269,7 +272,72 @@ async fn body_limit_and_api_rate_limit(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 429, "login from a rate-limited address");
+    // Issue 13.6: a forged X-Forwarded-For from an untrusted address does not escape the limit.
+    let r = client()
+        .get(limited.url("/api/v1/me"))
+        .header("X-Forwarded-For", "198.51.100.77")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "forged X-Forwarded-For escaped the limit");
     let _ = STRONG_PASSWORD;
+}
+
+/// Issue 13.6: behind a trusted proxy, each client has its own rate limit and the HTTPS the proxy
+/// reports marks cookies Secure; the proxy's own address is not shared by the whole country.
+async fn trusted_proxy_names_the_client(app: TestApp) {
+    let config = quantriet_web::app::WebConfig {
+        api_rate_per_minute: 20,
+        trusted_proxies: quantriet_web::proxy::TrustedProxies::parse(&["127.0.0.1", "::1"])
+            .expect("proxies"),
+        ..Default::default()
+    };
+    let proxied = crate::harness::spawn_with(app.engine, config)
+        .await
+        .expect("app behind a proxy");
+    let c = client();
+    let call = |who: &'static str| {
+        c.get(proxied.url("/api/v1/orgs"))
+            .header("X-Forwarded-For", who)
+            .header("X-Forwarded-Proto", "https")
+            .send()
+    };
+    let mut first = Vec::new();
+    for _ in 0..25 {
+        first.push(call("198.51.100.1").await.unwrap().status().as_u16());
+    }
+    assert!(first.contains(&429), "one client over the limit: {first:?}");
+    let other = call("198.51.100.2").await.unwrap().status().as_u16();
+    assert_eq!(
+        other, 401,
+        "another client behind the same proxy is not limited"
+    );
+    // A client's own claim to the left of the proxy's entry is not believed.
+    let r = c
+        .get(proxied.url("/api/v1/orgs"))
+        .header("X-Forwarded-For", "198.51.100.2, 198.51.100.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "the nearest untrusted hop is the client");
+    // The login over HTTPS at the proxy gets a Secure cookie.
+    let page = c
+        .get(proxied.url("/login"))
+        .header("X-Forwarded-For", "198.51.100.3")
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_ascii_lowercase))
+        .collect();
+    assert!(
+        !cookies.is_empty() && cookies.iter().all(|c| c.contains("secure")),
+        "{cookies:?}"
+    );
 }
 
 /// Sends a 5 MB POST over a raw connection (the server may answer 413 and close before the body
