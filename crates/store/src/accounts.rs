@@ -8,7 +8,6 @@
 use chrono::{DateTime, Utc};
 use domain::auth::{Clearance, Role};
 use domain::ids::{AccountId, OrgId, PersonId};
-use serde::Serialize;
 
 use crate::auth::{self, hash_password};
 use crate::db::Db;
@@ -17,7 +16,7 @@ use crate::scope::Scope;
 use crate::{db_exec, db_run, now};
 
 /// An account as admins list it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountSummary {
     pub id: i64,
     pub username: String,
@@ -42,7 +41,7 @@ impl AccountSummary {
 }
 
 /// A role of an account.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GrantRow {
     pub org_id: i64,
     pub org_name: String,
@@ -57,7 +56,7 @@ impl GrantRow {
 }
 
 /// An account with its roles.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct AccountDetail {
     pub account: AccountSummary,
     pub grants: Vec<GrantRow>,
@@ -302,7 +301,7 @@ pub async fn reset_password(db: &Db, scope: &Scope, id: AccountId, password: &st
 }
 
 /// An account made by [`bulk_create`], with its one-time password.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CreatedAccount {
     pub username: String,
     pub display_name: String,
@@ -370,7 +369,7 @@ pub async fn bulk_create(
 }
 
 /// One entry of the audit log.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -393,7 +392,7 @@ pub struct AuditFilter {
 }
 
 /// A page of the audit log, newest first.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct AuditList {
     pub items: Vec<AuditEntry>,
     /// How many entries match, counted up to 10,001 (`total_exact` false: "more than 10,000").

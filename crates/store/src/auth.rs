@@ -845,7 +845,7 @@ pub async fn change_password(
 }
 
 /// Facts shown on the "my account" page.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountFacts {
     pub totp_enabled: bool,
     pub must_change_password: bool,

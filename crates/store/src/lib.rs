@@ -21,7 +21,7 @@ pub use error::{Result, StoreError};
 pub use scope::Scope;
 
 /// One page of a list, with the total count for paging.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,

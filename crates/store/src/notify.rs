@@ -8,7 +8,6 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use domain::ids::PersonId;
-use serde::Serialize;
 
 use crate::db::Db;
 use crate::error::{Result, StoreError};
@@ -24,7 +23,7 @@ pub const KIND_ABSENT: &str = "absent";
 pub const KIND_RETAKE: &str = "retake";
 
 /// A notification as shown to its person.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Notification {
     pub id: i64,
     /// class_change, absent, retake

@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use domain::ids::{OrgId, PersonId};
 use domain::org::{Gender, ManagementLevel, MemberStatus, OrgKind, PersonName, StatusChange};
 use domain::text;
-use serde::Serialize;
 
 use crate::db::Db;
 use crate::error::{Result, StoreError};
@@ -14,7 +13,7 @@ use crate::scope::{Scope, READ};
 use crate::{db_run, now, Page, Paging};
 
 /// An organization as lists show it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Org {
     pub id: i64,
     pub parent_id: Option<i64>,
@@ -38,7 +37,7 @@ impl Org {
 }
 
 /// One step of the breadcrumb; `visible` says whether the caller may open it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Crumb {
     pub id: i64,
     pub name: String,
@@ -56,7 +55,7 @@ pub struct NewOrg<'a> {
 }
 
 /// A person as lists show them.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Person {
     pub id: i64,
     pub org_id: i64,

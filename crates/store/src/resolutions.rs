@@ -5,7 +5,6 @@ use chrono::NaiveDate;
 use domain::ids::{OrgId, ResolutionId};
 use domain::resolutions::{Classification, NewResolution, ResolutionKind};
 use domain::text;
-use serde::Serialize;
 
 use crate::db::Db;
 use crate::error::{Result, StoreError};
@@ -13,7 +12,7 @@ use crate::scope::{Scope, WRITE};
 use crate::{auth, db_exec, db_run, now, Page, Paging};
 
 /// A catalog entry as shown.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Resolution {
     pub id: i64,
     pub owner_org_id: i64,
@@ -30,7 +29,6 @@ pub struct Resolution {
     /// Another entry the caller can see has the same number and issuer (issue 10.6: numbers are
     /// unique only within what a caller can see, so a cleared reader is shown the pair).
     #[sqlx(default)]
-    #[serde(default)]
     pub possible_duplicate: bool,
 }
 

@@ -13,7 +13,6 @@ use domain::ids::OrgId;
 use domain::org::import::{self, CellError, MemberColumn, MemberRecord, OrgRef};
 use domain::org::PartyCardNumber;
 use domain::text;
-use serde::{Deserialize, Serialize};
 
 use super::read::{Row, RowStream, Source};
 use crate::db::{json_list, Db, SQLITE_IMPORT_CACHE};
@@ -26,7 +25,7 @@ pub const LISTED: usize = 1_000;
 /// Changed members listed field by field at most (all are counted).
 pub const CHANGES_LISTED: usize = 5_000;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Change {
     pub row: usize,
     pub person_id: i64,
@@ -38,7 +37,7 @@ pub struct Change {
 }
 
 /// A member of the target organization that the file does not list (reported, never deleted).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Missing {
     pub person_id: i64,
     pub full_name: String,
@@ -46,7 +45,7 @@ pub struct Missing {
 }
 
 /// What importing a member file would do (or did).
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default)]
 pub struct MemberPlan {
     /// Each heading and the column it was read as (`null` = ignored).
     pub mapping: Vec<(String, Option<MemberColumn>)>,
@@ -68,7 +67,7 @@ pub struct MemberPlan {
 }
 
 /// A name-split rule and how many rows it split.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct NameRuleCount {
     /// last_word, prefix_given_clan, clan_then_given, prefix_given
     pub rule: String,
@@ -100,7 +99,7 @@ impl MemberPlan {
 
 /// The counts a dry run showed: a confirmation writes nothing if the file or the register have
 /// changed since, so that what is written is what the user saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expected {
     pub new: usize,
     pub changed: usize,
@@ -117,7 +116,7 @@ impl Expected {
 }
 
 /// What an applied import wrote.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Applied {
     pub inserted: usize,
     pub updated: usize,

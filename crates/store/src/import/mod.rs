@@ -11,8 +11,8 @@ mod uploads;
 
 pub use export::{export_members, export_orgs};
 pub use members::{
-    import_members, plan_members, Applied, Change, Expected, MemberPlan, Missing, Options, Outcome,
-    Progress, CHANGES_LISTED, LISTED,
+    import_members, plan_members, Applied, Change, Expected, MemberPlan, Missing, NameRuleCount,
+    Options, Outcome, Progress, CHANGES_LISTED, LISTED,
 };
 pub use orgs::{import_orgs, org_records};
 pub use read::{

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use domain::ids::{OrgId, PersonId};
 use domain::study::{summarize, AttendanceMark, AttendanceStatus, AttendanceSummary, SessionMark};
-use serde::Serialize;
 
 use super::classes::{self, Access, Class, StudySession};
 use super::full_name_sql;
@@ -15,7 +14,7 @@ use crate::scope::{Scope, ATTEND};
 use crate::{auth, db_exec, db_run, now};
 
 /// One line of a session's attendance sheet.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SheetRow {
     pub participant_id: i64,
     pub person_id: i64,
@@ -30,7 +29,7 @@ pub struct SheetRow {
 }
 
 /// A participant's time-weighted result over the class.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ParticipantResult {
     pub participant_id: i64,
     pub person_id: i64,
@@ -345,7 +344,7 @@ pub async fn results(db: &Db, class: &Class, access: &Access) -> Result<Vec<Part
 }
 
 /// What finishing a class did.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct FinishReport {
     pub participants: usize,
     pub retakes: usize,
@@ -452,7 +451,7 @@ pub async fn reopen(db: &Db, scope: &Scope, class: &Class) -> Result<()> {
 }
 
 /// A class a member attended or was listed for, with their own result.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct MyClass {
     pub class_id: i64,
     pub title: String,
@@ -556,7 +555,7 @@ pub async fn my_classes(db: &Db, person: PersonId) -> Result<Vec<MyClass>> {
 }
 
 /// A persisted retake (học lại), with the person's name.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Retake {
     pub class_id: i64,
     pub class_title: String,

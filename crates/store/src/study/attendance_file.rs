@@ -78,7 +78,7 @@ pub async fn print_rows(
 }
 
 /// What checking (and writing) an attendance file did.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default)]
 pub struct AttendanceImport {
     /// Data rows read (the heading row excluded).
     pub rows: usize,

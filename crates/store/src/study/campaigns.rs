@@ -3,7 +3,6 @@
 use chrono::NaiveDate;
 use domain::ids::CampaignId;
 use domain::study::NewCampaign;
-use serde::Serialize;
 
 use super::full_name_sql;
 use crate::db::Db;
@@ -13,7 +12,7 @@ use crate::scope::{Scope, READ, WRITE};
 use crate::{auth, db_run, now, org};
 
 /// A campaign as shown.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Campaign {
     pub id: i64,
     pub org_id: i64,

@@ -10,7 +10,6 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::ids::OrgId;
 use domain::study::utc_to_local;
-use serde::Serialize;
 
 use super::classes::{self, Class};
 use crate::db::Db;
@@ -47,7 +46,7 @@ pub fn when(t: DateTime<Utc>) -> String {
 }
 
 /// One line of a class's change history.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClassChange {
     pub id: i64,
     pub class_id: i64,
@@ -77,7 +76,7 @@ impl ClassChange {
 }
 
 /// A session with its status, cancelled ones included.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionState {
     pub id: i64,
     pub starts_at: DateTime<Utc>,
@@ -212,7 +211,7 @@ pub async fn history(db: &Db, class: &Class) -> Result<Vec<ClassChange>> {
 }
 
 /// What a change did.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ChangeReport {
     pub change_id: i64,
     /// People notified.

@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 use domain::ids::{AccountId, BridgePointId, ClassId, OrgId, ParticipantId, PersonId, SessionId};
 use domain::study::{minutes_from_times, CheckinId, CheckinSource, Direction};
 use hmac::{Hmac, Mac};
-use serde::Serialize;
 use sha2::Sha256;
 use tokio::sync::{mpsc, oneshot};
 
@@ -66,7 +65,7 @@ pub async fn session_facts(db: &Db, session_id: SessionId) -> Result<SessionFact
 }
 
 /// A participant as the check-in pages and the API name them.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Attendee {
     #[sqlx(try_from = "i64")]
     pub participant_id: ParticipantId,

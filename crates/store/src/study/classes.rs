@@ -6,7 +6,6 @@ use domain::ids::{BridgePointId, CampaignId, ClassId, OrgId, SessionId};
 use domain::study::{
     AudienceTier, ClassForm, ClassStatus, NewBridgePoint, NewClass, NewSession, Percent,
 };
-use serde::Serialize;
 
 use super::full_name_sql;
 use crate::db::Db;
@@ -15,7 +14,7 @@ use crate::scope::{Scope, READ, WRITE};
 use crate::{auth, db_run, now, org};
 
 /// A class as shown.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Class {
     pub id: i64,
     pub campaign_id: i64,
@@ -46,7 +45,6 @@ pub struct Class {
     pub first_session_at: Option<DateTime<Utc>>,
     /// The caller may open the class's campaign (issue 11.6: never link a page that answers 404).
     #[sqlx(default)]
-    #[serde(default)]
     pub campaign_visible: bool,
 }
 
@@ -95,7 +93,7 @@ pub fn status_label(status: &str) -> &'static str {
 }
 
 /// A session (buổi học) of a class.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StudySession {
     pub id: i64,
     pub class_id: i64,
@@ -119,7 +117,7 @@ impl StudySession {
 }
 
 /// A bridge point (điểm cầu) of an online class (R2.2).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BridgePoint {
     pub id: i64,
     pub class_id: i64,

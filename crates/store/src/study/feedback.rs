@@ -5,7 +5,6 @@
 use chrono::{DateTime, Utc};
 use domain::ids::{ClassId, OrgId, PersonId};
 use domain::study::{FeedbackKind, FeedbackSource, NewFeedback};
-use serde::Serialize;
 
 use super::classes::{self, Access, Class};
 use super::full_name_sql;
@@ -15,7 +14,7 @@ use crate::scope::{Scope, ATTEND, READ};
 use crate::{auth, db_run, now};
 
 /// One piece of feedback as organizers read it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Feedback {
     pub id: i64,
     pub class_id: i64,
@@ -57,7 +56,7 @@ pub struct FeedbackFilter {
 }
 
 /// How many pieces of feedback of one kind.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct KindCount {
     /// note, proposal, comment
     pub kind: String,
@@ -66,7 +65,7 @@ pub struct KindCount {
 }
 
 /// How many pieces of feedback came through one bridge point (null: the main venue).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct BridgePointCount {
     pub bridge_point_id: Option<i64>,
     pub name: String,
@@ -74,7 +73,7 @@ pub struct BridgePointCount {
 }
 
 /// How many pieces of feedback, per kind and per bridge point (the unfiltered visible set).
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default)]
 pub struct FeedbackCounts {
     pub total: i64,
     /// Every kind, in declaration order, zeros included.

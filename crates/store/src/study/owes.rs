@@ -3,7 +3,6 @@
 //! province of 90,000 members answers in well under a second.
 
 use domain::ids::OrgId;
-use serde::Serialize;
 
 use crate::db::Db;
 use crate::db_run;
@@ -26,7 +25,7 @@ domain::choice!(
 );
 
 /// One member who still owes the resolution.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OwingPerson {
     pub person_id: i64,
     pub full_name: String,
@@ -46,7 +45,7 @@ impl OwingPerson {
 }
 
 /// Members, completions and what is owed in one organization's subtree.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgTally {
     pub org_id: i64,
     pub org_name: String,
@@ -61,7 +60,7 @@ impl OrgTally {
 }
 
 /// The summary above the list: counts per reason and totals per child organization.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct OwesSummary {
     /// (reason, count) for every reason, in [`OwingReason::ALL`] order.
     pub by_reason: Vec<(OwingReason, i64)>,

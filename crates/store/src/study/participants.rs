@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use domain::ids::{BridgePointId, OrgId, PersonId, ResolutionId};
 use domain::org::ManagementLevel;
 use domain::study::{exclusion, AudienceRule, Candidate, Exclusion};
-use serde::Serialize;
 
 use super::classes::{self, Access, Class};
 use super::full_name_sql;
@@ -15,7 +14,7 @@ use crate::scope::{Scope, READ};
 use crate::{auth, db_exec, db_run, now, org};
 
 /// A participant row as shown, in Vietnamese name order.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Participant {
     pub id: i64,
     pub person_id: i64,
@@ -50,7 +49,7 @@ pub struct GenerateRequest {
 type CandidateRow = (i64, bool, String);
 
 /// What generation did.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default)]
 pub struct GenerateReport {
     pub added: u64,
     pub already_listed: u64,

@@ -10,7 +10,6 @@
 use domain::ids::OrgId;
 use domain::study::seats::{self as rules, SeatError, SeatGrid, SeatRef};
 use domain::study::{AttendanceMark, AttendanceStatus};
-use serde::Serialize;
 
 use super::attendance;
 use super::classes::{self, Access, Class, StudySession};
@@ -20,7 +19,7 @@ use crate::scope::{Scope, READ};
 use crate::{auth, db_exec, db_run};
 
 /// A participant of the main hall, with their seat and (on a session's chart) their mark.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Seated {
     pub participant_id: i64,
     pub person_id: i64,
@@ -33,11 +32,7 @@ pub struct Seated {
     pub seat: Option<String>,
     /// present, absent, excused; none when not recorded (or no session asked).
     pub status: Option<String>,
-    #[serde(skip)]
-    #[schema(ignore)]
     seat_ref: Option<SeatRef>,
-    #[serde(skip)]
-    #[schema(ignore)]
     order_key: (i64, String, i64, String, i64),
 }
 

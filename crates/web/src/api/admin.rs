@@ -4,15 +4,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use domain::auth::{Clearance, Role};
 use domain::ids::{AccountId, OrgId};
 use serde::{Deserialize, Serialize};
-use store::accounts::{
-    self, AccountDetail, AccountSummary, AuditFilter, AuditList, CreatedAccount,
-};
+use store::accounts::{self, AuditFilter};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ApiJson;
+use super::{views, ApiJson};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -37,15 +36,86 @@ fn admin(user: &CurrentUser) -> AppResult<()> {
     }
 }
 
+view! {
+    /// An account as admins list it.
+    AccountSummaryView as AccountSummary from accounts::AccountSummary {
+        id: i64,
+        username: String,
+        display_name: String,
+        person_id: Option<i64>,
+        /// none, confidential, secret, top_secret
+        clearance: String,
+        totp_enabled: bool,
+        locked_until: Option<DateTime<Utc>>,
+        must_change_password: bool,
+    }
+}
+
+view! {
+    /// A role of an account.
+    GrantRowView as GrantRow from accounts::GrantRow {
+        org_id: i64,
+        org_name: String,
+        /// admin, organizer, secretary, presenter, member
+        role: String,
+    }
+}
+
+view! {
+    /// An account with its roles.
+    AccountDetailView as AccountDetail from accounts::AccountDetail {
+        account: AccountSummaryView => Into::into,
+        grants: Vec<GrantRowView> => views,
+    }
+}
+
+view! {
+    /// An account made by [`bulk_create`], with its one-time password.
+    CreatedAccountView as CreatedAccount from accounts::CreatedAccount {
+        username: String,
+        display_name: String,
+        /// Shown once; to be changed at first login.
+        password: String,
+    }
+}
+
+view! {
+    /// One entry of the audit log.
+    AuditEntryView as AuditEntry from accounts::AuditEntry {
+        id: i64,
+        at: DateTime<Utc>,
+        account_id: Option<i64>,
+        username: Option<String>,
+        ip: String,
+        org_id: Option<i64>,
+        action: String,
+        entity: String,
+        entity_id: Option<i64>,
+        detail: String,
+    }
+}
+
+view! {
+    /// A page of the audit log, newest first.
+    AuditListView as AuditList from accounts::AuditList {
+        items: Vec<AuditEntryView> => views,
+        /// How many entries match, counted up to 10,001 (`total_exact` false: "more than 10,000").
+        total: i64,
+        total_exact: bool,
+        /// Pass as `before` for the next (older) page; absent on the last page.
+        next_before: Option<i64>,
+    }
+}
+
 /// Accounts the caller manages.
 #[utoipa::path(get, path = "/api/v1/admin/accounts", operation_id = "list_accounts", tag = "admin",
-    responses((status = 200, body = [AccountSummary]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = [AccountSummaryView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<Vec<AccountSummary>>> {
+) -> AppResult<Json<Vec<AccountSummaryView>>> {
     admin(&user)?;
-    Ok(Json(accounts::list(&st.db, user.scope()).await?))
+    Ok(Json(views(accounts::list(&st.db, user.scope()).await?)))
 }
 
 /// A new account with one role.
@@ -70,13 +140,13 @@ fn none() -> String {
 
 /// Creates an account (admin of the organization; role and clearance not above the caller's).
 #[utoipa::path(post, path = "/api/v1/admin/accounts", operation_id = "create_account", tag = "admin", request_body = AccountBody,
-    responses((status = 201, body = AccountDetail), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 201, body = AccountDetailView), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,
     user: CurrentUser,
     ApiJson(b): ApiJson<AccountBody>,
-) -> AppResult<(StatusCode, Json<AccountDetail>)> {
+) -> AppResult<(StatusCode, Json<AccountDetailView>)> {
     admin(&user)?;
     let new = crate::admin::validate_account(
         &b.username,
@@ -90,21 +160,23 @@ pub async fn create(
     let id = accounts::create(&st.db, user.scope(), &new).await?;
     Ok((
         StatusCode::CREATED,
-        Json(accounts::get(&st.db, user.scope(), id).await?),
+        Json(accounts::get(&st.db, user.scope(), id).await?.into()),
     ))
 }
 
 /// One account with its roles.
 #[utoipa::path(get, path = "/api/v1/admin/accounts/{id}", operation_id = "account_detail", tag = "admin", params(("id" = i64, Path, description = "account id")),
-    responses((status = 200, body = AccountDetail), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = AccountDetailView), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn detail(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<AccountDetail>> {
+) -> AppResult<Json<AccountDetailView>> {
     admin(&user)?;
     Ok(Json(
-        accounts::get(&st.db, user.scope(), AccountId(id)).await?,
+        accounts::get(&st.db, user.scope(), AccountId(id))
+            .await?
+            .into(),
     ))
 }
 
@@ -199,7 +271,7 @@ pub async fn unlock(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BulkCreated {
     /// The new accounts with their one-time passwords.
-    pub created: Vec<CreatedAccount>,
+    pub created: Vec<CreatedAccountView>,
 }
 
 /// Creates accounts for every member of an organization's subtree who has none.
@@ -213,7 +285,9 @@ pub async fn bulk(
     admin(&user)?;
     let created =
         accounts::bulk_create(&st.db, user.scope(), OrgId(b.org_id), role(&b.role)?).await?;
-    Ok(Json(BulkCreated { created }))
+    Ok(Json(BulkCreated {
+        created: views(created),
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -231,12 +305,12 @@ pub struct AuditQuery {
 /// The audit log about organizations in the caller's admin subtree, newest first, a page at a
 /// time (keyset: pass `next_before` as `before`).
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
-    responses((status = 200, body = AuditList), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = AuditListView), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn audit(
     State(st): State<AppState>,
     user: CurrentUser,
     Query(q): Query<AuditQuery>,
-) -> AppResult<Json<AuditList>> {
+) -> AppResult<Json<AuditListView>> {
     admin(&user)?;
     let f = AuditFilter {
         action: q.action,
@@ -245,6 +319,8 @@ pub async fn audit(
     };
     let limit = q.per_page.unwrap_or(50).clamp(1, 500);
     Ok(Json(
-        accounts::audit_log(&st.db, user.scope(), &f, q.before, limit).await?,
+        accounts::audit_log(&st.db, user.scope(), &f, q.before, limit)
+            .await?
+            .into(),
     ))
 }

@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::ids::ClassId;
+use domain::org::import::CellError;
 use serde::Deserialize;
-use store::study::attendance_file::{self, AttendanceImport};
+use store::study::attendance_file;
 use store::study::classes;
 use utoipa::IntoParams;
 
@@ -36,6 +37,24 @@ pub struct AttendanceImportQuery {
     pub format: Option<String>,
     /// `true` checks only; the default writes when the file has no error.
     pub dry_run: Option<bool>,
+}
+
+view! {
+    /// What checking (and writing) an attendance file did.
+    AttendanceImportView as AttendanceImport from attendance_file::AttendanceImport {
+        /// Data rows read (the heading row excluded).
+        rows: usize,
+        /// Marks written, or that would be written.
+        marks: usize,
+        /// Rows without a status: left unrecorded.
+        blank: usize,
+        /// Sessions the marks belong to.
+        sessions: usize,
+        /// Every problem, by spreadsheet row and column; when not empty nothing was written.
+        errors: Vec<CellError>,
+        /// Whether the marks were written (false on a dry run or when the file has errors).
+        written: bool,
+    }
 }
 
 /// The file: the `file` part of a multipart body, or the raw body.
@@ -83,7 +102,7 @@ async fn file_of(req: Request, q: &AttendanceImportQuery) -> AppResult<(String, 
     params(("id" = i64, Path, description = "class id"), AttendanceImportQuery),
     request_body(content = Vec<u8>, description = "the xlsx or csv file as the raw body, or multipart/form-data with a `file` part",
         content_type = "application/octet-stream"),
-    responses((status = 200, body = AttendanceImport), (status = 422, description = "the file has errors (nothing written), or cannot be read", body = AttendanceImport),
+    responses((status = 200, body = AttendanceImportView), (status = 422, description = "the file has errors (nothing written), or cannot be read", body = AttendanceImportView),
         (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn import(
     State(st): State<AppState>,
@@ -104,7 +123,7 @@ pub async fn import(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok((status, Json(report)).into_response())
+    Ok((status, Json(AttendanceImportView::from(report))).into_response())
 }
 
 /// The attendance template of a class: one row per session × participant, pre-filled with the

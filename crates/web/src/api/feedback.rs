@@ -6,14 +6,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use domain::ids::ClassId;
 use domain::study::FeedbackInput;
 use domain::FieldErrors;
 use serde::{Deserialize, Serialize};
-use store::study::feedback::{self, Feedback, FeedbackCounts};
+use store::study::feedback;
 use utoipa::{IntoParams, ToSchema};
 
-use super::ApiJson;
+use super::{views, ApiJson};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -36,12 +37,64 @@ pub struct FeedbackQuery {
     pub per_page: Option<i64>,
 }
 
+view! {
+    /// One piece of feedback as organizers read it.
+    FeedbackView as Feedback from feedback::Feedback {
+        id: i64,
+        class_id: i64,
+        bridge_point_id: Option<i64>,
+        bridge_point_name: Option<String>,
+        /// Null when written anonymously on paper.
+        person_id: Option<i64>,
+        full_name: Option<String>,
+        org_name: Option<String>,
+        /// note, proposal, comment
+        kind: String,
+        body: String,
+        /// online, paper
+        source: String,
+        /// Who typed it in (paper) or sent it (online).
+        recorded_by_name: Option<String>,
+        created_at: DateTime<Utc>,
+    }
+}
+
+view! {
+    /// How many pieces of feedback of one kind.
+    KindCountView as KindCount from feedback::KindCount {
+        /// note, proposal, comment
+        kind: String,
+        label: String,
+        count: i64,
+    }
+}
+
+view! {
+    /// How many pieces of feedback came through one bridge point (null: the main venue).
+    BridgePointCountView as BridgePointCount from feedback::BridgePointCount {
+        bridge_point_id: Option<i64>,
+        name: String,
+        count: i64,
+    }
+}
+
+view! {
+    /// How many pieces of feedback, per kind and per bridge point (the unfiltered visible set).
+    FeedbackCountsView as FeedbackCounts from feedback::FeedbackCounts {
+        total: i64,
+        /// Every kind, in declaration order, zeros included.
+        by_kind: Vec<KindCountView> => views,
+        /// Bridge points (and the main venue) with at least one.
+        by_bridge_point: Vec<BridgePointCountView> => views,
+    }
+}
+
 /// The feedback of a class the caller may read, newest first, with counts per kind and per
 /// bridge point.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedbackList {
-    pub counts: FeedbackCounts,
-    pub items: Vec<Feedback>,
+    pub counts: FeedbackCountsView,
+    pub items: Vec<FeedbackView>,
     /// Rows matching the filter.
     pub total: i64,
     pub page: i64,
@@ -80,8 +133,8 @@ pub async fn list(
     )
     .await?;
     Ok(Json(FeedbackList {
-        counts,
-        items,
+        counts: counts.into(),
+        items: views(items),
         total,
         page,
         per_page,
@@ -110,13 +163,13 @@ pub struct NewFeedbackBody {
 /// Records a feedback. A participant's bridge point comes from their participant row; paper
 /// entries stay within the typist's attendance rights.
 #[utoipa::path(post, path = "/api/v1/classes/{id}/feedback", operation_id = "create_feedback", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = NewFeedbackBody,
-    responses((status = 201, body = Feedback), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = FeedbackView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<NewFeedbackBody>,
-) -> AppResult<(StatusCode, Json<Feedback>)> {
+) -> AppResult<(StatusCode, Json<FeedbackView>)> {
     let scope = user.scope();
     let names_author =
         b.participant_id.is_some() || b.party_card_number.is_some() || b.bridge_point_id.is_some();
@@ -169,5 +222,5 @@ pub async fn create(
             feedback::create_paper(&st.db, scope, &c, participant, bp, &new).await?
         }
     };
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }

@@ -7,11 +7,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::ids::OrgId;
-use domain::org::import::CellError;
+use domain::org::import::{CellError, MemberColumn};
 use serde::{Deserialize, Serialize};
-use store::import::{self, Applied, MemberPlan};
+use store::import;
 use utoipa::{IntoParams, ToSchema};
 
+use super::views;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppResult, ErrorBody};
@@ -45,11 +46,73 @@ pub struct ImportQuery {
     pub expect_changed: Option<usize>,
 }
 
+view! {
+    ChangeView as Change from import::Change {
+        row: usize,
+        person_id: i64,
+        full_name: String,
+        /// How the person was matched: card number, record number, or name and birth date.
+        matched_by: String,
+        /// (field, before, after)
+        fields: Vec<(String, String, String)>,
+    }
+}
+
+view! {
+    /// A member of the target organization that the file does not list (reported, never deleted).
+    MissingView as Missing from import::Missing {
+        person_id: i64,
+        full_name: String,
+        org_name: String,
+    }
+}
+
+view! {
+    /// What importing a member file would do (or did).
+    MemberPlanView as MemberPlan from import::MemberPlan {
+        /// Each heading and the column it was read as (`null` = ignored).
+        mapping: Vec<(String, Option<MemberColumn>)>,
+        rows: usize,
+        new: usize,
+        /// Changed members, field by field (the first [`CHANGES_LISTED`]).
+        changed: Vec<ChangeView> => views,
+        changed_total: usize,
+        unchanged: usize,
+        /// Active members of the target that the file does not list (the first [`LISTED`]).
+        missing: Vec<MissingView> => views,
+        missing_total: usize,
+        /// Problems by row and column (the first [`LISTED`], in row order).
+        errors: Vec<CellError>,
+        error_total: usize,
+        /// How many written names each rule split (issue 11.8), so that a secretary can check the
+        /// unusual ones; empty when the file gives the name parts.
+        name_rules: Vec<NameRuleCountView> => views,
+    }
+}
+
+view! {
+    /// A name-split rule and how many rows it split.
+    NameRuleCountView as NameRuleCount from import::NameRuleCount {
+        /// last_word, prefix_given_clan, clan_then_given, prefix_given
+        rule: String,
+        label: String,
+        rows: usize,
+    }
+}
+
+view! {
+    /// What an applied import wrote.
+    AppliedView as Applied from import::Applied {
+        inserted: usize,
+        updated: usize,
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberImport {
-    pub plan: MemberPlan,
+    pub plan: MemberPlanView,
     /// What was written (absent on a dry run or when the file has errors).
-    pub applied: Option<Applied>,
+    pub applied: Option<AppliedView>,
 }
 
 fn file_name(h: &HeaderMap) -> String {
@@ -94,8 +157,8 @@ pub async fn members(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let body = MemberImport {
-        plan: out.plan,
-        applied: out.applied,
+        plan: out.plan.into(),
+        applied: out.applied.map(AppliedView::from),
     };
     Ok((status, Json(body)).into_response())
 }

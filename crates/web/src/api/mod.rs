@@ -1,5 +1,37 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
 //! Handlers call the same store functions and the same domain validation as the pages.
+//!
+//! The API answers with views of its own, made from store rows with `From`: a row can change
+//! without changing what clients read. Each view keeps the schema name of the row it replaced.
+
+/// A view of a store row: the struct (its doc comments are the OpenAPI descriptions; `as` keeps
+/// the schema name clients know) and `From<row>`, field by field. A field is moved as it is, or
+/// through the function after `=>` (`views` for a list of rows, `Into::into` for one).
+macro_rules! view {
+    (@field $value:expr) => { $value };
+    (@field $value:expr, $convert:path) => { $convert($value) };
+    (
+        $(#[$attr:meta])*
+        $view:ident as $schema:ident from $row:ty {
+            $( $(#[$field_attr:meta])* $field:ident: $ty:ty $(=> $convert:path)?, )*
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        #[schema(as = $schema)]
+        pub struct $view {
+            $( $(#[$field_attr])* pub $field: $ty, )*
+        }
+
+        impl From<$row> for $view {
+            fn from(row: $row) -> Self {
+                Self {
+                    $( $field: view!(@field row.$field $(, $convert)?), )*
+                }
+            }
+        }
+    };
+}
 
 mod admin;
 mod attendance_file;
@@ -16,8 +48,9 @@ use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::app::AppState;
 use crate::error::{AppError, ErrorBody};
@@ -50,6 +83,32 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             ))),
         }
     }
+}
+
+/// One page of a list, with the total count for paging.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Page)]
+pub struct PageView<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<R, V: From<R>> From<store::Page<R>> for PageView<V> {
+    fn from(p: store::Page<R>) -> Self {
+        Self {
+            items: views(p.items),
+            total: p.total,
+            page: p.page,
+            per_page: p.per_page,
+        }
+    }
+}
+
+/// The views of rows, in their order.
+pub(crate) fn views<R, V: From<R>>(rows: Vec<R>) -> Vec<V> {
+    rows.into_iter().map(V::from).collect()
 }
 
 struct Security;

@@ -4,10 +4,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use store::notify::{self, Notification};
+use store::notify;
 use utoipa::ToSchema;
 
+use super::views;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -19,12 +21,28 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications/{id}/read", post(read_one))
 }
 
+view! {
+    /// A notification as shown to its person.
+    NotificationView as Notification from notify::Notification {
+        id: i64,
+        /// class_change, absent, retake
+        kind: String,
+        title: String,
+        body: String,
+        /// A path in this application ("" when there is none).
+        link: String,
+        created_at: DateTime<Utc>,
+        /// Null while unread.
+        read_at: Option<DateTime<Utc>>,
+    }
+}
+
 /// The caller's latest notifications, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationList {
     /// Unread notifications in all (not only those listed).
     pub unread: i64,
-    pub items: Vec<Notification>,
+    pub items: Vec<NotificationView>,
 }
 
 /// The caller's notifications (empty for an account not linked to a person).
@@ -42,7 +60,7 @@ pub async fn list(
     };
     Ok(Json(NotificationList {
         unread: notify::unread_count(&st.db, p).await?,
-        items: notify::list(&st.db, p, 200).await?,
+        items: views(notify::list(&st.db, p, 200).await?),
     }))
 }
 

@@ -3,12 +3,14 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::NaiveDate;
 use domain::ids::{OrgId, PersonId};
 use serde::{Deserialize, Serialize};
-use store::org::{self, Crumb, Org, PeopleFilter, Person};
+use store::org::{self, PeopleFilter};
 use store::Paging;
 use utoipa::{IntoParams, ToSchema};
 
+use super::views;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -23,17 +25,75 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/name", axum::routing::put(set_name_split))
 }
 
+view! {
+    /// An organization as lists show it.
+    OrgView as Org from org::Org {
+        id: i64,
+        parent_id: Option<i64>,
+        code: String,
+        name: String,
+        /// The configurable level name: "Tỉnh ủy", "Đảng ủy xã", "Chi bộ"…
+        level_name: String,
+        /// party_committee, grassroots, cell, agency, vertical_sector
+        kind: String,
+        depth: i64,
+        /// Members in this organization's whole subtree.
+        member_count: i64,
+        /// Direct children.
+        child_count: i64,
+    }
+}
+
+view! {
+    /// One step of the breadcrumb; `visible` says whether the caller may open it.
+    CrumbView as Crumb from org::Crumb {
+        id: i64,
+        name: String,
+        visible: bool,
+    }
+}
+
+view! {
+    /// A person as lists show them.
+    PersonView as Person from org::Person {
+        id: i64,
+        org_id: i64,
+        org_name: String,
+        /// The name as written.
+        full_name: String,
+        family_name: String,
+        middle_name: String,
+        given_name: String,
+        birth_date: Option<NaiveDate>,
+        /// male or female
+        gender: String,
+        ethnicity: String,
+        party_card_number: Option<String>,
+        /// Positions held, separated by "; ".
+        positions: String,
+        /// none, grassroots, commune, province
+        management_level: String,
+        exempt_from_activities: bool,
+        /// active, moved, deceased, left
+        status: String,
+        status_on: Option<NaiveDate>,
+        home_town: String,
+        joined_on: Option<NaiveDate>,
+        official_on: Option<NaiveDate>,
+    }
+}
+
 /// The organizations at the top of what the caller sees.
-#[utoipa::path(get, path = "/api/v1/orgs", tag = "org", responses((status = 200, body = [Org]), (status = 401, body = ErrorBody)))]
-pub async fn roots(State(st): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<Org>>> {
-    Ok(Json(org::roots(&st.db, user.scope()).await?))
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "org", responses((status = 200, body = [OrgView]), (status = 401, body = ErrorBody)))]
+pub async fn roots(State(st): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<OrgView>>> {
+    Ok(Json(views(org::roots(&st.db, user.scope()).await?)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrgDetail {
-    pub org: Org,
-    pub breadcrumb: Vec<Crumb>,
-    pub children: Vec<Org>,
+    pub org: OrgView,
+    pub breadcrumb: Vec<CrumbView>,
+    pub children: Vec<OrgView>,
 }
 
 /// One organization with its breadcrumb and children.
@@ -49,9 +109,9 @@ pub async fn detail(
     let breadcrumb = org::breadcrumb(&st.db, scope, OrgId(id)).await?;
     let children = org::children(&st.db, scope, OrgId(id)).await?;
     Ok(Json(OrgDetail {
-        org,
-        breadcrumb,
-        children,
+        org: org.into(),
+        breadcrumb: views(breadcrumb),
+        children: views(children),
     }))
 }
 
@@ -76,7 +136,7 @@ pub struct PeopleQuery {
 /// A page of people.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PeoplePage {
-    pub items: Vec<Person>,
+    pub items: Vec<PersonView>,
     /// How many match: exact, or at least this many when `total_exact` is false (counted up to
     /// 10,001; the whole subtree is never counted per request).
     pub total: i64,
@@ -128,7 +188,7 @@ pub async fn people(
             total_exact: true,
             page: p.page,
             per_page: p.per_page,
-            items: p.items,
+            items: views(p.items),
         }));
     }
     let limit = q.per_page.unwrap_or(50).clamp(1, 500);
@@ -150,20 +210,22 @@ pub async fn people(
         total_exact,
         page: 1,
         per_page: limit,
-        items,
+        items: views(items),
     }))
 }
 
 /// One person.
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "org", params(("id" = i64, Path, description = "person id")),
-    responses((status = 200, body = Person), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = PersonView), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn person(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<Person>> {
+) -> AppResult<Json<PersonView>> {
     Ok(Json(
-        org::get_person(&st.db, user.scope(), PersonId(id)).await?,
+        org::get_person(&st.db, user.scope(), PersonId(id))
+            .await?
+            .into(),
     ))
 }
 
@@ -171,32 +233,34 @@ pub async fn person(
 /// again. Members are never deleted from the register.
 #[utoipa::path(put, path = "/api/v1/people/{id}/status", tag = "org", params(("id" = i64, Path, description = "person id")),
     request_body = domain::org::StatusInput,
-    responses((status = 200, body = Person), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = PersonView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn set_status(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     super::ApiJson(b): super::ApiJson<domain::org::StatusInput>,
-) -> AppResult<Json<Person>> {
+) -> AppResult<Json<PersonView>> {
     let change = b.validate()?;
     org::set_status(&st.db, user.scope(), PersonId(id), &change).await?;
     Ok(Json(
-        org::get_person(&st.db, user.scope(), PersonId(id)).await?,
+        org::get_person(&st.db, user.scope(), PersonId(id))
+            .await?
+            .into(),
     ))
 }
 
 /// Corrects how the written name splits into family, middle and given name (the sort order).
 #[utoipa::path(put, path = "/api/v1/people/{id}/name", tag = "org", params(("id" = i64, Path, description = "person id")),
     request_body = crate::org::NameSplit,
-    responses((status = 200, body = Person), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = PersonView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn set_name_split(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     super::ApiJson(b): super::ApiJson<crate::org::NameSplit>,
-) -> AppResult<Json<Person>> {
+) -> AppResult<Json<PersonView>> {
     org::set_name_split(
         &st.db,
         user.scope(),
@@ -207,7 +271,9 @@ pub async fn set_name_split(
     )
     .await?;
     Ok(Json(
-        org::get_person(&st.db, user.scope(), PersonId(id)).await?,
+        org::get_person(&st.db, user.scope(), PersonId(id))
+            .await?
+            .into(),
     ))
 }
 
@@ -215,17 +281,19 @@ pub async fn set_name_split(
 /// positions, home town. The organizer of their organization; audited.
 #[utoipa::path(put, path = "/api/v1/people/{id}", tag = "org", params(("id" = i64, Path, description = "person id")),
     request_body = domain::org::PersonEditInput,
-    responses((status = 200, body = Person), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = PersonView), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn update_person(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     super::ApiJson(b): super::ApiJson<domain::org::PersonEditInput>,
-) -> AppResult<Json<Person>> {
+) -> AppResult<Json<PersonView>> {
     let edit = b.validate()?;
     org::update_person(&st.db, user.scope(), PersonId(id), &edit).await?;
     Ok(Json(
-        org::get_person(&st.db, user.scope(), PersonId(id)).await?,
+        org::get_person(&st.db, user.scope(), PersonId(id))
+            .await?
+            .into(),
     ))
 }

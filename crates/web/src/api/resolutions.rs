@@ -4,14 +4,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::NaiveDate;
 use domain::ids::{OrgId, ResolutionId};
 use domain::resolutions::{ResolutionInput, ResolutionKind};
 use serde::Deserialize;
-use store::resolutions::{self, Resolution, ResolutionFilter};
-use store::{Page, Paging};
+use store::resolutions::{self, ResolutionFilter};
+use store::Paging;
 use utoipa::{IntoParams, ToSchema};
 
-use super::ApiJson;
+use super::{ApiJson, PageView};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -20,6 +21,28 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/resolutions", get(list).post(create))
         .route("/resolutions/{id}", get(get_one).put(update))
+}
+
+view! {
+    /// A catalog entry as shown.
+    ResolutionView as Resolution from resolutions::Resolution {
+        id: i64,
+        owner_org_id: i64,
+        /// resolution, directive, conclusion, regulation, guideline
+        kind: String,
+        number: String,
+        title: String,
+        issuing_body: String,
+        released_on: NaiveDate,
+        /// public, confidential, secret, top_secret
+        classification: String,
+        published_on: Option<NaiveDate>,
+        summary: Option<String>,
+        /// Another entry the caller can see has the same number and issuer (issue 10.6: numbers are
+        /// unique only within what a caller can see, so a cleared reader is shown the pair).
+        #[serde(default)]
+        possible_duplicate: bool,
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,12 +91,12 @@ impl ResolutionBody {
 
 /// Entries the caller may see, newest first.
 #[utoipa::path(get, path = "/api/v1/resolutions", operation_id = "list_resolutions", tag = "resolutions", params(ListQuery),
-    responses((status = 200, body = Page<Resolution>), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = PageView<ResolutionView>), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> AppResult<Json<Page<Resolution>>> {
+) -> AppResult<Json<PageView<ResolutionView>>> {
     let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
         Some(k) => Some(
             ResolutionKind::parse(k)
@@ -89,18 +112,19 @@ pub async fn list(
             &filter,
             Paging::new(q.page, q.per_page),
         )
-        .await?,
+        .await?
+        .into(),
     ))
 }
 
 /// Adds an entry (organizer or admin of the owning organization).
 #[utoipa::path(post, path = "/api/v1/resolutions", operation_id = "create_resolution", tag = "resolutions", request_body = ResolutionBody,
-    responses((status = 201, body = Resolution), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = ResolutionView), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<ResolutionBody>,
-) -> AppResult<(StatusCode, Json<Resolution>)> {
+) -> AppResult<(StatusCode, Json<ResolutionView>)> {
     let owner = body.owner_org_id;
     let new = body.input().validate();
     let owner = match (owner, new) {
@@ -115,35 +139,39 @@ pub async fn create(
     let id = resolutions::create(&st.db, user.scope(), owner.0, &owner.1).await?;
     Ok((
         StatusCode::CREATED,
-        Json(resolutions::get(&st.db, user.scope(), id).await?),
+        Json(resolutions::get(&st.db, user.scope(), id).await?.into()),
     ))
 }
 
 /// One entry; 404 when it does not exist or the caller is not cleared for it.
 #[utoipa::path(get, path = "/api/v1/resolutions/{id}", tag = "resolutions", params(("id" = i64, Path, description = "resolution id")),
-    responses((status = 200, body = Resolution), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ResolutionView), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn get_one(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<Resolution>> {
+) -> AppResult<Json<ResolutionView>> {
     Ok(Json(
-        resolutions::get(&st.db, user.scope(), ResolutionId(id)).await?,
+        resolutions::get(&st.db, user.scope(), ResolutionId(id))
+            .await?
+            .into(),
     ))
 }
 
 /// Changes an entry.
 #[utoipa::path(put, path = "/api/v1/resolutions/{id}", tag = "resolutions", params(("id" = i64, Path, description = "resolution id")), request_body = ResolutionBody,
-    responses((status = 200, body = Resolution), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ResolutionView), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn update(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ResolutionBody>,
-) -> AppResult<Json<Resolution>> {
+) -> AppResult<Json<ResolutionView>> {
     let new = body.input().validate()?;
     resolutions::update(&st.db, user.scope(), ResolutionId(id), &new).await?;
     Ok(Json(
-        resolutions::get(&st.db, user.scope(), ResolutionId(id)).await?,
+        resolutions::get(&st.db, user.scope(), ResolutionId(id))
+            .await?
+            .into(),
     ))
 }

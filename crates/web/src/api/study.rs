@@ -5,22 +5,24 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::ids::{BridgePointId, CampaignId, ClassId, OrgId, PersonId, SessionId};
 use domain::org::ManagementLevel;
 use domain::study::{
-    AttendanceMark, AttendanceStatus, BridgePointInput, CampaignInput, ClassInput, SessionInput,
+    AttendanceMark, AttendanceStatus, AttendanceSummary, BridgePointInput, CampaignInput,
+    ClassInput, SessionInput,
 };
 use domain::FieldErrors;
 use serde::{Deserialize, Serialize};
-use store::resolutions::Resolution;
-use store::study::attendance::{self, FinishReport, ParticipantResult, Retake, SheetRow};
-use store::study::campaigns::{self, Campaign};
-use store::study::classes::{self, BridgePoint, Class, ClassFilter, StudySession};
-use store::study::participants::{self, GenerateReport, GenerateRequest, Participant};
+use store::study::attendance;
+use store::study::campaigns;
+use store::study::classes::{self, ClassFilter};
+use store::study::participants::{self, GenerateRequest};
 use store::StoreError;
 use utoipa::{IntoParams, ToSchema};
 
-use super::ApiJson;
+use super::resolutions::ResolutionView;
+use super::{views, ApiJson};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -54,13 +56,29 @@ fn opt(v: Option<i64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
+view! {
+    /// A campaign as shown.
+    CampaignView as Campaign from campaigns::Campaign {
+        id: i64,
+        org_id: i64,
+        org_name: String,
+        name: String,
+        leader_person_id: i64,
+        /// R1.1: the accountable leader.
+        leader_name: String,
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+        class_count: i64,
+    }
+}
+
 /// Campaigns run by organizations the caller sees.
-#[utoipa::path(get, path = "/api/v1/campaigns", tag = "study", responses((status = 200, body = [Campaign]), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "study", responses((status = 200, body = [CampaignView]), (status = 401, body = ErrorBody)))]
 pub async fn list_campaigns(
     State(st): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<Vec<Campaign>>> {
-    Ok(Json(campaigns::list(&st.db, user.scope()).await?))
+) -> AppResult<Json<Vec<CampaignView>>> {
+    Ok(Json(views(campaigns::list(&st.db, user.scope()).await?)))
 }
 
 /// A campaign to create (R3.1, R1.1). Dates as yyyy-mm-dd or dd/mm/yyyy.
@@ -90,41 +108,43 @@ fn campaign_input(b: CampaignBody) -> CampaignInput {
 /// Corrects a campaign (issue 11.7): the organizer of its organization; the same checks as on
 /// creation; resolutions the caller may not see stay in it. Audited.
 #[utoipa::path(put, path = "/api/v1/campaigns/{id}", tag = "study", params(("id" = i64, Path, description = "campaign id")), request_body = CampaignBody,
-    responses((status = 200, body = Campaign), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = CampaignView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn update_campaign(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<CampaignBody>,
-) -> AppResult<Json<Campaign>> {
+) -> AppResult<Json<CampaignView>> {
     let scope = user.scope();
     let old = campaigns::get(&st.db, scope, CampaignId(id)).await?;
     let new = campaign_input(b).validate()?;
     campaigns::update(&st.db, scope, &old, &new).await?;
-    Ok(Json(campaigns::get(&st.db, scope, CampaignId(id)).await?))
+    Ok(Json(
+        campaigns::get(&st.db, scope, CampaignId(id)).await?.into(),
+    ))
 }
 
 /// Creates a campaign bundling several resolutions.
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "study", request_body = CampaignBody,
-    responses((status = 201, body = Campaign), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = CampaignView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn create_campaign(
     State(st): State<AppState>,
     user: CurrentUser,
     ApiJson(b): ApiJson<CampaignBody>,
-) -> AppResult<(StatusCode, Json<Campaign>)> {
+) -> AppResult<(StatusCode, Json<CampaignView>)> {
     let new = campaign_input(b).validate()?;
     let id = campaigns::create(&st.db, user.scope(), &new).await?;
     Ok((
         StatusCode::CREATED,
-        Json(campaigns::get(&st.db, user.scope(), id).await?),
+        Json(campaigns::get(&st.db, user.scope(), id).await?.into()),
     ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CampaignDetail {
-    pub campaign: Campaign,
-    pub resolutions: Vec<Resolution>,
-    pub classes: Vec<Class>,
+    pub campaign: CampaignView,
+    pub resolutions: Vec<ResolutionView>,
+    pub classes: Vec<ClassView>,
 }
 
 /// A campaign with its resolutions and classes.
@@ -147,10 +167,75 @@ pub async fn get_campaign(
     )
     .await?;
     Ok(Json(CampaignDetail {
-        campaign,
-        resolutions,
-        classes,
+        campaign: campaign.into(),
+        resolutions: views(resolutions),
+        classes: views(classes),
     }))
+}
+
+view! {
+    /// A class as shown.
+    ClassView as Class from classes::Class {
+        id: i64,
+        campaign_id: i64,
+        campaign_name: String,
+        org_id: i64,
+        org_name: String,
+        title: String,
+        /// in_person, online, hybrid
+        form: String,
+        /// key_cadres, grassroots, public
+        audience_tier: String,
+        venue_name: Option<String>,
+        venue_capacity: Option<i64>,
+        chair_person_id: Option<i64>,
+        chair_name: Option<String>,
+        opening_speaker_id: Option<i64>,
+        opening_speaker_name: Option<String>,
+        closing_speaker_id: Option<i64>,
+        closing_speaker_name: Option<String>,
+        /// R3.5: percent of class time.
+        retake_threshold: i64,
+        /// planned or finished
+        status: String,
+        participant_count: i64,
+        session_count: i64,
+        discussion_count: i64,
+        class_minutes: i64,
+        first_session_at: Option<DateTime<Utc>>,
+        /// The caller may open the class's campaign (issue 11.6: never link a page that answers 404).
+        #[serde(default)]
+        campaign_visible: bool,
+    }
+}
+
+view! {
+    /// A session (buổi học) of a class.
+    StudySessionView as StudySession from classes::StudySession {
+        id: i64,
+        class_id: i64,
+        starts_at: DateTime<Utc>,
+        duration_minutes: i64,
+        topic: String,
+        is_discussion: bool,
+        /// Attendance marks recorded so far.
+        recorded_count: i64,
+    }
+}
+
+view! {
+    /// A bridge point (điểm cầu) of an online class (R2.2).
+    BridgePointView as BridgePoint from classes::BridgePoint {
+        id: i64,
+        class_id: i64,
+        org_id: i64,
+        org_name: String,
+        name: String,
+        operator_person_id: Option<i64>,
+        operator_name: Option<String>,
+        capacity: Option<i64>,
+        participant_count: i64,
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -160,13 +245,13 @@ pub struct ClassQuery {
 }
 
 /// Classes the caller sees (organized in their subtree, or with a bridge point there).
-#[utoipa::path(get, path = "/api/v1/classes", tag = "study", params(ClassQuery), responses((status = 200, body = [Class]), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/classes", tag = "study", params(ClassQuery), responses((status = 200, body = [ClassView]), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn list_classes(
     State(st): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ClassQuery>,
-) -> AppResult<Json<Vec<Class>>> {
-    Ok(Json(
+) -> AppResult<Json<Vec<ClassView>>> {
+    Ok(Json(views(
         classes::list(
             &st.db,
             user.scope(),
@@ -175,7 +260,7 @@ pub async fn list_classes(
             },
         )
         .await?,
-    ))
+    )))
 }
 
 /// A class to create (R1.3, R2.1, R2.7).
@@ -214,26 +299,26 @@ fn class_input(b: ClassBody) -> ClassInput {
 
 /// Creates a class in a campaign.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/classes", tag = "study", params(("id" = i64, Path, description = "campaign id")), request_body = ClassBody,
-    responses((status = 201, body = Class), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = ClassView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn create_class(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<ClassBody>,
-) -> AppResult<(StatusCode, Json<Class>)> {
+) -> AppResult<(StatusCode, Json<ClassView>)> {
     let new = class_input(b).validate()?;
     let cid = classes::create(&st.db, user.scope(), CampaignId(id), &new).await?;
     Ok((
         StatusCode::CREATED,
-        Json(classes::get(&st.db, user.scope(), cid).await?),
+        Json(classes::get(&st.db, user.scope(), cid).await?.into()),
     ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClassDetail {
-    pub class: Class,
-    pub sessions: Vec<StudySession>,
-    pub bridge_points: Vec<BridgePoint>,
+    pub class: ClassView,
+    pub sessions: Vec<StudySessionView>,
+    pub bridge_points: Vec<BridgePointView>,
     /// R3.1 (no discussion), R2.1 (overflow) and other warnings, in Vietnamese.
     pub warnings: Vec<String>,
 }
@@ -251,18 +336,18 @@ pub struct ClassUpdateBody {
 /// Corrects a class; the planner only, not once finished; audited, and kept in the class's
 /// history with the reason once it runs.
 #[utoipa::path(put, path = "/api/v1/classes/{id}", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = ClassUpdateBody,
-    responses((status = 200, body = Class), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ClassView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn update_class(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<ClassUpdateBody>,
-) -> AppResult<Json<Class>> {
+) -> AppResult<Json<ClassView>> {
     let scope = user.scope();
     let class = classes::get(&st.db, scope, ClassId(id)).await?;
     let new = class_input(b.class).validate()?;
     classes::update(&st.db, scope, &class, &new, &b.reason).await?;
-    Ok(Json(classes::get(&st.db, scope, ClassId(id)).await?))
+    Ok(Json(classes::get(&st.db, scope, ClassId(id)).await?.into()))
 }
 
 /// A class with its sessions, bridge points and warnings.
@@ -278,9 +363,9 @@ pub async fn get_class(
     let bridge_points = classes::bridge_points(&st.db, &class).await?;
     let warnings = crate::study::class_warnings(&class);
     Ok(Json(ClassDetail {
-        class,
-        sessions,
-        bridge_points,
+        class: class.into(),
+        sessions: views(sessions),
+        bridge_points: views(bridge_points),
         warnings,
     }))
 }
@@ -298,13 +383,13 @@ pub struct SessionBody {
 
 /// Adds a session to a class.
 #[utoipa::path(post, path = "/api/v1/classes/{id}/sessions", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = SessionBody,
-    responses((status = 201, body = StudySession), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = StudySessionView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn add_session(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<SessionBody>,
-) -> AppResult<(StatusCode, Json<StudySession>)> {
+) -> AppResult<(StatusCode, Json<StudySessionView>)> {
     let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
     let input = SessionInput {
         date: b.date,
@@ -316,7 +401,7 @@ pub async fn add_session(
     let new = input.validate()?;
     let sid = classes::add_session(&st.db, user.scope(), &class, &new).await?;
     let (_, s) = classes::session(&st.db, user.scope(), sid).await?;
-    Ok((StatusCode::CREATED, Json(s)))
+    Ok((StatusCode::CREATED, Json(s.into())))
 }
 
 /// A session corrected (issue 11.7), with the reason the class's history keeps once it runs.
@@ -332,13 +417,13 @@ pub struct SessionUpdateBody {
 /// once the class is finished; audited, and kept in the class's history with the reason once
 /// the class runs (R2.6).
 #[utoipa::path(put, path = "/api/v1/sessions/{id}", tag = "study", params(("id" = i64, Path, description = "session id")), request_body = SessionUpdateBody,
-    responses((status = 200, body = StudySession), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = StudySessionView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn update_session(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<SessionUpdateBody>,
-) -> AppResult<Json<StudySession>> {
+) -> AppResult<Json<StudySessionView>> {
     let scope = user.scope();
     let (class, _) = classes::session(&st.db, scope, SessionId(id)).await?;
     let input = SessionInput {
@@ -351,7 +436,7 @@ pub async fn update_session(
     let new = input.validate()?;
     store::study::changes::update_session(&st.db, scope, &class, id, &new, &b.reason).await?;
     let (_, s) = classes::session(&st.db, scope, SessionId(id)).await?;
-    Ok(Json(s))
+    Ok(Json(s.into()))
 }
 
 /// A bridge point (R2.2).
@@ -365,13 +450,13 @@ pub struct BridgePointBody {
 
 /// Adds a bridge point to an online or hybrid class.
 #[utoipa::path(post, path = "/api/v1/classes/{id}/bridge-points", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = BridgePointBody,
-    responses((status = 201, body = BridgePoint), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = BridgePointView), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn add_bridge_point(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<BridgePointBody>,
-) -> AppResult<(StatusCode, Json<BridgePoint>)> {
+) -> AppResult<(StatusCode, Json<BridgePointView>)> {
     let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
     let input = BridgePointInput {
         org_id: b.org_id.to_string(),
@@ -386,7 +471,27 @@ pub async fn add_bridge_point(
         .into_iter()
         .find(|b| b.id == bid.0)
         .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(bp)))
+    Ok((StatusCode::CREATED, Json(bp.into())))
+}
+
+view! {
+    /// A participant row as shown, in Vietnamese name order.
+    ParticipantView as Participant from participants::Participant {
+        id: i64,
+        person_id: i64,
+        full_name: String,
+        party_card_number: Option<String>,
+        org_name: String,
+        positions: String,
+        bridge_point_id: Option<i64>,
+        bridge_point_name: Option<String>,
+        /// generated or manual
+        source: String,
+        /// The reason given when added by hand.
+        note: Option<String>,
+        /// Set when removed by hand; removed rows stay for the record.
+        removed_reason: Option<String>,
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -406,7 +511,7 @@ const PARTICIPANTS_PER_PAGE: usize = 1_000;
 /// The participant list, in Vietnamese name order, a page at a time: when more follow, the
 /// answer carries `Link: </api/v1/classes/{id}/participants?after=…&limit=…>; rel="next"`.
 #[utoipa::path(get, path = "/api/v1/classes/{id}/participants", tag = "study", params(("id" = i64, Path, description = "class id"), ParticipantQuery),
-    responses((status = 200, body = [Participant], headers(("link" = String, description = "rel=\"next\": the next page, when there is one"))), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = [ParticipantView], headers(("link" = String, description = "rel=\"next\": the next page, when there is one"))), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn participants(
     State(st): State<AppState>,
     user: CurrentUser,
@@ -445,7 +550,8 @@ pub async fn participants(
             }
         )
     });
-    Ok(with_next(Json(&rows).into_response(), next))
+    let rows: Vec<ParticipantView> = views(rows);
+    Ok(with_next(Json(rows).into_response(), next))
 }
 
 /// Ids (or items) one request may carry in a list (issue 10.8).
@@ -463,15 +569,26 @@ pub struct GenerateBody {
     pub include_completed: bool,
 }
 
+view! {
+    /// What generation did.
+    GenerateReportView as GenerateReport from participants::GenerateReport {
+        added: u64,
+        already_listed: u64,
+        excluded_exempt: u64,
+        excluded_completed_elsewhere: u64,
+        excluded_not_in_audience: u64,
+    }
+}
+
 /// Generates the participant list by rule (R2.1, R2.2, R2.5, R3.3).
 #[utoipa::path(post, path = "/api/v1/classes/{id}/participants/generate", tag = "study", params(("id" = i64, Path, description = "class id")), request_body = GenerateBody,
-    responses((status = 200, body = GenerateReport), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = GenerateReportView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn generate(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<GenerateBody>,
-) -> AppResult<Json<GenerateReport>> {
+) -> AppResult<Json<GenerateReportView>> {
     // Issue 10.8: 70,000 ids in one request passed PostgreSQL's parameter limit (a 500).
     for (field, n) in [
         ("org_ids", b.org_ids.len()),
@@ -498,7 +615,9 @@ pub async fn generate(
         include_completed: b.include_completed,
     };
     Ok(Json(
-        participants::generate(&st.db, user.scope(), &class, &req).await?,
+        participants::generate(&st.db, user.scope(), &class, &req)
+            .await?
+            .into(),
     ))
 }
 
@@ -580,6 +699,22 @@ pub async fn remove_participant(
     Ok(StatusCode::NO_CONTENT)
 }
 
+view! {
+    /// One line of a session's attendance sheet.
+    SheetRowView as SheetRow from attendance::SheetRow {
+        participant_id: i64,
+        person_id: i64,
+        full_name: String,
+        org_name: String,
+        bridge_point_name: Option<String>,
+        /// present, absent, excused; null when not yet recorded
+        status: Option<String>,
+        late_minutes: i64,
+        left_early_minutes: i64,
+        reason: Option<String>,
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SheetQuery {
@@ -592,7 +727,7 @@ pub struct SheetQuery {
 /// A session's attendance sheet, in Vietnamese name order, a page at a time (keyset; when more
 /// follow, `Link: <…?after=…&limit=…>; rel="next"`).
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/attendance", tag = "study", params(("id" = i64, Path, description = "session id"), SheetQuery),
-    responses((status = 200, body = [SheetRow], headers(("link" = String, description = "rel=\"next\": the next page, when there is one"))), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = [SheetRowView], headers(("link" = String, description = "rel=\"next\": the next page, when there is one"))), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn sheet(
     State(st): State<AppState>,
     user: CurrentUser,
@@ -609,7 +744,8 @@ pub async fn sheet(
             r.participant_id
         )
     });
-    Ok(with_next(Json(&rows).into_response(), next))
+    let rows: Vec<SheetRowView> = views(rows);
+    Ok(with_next(Json(rows).into_response(), next))
 }
 
 /// Adds `Link: <next>; rel="next"` when there is a next page.
@@ -693,6 +829,18 @@ pub async fn record(
     Ok(Json(Recorded { recorded: n }))
 }
 
+view! {
+    /// A participant's time-weighted result over the class.
+    ParticipantResultView as ParticipantResult from attendance::ParticipantResult {
+        participant_id: i64,
+        person_id: i64,
+        full_name: String,
+        org_name: String,
+        bridge_point_name: Option<String>,
+        summary: AttendanceSummary,
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResultsResponse {
     pub class_minutes: i64,
@@ -702,8 +850,8 @@ pub struct ResultsResponse {
     pub counted_minutes: i64,
     /// Percent of class time above which a retake is owed.
     pub threshold: i64,
-    pub results: Vec<ParticipantResult>,
-    pub retakes: Vec<ParticipantResult>,
+    pub results: Vec<ParticipantResultView>,
+    pub retakes: Vec<ParticipantResultView>,
 }
 
 /// Each participant's time-weighted attendance and the retake list (R3.5).
@@ -721,6 +869,7 @@ pub async fn results(
         .iter()
         .filter(|r| r.summary.needs_retake)
         .cloned()
+        .map(ParticipantResultView::from)
         .collect();
     let counted: i64 =
         attendance::counted_sessions(&class, classes::sessions(&st.db, &class).await?)
@@ -732,32 +881,60 @@ pub async fn results(
         is_final: class.is_finished(),
         counted_minutes: counted,
         threshold: class.retake_threshold,
-        results,
+        results: views(results),
         retakes,
     }))
 }
 
+view! {
+    /// What finishing a class did.
+    FinishReportView as FinishReport from attendance::FinishReport {
+        participants: usize,
+        retakes: usize,
+        completions: usize,
+    }
+}
+
 /// Ends the class: fixes the retake list and records completion for everyone else.
 #[utoipa::path(post, path = "/api/v1/classes/{id}/finish", tag = "study", params(("id" = i64, Path, description = "class id")),
-    responses((status = 200, body = FinishReport), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = FinishReportView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn finish(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<Json<FinishReport>> {
+) -> AppResult<Json<FinishReportView>> {
     let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
     match attendance::finish(&st.db, user.scope(), &class).await {
-        Ok(r) => Ok(Json(r)),
+        Ok(r) => Ok(Json(r.into())),
         Err(StoreError::Rule(m)) => Err(AppError::Rule(m)),
         Err(e) => Err(e.into()),
     }
 }
 
+view! {
+    /// A persisted retake (học lại), with the person's name.
+    RetakeView as Retake from attendance::Retake {
+        class_id: i64,
+        class_title: String,
+        person_id: i64,
+        full_name: String,
+        org_name: String,
+        missed_minutes: i64,
+        excused_minutes: i64,
+        class_minutes: i64,
+        /// The caller may open the class (issue 11.6: a cell secretary sees his members' retakes of
+        /// a province class he cannot open).
+        class_visible: bool,
+    }
+}
+
 /// Everyone in the caller's subtree who still owes a retake.
-#[utoipa::path(get, path = "/api/v1/retakes", tag = "study", responses((status = 200, body = [Retake]), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/retakes", tag = "study", responses((status = 200, body = [RetakeView]), (status = 401, body = ErrorBody)))]
 pub async fn retakes(
     State(st): State<AppState>,
     user: CurrentUser,
-) -> AppResult<Json<Vec<Retake>>> {
-    Ok(Json(attendance::open_retakes(&st.db, user.scope()).await?))
+) -> AppResult<Json<Vec<RetakeView>>> {
+    Ok(Json(views(
+        attendance::open_retakes(&st.db, user.scope()).await?,
+    )))
 }
