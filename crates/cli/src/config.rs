@@ -42,6 +42,18 @@ pub struct ConfigArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Option<Vec<String>>,
+    /// Networks besides the machine itself that may read /metrics (e.g. the Prometheus server's
+    /// address) [default: none].
+    #[arg(
+        long,
+        env = "QUANTRIET_METRICS_FROM",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub metrics_from: Option<Vec<String>>,
+    /// Log format: `text` or `json` (one JSON object a line) [default: text].
+    #[arg(long, env = "QUANTRIET_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
     /// Load the demo province into an empty database when serving [default: only when no
     /// database is configured, i.e. the trial run of `cargo run --release`].
     #[arg(long, env = "QUANTRIET_DEMO", global = true, num_args = 0..=1, default_missing_value = "true")]
@@ -64,6 +76,8 @@ struct FileConfig {
     idle_minutes_privileged: Option<u32>,
     demo: Option<bool>,
     trusted_proxies: Option<Vec<String>>,
+    metrics_from: Option<Vec<String>>,
+    log_format: Option<String>,
 }
 
 /// The settings in force.
@@ -80,6 +94,9 @@ pub struct Config {
     /// Serve loads the demo into an empty database (issue 13.1).
     pub demo: bool,
     pub trusted_proxies: web::proxy::TrustedProxies,
+    pub metrics_from: web::proxy::TrustedProxies,
+    /// One JSON object a log line.
+    pub json_logs: bool,
 }
 
 impl Config {
@@ -102,8 +119,23 @@ impl Config {
                 .unwrap_or_default(),
         )
         .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
+        let metrics_from = web::proxy::TrustedProxies::parse(
+            &args
+                .metrics_from
+                .clone()
+                .or(file.metrics_from)
+                .unwrap_or_default(),
+        )
+        .map_err(|e| anyhow::anyhow!("metrics_from: {e}"))?;
+        let json_logs = match args.log_format.clone().or(file.log_format).as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => anyhow::bail!("log_format: {other:?} is neither text nor json"),
+        };
         Ok(Self {
             trusted_proxies,
+            metrics_from,
+            json_logs,
             demo: args.demo.or(file.demo).unwrap_or(!configured_db),
             database_url: args
                 .database_url
@@ -144,6 +176,7 @@ impl Config {
             idle_minutes_privileged: self.idle_minutes_privileged,
             demo_accounts: Vec::new(),
             trusted_proxies: self.trusted_proxies.clone(),
+            metrics_from: self.metrics_from.clone(),
         }
     }
 

@@ -149,14 +149,19 @@ enum DemoScale {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("QUANTRIET_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
     let config = Config::load(&cli.config)?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QUANTRIET_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    if config.json_logs {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,
         Command::Init {

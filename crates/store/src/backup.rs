@@ -34,6 +34,15 @@ pub fn known_version(url: &str) -> i64 {
     m.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// [`known_version`] for an open database.
+pub fn known_version_of(db: &Db) -> i64 {
+    let m = match db {
+        Db::Sqlite(_) => &SQLITE_MIGRATOR,
+        Db::Postgres(_) => &POSTGRES_MIGRATOR,
+    };
+    m.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }

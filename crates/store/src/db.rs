@@ -169,6 +169,11 @@ impl Db {
         Ok(v.unwrap_or(0))
     }
 
+    /// The pool's connections: (open, idle).
+    pub fn pool_connections(&self) -> (u32, usize) {
+        db_run!(self, p => (p.size(), p.num_idle()))
+    }
+
     /// "sqlite" or "postgres".
     pub fn engine(&self) -> &'static str {
         match self {

@@ -13,6 +13,7 @@ pub mod org;
 pub mod resolutions;
 pub mod scope;
 pub mod setup;
+pub mod stats;
 pub mod study;
 pub mod testing;
 

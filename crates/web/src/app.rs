@@ -38,6 +38,8 @@ pub struct WebConfig {
     pub demo_accounts: Vec<String>,
     /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (issue 13.6).
     pub trusted_proxies: crate::proxy::TrustedProxies,
+    /// Networks besides the machine itself that may read `/metrics` (issue 13.8).
+    pub metrics_from: crate::proxy::TrustedProxies,
 }
 
 impl WebConfig {
@@ -61,6 +63,7 @@ impl Default for WebConfig {
             idle_minutes_privileged: 30,
             demo_accounts: Vec::new(),
             trusted_proxies: Default::default(),
+            metrics_from: Default::default(),
         }
     }
 }
@@ -79,6 +82,10 @@ pub struct AppState {
     pub checkins: store::study::checkin::CheckinWriter,
     /// Signs the check-in QR codes.
     pub qr: store::study::checkin::QrKey,
+    /// Requests and latencies for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The schema this program migrates to (`/readyz`).
+    pub schema_version: i64,
 }
 
 /// A bound, not yet serving application.
@@ -95,11 +102,13 @@ impl App {
             .await
             .map_err(std::io::Error::other)?;
         let state = AppState {
+            schema_version: store::backup::known_version_of(&db),
             checkins: store::study::checkin::CheckinWriter::spawn(db.clone()),
             qr,
             db,
             config: Arc::new(config),
             limiter: Default::default(),
+            metrics: Default::default(),
         };
         Ok(Self {
             listener,
@@ -150,6 +159,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(crate::metrics::readyz))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/static/{file}", get(crate::assets::serve))
         .layer(middleware::from_fn(crate::input::refuse_control_characters))
         .layer(RequestBodyLimitLayer::new(4 * 1024 * 1024));
@@ -165,6 +176,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::import::routes())
         .merge(api_imports)
         .fallback(|| async { crate::error::AppError::NotFound })
+        // Per route (Router::layer wraps each route, so the route template is known).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -197,8 +213,17 @@ pub fn router(state: AppState) -> Router {
         // path, a wrong method, a body over the limit) carries the documented JSON body on the
         // API (issue 10.13).
         .layer(middleware::from_fn(api_error_bodies))
+        .layer(middleware::from_fn(crate::metrics::with_request_id))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
+        // Every log line of a request carries its id (the one on its error page).
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         // Outermost: every layer and handler inside sees the client's address, not the proxy's.
         .layer(middleware::from_fn_with_state(

@@ -132,6 +132,8 @@ impl FromRequestParts<AppState> for Ctx {
 struct ErrorPage<'a> {
     status: u16,
     message: &'a str,
+    /// The request's id, to quote when reporting the problem (issue 13.8).
+    request_id: String,
 }
 
 /// A standalone error page (no session needed).
@@ -139,6 +141,7 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
     ErrorPage {
         status: status.as_u16(),
         message,
+        request_id: crate::metrics::request_id().unwrap_or_default(),
     }
     .render()
     .unwrap_or_else(|_| message.to_string())

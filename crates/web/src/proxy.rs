@@ -41,6 +41,11 @@ impl TrustedProxies {
         self.0.is_empty()
     }
 
+    /// Is `ip` in one of the networks?
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.trusts(ip)
+    }
+
     fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.0.iter().any(|n| n.contains(&ip))
@@ -106,9 +111,15 @@ pub async fn resolve(State(st): State<AppState>, mut req: Request, next: Next) -
         let (client, https) = st.config.trusted_proxies.origin(peer.ip(), req.headers());
         req.extensions_mut()
             .insert(ConnectInfo(SocketAddr::new(client, peer.port())));
+        let trusted = st.config.trusted_proxies.contains(peer.ip());
         let headers = req.headers_mut();
         headers.remove(FORWARDED_FOR);
         headers.remove(FORWARDED_PROTO);
+        // A request id is taken from a trusted proxy (nginx's `$request_id`), never from a
+        // client: one is made here instead.
+        if !trusted {
+            headers.remove("x-request-id");
+        }
         if https {
             headers.insert(FORWARDED_PROTO, HeaderValue::from_static("https"));
         }
@@ -117,6 +128,7 @@ pub async fn resolve(State(st): State<AppState>, mut req: Request, next: Next) -
         let headers = req.headers_mut();
         headers.remove(FORWARDED_FOR);
         headers.remove(FORWARDED_PROTO);
+        headers.remove("x-request-id");
     }
     next.run(req).await
 }

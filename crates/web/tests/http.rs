@@ -40,6 +40,8 @@ mod feedback;
 mod import;
 #[path = "http/input.rs"]
 mod input;
+#[path = "http/ops.rs"]
+mod ops;
 #[path = "http/people.rs"]
 mod people;
 #[path = "http/scope.rs"]

@@ -318,6 +318,8 @@ pub struct CheckinWriter {
     facts: std::sync::Arc<std::sync::Mutex<HashMap<SessionId, (std::time::Instant, SessionFacts)>>>,
     /// Rosters of the classes being checked into, by class id.
     rosters: std::sync::Arc<std::sync::Mutex<HashMap<ClassId, RosterSlot>>>,
+    /// Check-ins per group commit (the operator's metrics, issue 13.8).
+    pub group_sizes: std::sync::Arc<crate::stats::Histogram>,
 }
 
 /// A class's roster, loaded once by whichever request comes first (the others wait for it).
@@ -449,12 +451,16 @@ impl CheckinWriter {
     /// Starts the writer task on the current runtime.
     pub fn spawn(db: Db) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(4096);
-        tokio::spawn(run_writer(db.clone(), rx));
+        let group_sizes = std::sync::Arc::new(crate::stats::Histogram::new(
+            crate::stats::GROUP_SIZE_BOUNDS,
+        ));
+        tokio::spawn(run_writer(db.clone(), rx, group_sizes.clone()));
         Self {
             tx,
             db,
             facts: Default::default(),
             rosters: Default::default(),
+            group_sizes,
         }
     }
 
@@ -611,7 +617,11 @@ impl CheckinWriter {
     }
 }
 
-async fn run_writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn run_writer(
+    db: Db,
+    mut rx: mpsc::Receiver<Job>,
+    group_sizes: std::sync::Arc<crate::stats::Histogram>,
+) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let mut rows = jobs[0].rows.len();
@@ -625,6 +635,7 @@ async fn run_writer(db: Db, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let all: Vec<&Checkin> = jobs.iter().flat_map(|j| j.rows.iter()).collect();
+        group_sizes.observe(all.len() as f64);
         match write_group(&db, &all).await {
             Ok(stored) => {
                 let mut it = stored.into_iter();

@@ -286,15 +286,7 @@ async fn body_limit_and_api_rate_limit(app: TestApp) {
 /// Issue 13.6: behind a trusted proxy, each client has its own rate limit and the HTTPS the proxy
 /// reports marks cookies Secure; the proxy's own address is not shared by the whole country.
 async fn trusted_proxy_names_the_client(app: TestApp) {
-    let config = quantriet_web::app::WebConfig {
-        api_rate_per_minute: 20,
-        trusted_proxies: quantriet_web::proxy::TrustedProxies::parse(&["127.0.0.1", "::1"])
-            .expect("proxies"),
-        ..Default::default()
-    };
-    let proxied = crate::harness::spawn_with(app.engine, config)
-        .await
-        .expect("app behind a proxy");
+    let proxied = crate::harness::spawn_behind_proxy(app.engine, 20).await;
     let c = client();
     let call = |who: &'static str| {
         c.get(proxied.url("/api/v1/orgs"))

@@ -70,6 +70,20 @@ pub async fn spawn_with(engine: Engine, config: WebConfig) -> Option<TestApp> {
     spawn_over(engine, t, db, config).await
 }
 
+/// Another app whose trusted proxy is this machine (the test client plays nginx), with an API
+/// limit of `api_rate_per_minute` (0: none) (issue 13.6).
+pub async fn spawn_behind_proxy(engine: Engine, api_rate_per_minute: u32) -> TestApp {
+    let config = WebConfig {
+        api_rate_per_minute,
+        trusted_proxies: quantriet_web::proxy::TrustedProxies::parse(&["127.0.0.1", "::1"])
+            .expect("proxies"),
+        ..Default::default()
+    };
+    spawn_with(engine, config)
+        .await
+        .expect("app behind a proxy")
+}
+
 async fn spawn_over(engine: Engine, t: TestDb, db: Db, config: WebConfig) -> Option<TestApp> {
     let app = App::build(db.clone(), "127.0.0.1:0", config)
         .await
