@@ -51,6 +51,22 @@ pub struct ConfigArgs {
         value_delimiter = ','
     )]
     pub metrics_from: Option<Vec<String>>,
+    /// SMTP server for e-mailing notifications: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host:465` [default: none — notifications wait in the outbox].
+    #[arg(
+        long,
+        env = "QUANTRIET_SMTP_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// The sender of those e-mails [default: Quán triệt <quantriet@localhost>].
+    #[arg(long, env = "QUANTRIET_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// The address users open the application at, for links in e-mails (e.g.
+    /// https://quantriet.tinhuy.gialai.vn) [default: http://LISTEN].
+    #[arg(long, env = "QUANTRIET_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
     /// Log format: `text` or `json` (one JSON object a line) [default: text].
     #[arg(long, env = "QUANTRIET_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
@@ -78,6 +94,9 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     metrics_from: Option<Vec<String>>,
     log_format: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    public_url: Option<String>,
 }
 
 /// The settings in force.
@@ -97,6 +116,7 @@ pub struct Config {
     pub metrics_from: web::proxy::TrustedProxies,
     /// One JSON object a log line.
     pub json_logs: bool,
+    pub mail: Option<web::mail::MailConfig>,
 }
 
 impl Config {
@@ -132,7 +152,33 @@ impl Config {
             Some("json") => true,
             Some(other) => anyhow::bail!("log_format: {other:?} is neither text nor json"),
         };
+        let listen_default = args
+            .listen
+            .clone()
+            .or(file.listen.clone())
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let mail = args
+            .smtp_url
+            .clone()
+            .or(file.smtp_url)
+            .map(|smtp_url| web::mail::MailConfig {
+                smtp_url,
+                from: args
+                    .mail_from
+                    .clone()
+                    .or(file.mail_from.clone())
+                    .unwrap_or_else(|| "Quán triệt <quantriet@localhost>".into()),
+                public_url: args
+                    .public_url
+                    .clone()
+                    .or(file.public_url.clone())
+                    .unwrap_or_else(|| format!("http://{listen_default}")),
+            });
+        if let Some(m) = &mail {
+            web::mail::Mailer::new(m).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
         Ok(Self {
+            mail,
             trusted_proxies,
             metrics_from,
             json_logs,
@@ -177,6 +223,7 @@ impl Config {
             demo_accounts: Vec::new(),
             trusted_proxies: self.trusted_proxies.clone(),
             metrics_from: self.metrics_from.clone(),
+            mail: self.mail.clone(),
         }
     }
 

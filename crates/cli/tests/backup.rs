@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{
-    checkin_load, free_addr, open_session, page, quantriet, start, stored_checkins, wait_ready,
+    checkin_load, exec, free_addr, open_session, page, quantriet, start, stored_checkins,
+    wait_ready,
 };
 use fixtures::testing::{fresh, Engine};
 
@@ -24,17 +25,6 @@ async fn backup_under_load_restores_every_answered_write_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_under_load_restores_every_answered_write_postgres() {
     run(Engine::Postgres).await;
-}
-
-/// Runs SQL on the database at `url` (the test's own changes to the migration table).
-async fn exec(url: &str, sql: &str) {
-    let db = store::Db::connect(url).await.unwrap();
-    match &db {
-        store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
-        store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
-    }
-    .unwrap();
-    db.close().await;
 }
 
 async fn run(engine: Engine) {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod import;
 pub mod notify;
 pub mod org;
+pub mod outbox;
 pub mod resolutions;
 pub mod scope;
 pub mod setup;

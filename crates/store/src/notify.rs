@@ -2,7 +2,8 @@
 //! each member on their own page. Producers are the emergency changes of a class
 //! ([`crate::study::changes`]) and the closing of a class ([`class_finished`]).
 //!
-//! E-mail is not sent: the `emailed_at` column is left for an outbox that does not exist yet.
+//! E-mail: each notification to a person with an address is queued in the outbox in the same
+//! transaction (`crate::outbox`); the web crate's mail worker sends it when SMTP is configured.
 
 use std::collections::HashSet;
 
@@ -70,6 +71,8 @@ pub async fn create_batch(db: &Db, people: &[i64], n: &NewNotification) -> Resul
         return Ok(0);
     }
     let at = now();
+    let digest_at = crate::outbox::next_digest(at);
+    let enqueue = crate::outbox::enqueue_sql(db);
     let batch = db.rows_per_insert(6);
     db_run!(db, p => {
         let mut tx = p.begin().await?;
@@ -83,6 +86,11 @@ pub async fn create_batch(db: &Db, people: &[i64], n: &NewNotification) -> Resul
                 q = q.bind(*person).bind(n.kind).bind(&n.title).bind(&n.body).bind(&n.link).bind(at);
             }
             q.execute(&mut *tx).await?;
+        }
+        // Issue 13.3: their e-mails, in the same transaction.
+        for chunk in people.chunks(10_000) {
+            let list = serde_json::to_string(chunk).map_err(|e| StoreError::Internal(e.to_string()))?;
+            sqlx::query(&enqueue).bind(at).bind(n.kind).bind(&list).bind(digest_at).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok::<_, StoreError>(())

@@ -40,6 +40,8 @@ pub struct WebConfig {
     pub trusted_proxies: crate::proxy::TrustedProxies,
     /// Networks besides the machine itself that may read `/metrics` (issue 13.8).
     pub metrics_from: crate::proxy::TrustedProxies,
+    /// SMTP for the e-mail of notifications; none: the outbox waits (issue 13.3).
+    pub mail: Option<crate::mail::MailConfig>,
 }
 
 impl WebConfig {
@@ -64,6 +66,7 @@ impl Default for WebConfig {
             demo_accounts: Vec::new(),
             trusted_proxies: Default::default(),
             metrics_from: Default::default(),
+            mail: None,
         }
     }
 }
@@ -98,6 +101,10 @@ impl App {
     /// Binds `listen` (port 0 picks a free one) and builds the router over `db`.
     pub async fn build(db: Db, listen: &str, config: WebConfig) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
+        if let Some(m) = &config.mail {
+            let mailer = crate::mail::Mailer::new(m).map_err(std::io::Error::other)?;
+            tokio::spawn(mailer.run(db.clone()));
+        }
         let qr = store::study::checkin::QrKey::load(&db)
             .await
             .map_err(std::io::Error::other)?;

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account", get(account))
         .route("/account/password", post(change_password))
         .route("/account/logout-all", post(logout_all))
+        .route("/account/email", post(set_email_mode))
         .route("/account/2fa", get(enroll_form).post(enroll))
 }
 
@@ -302,6 +303,8 @@ struct AccountPage {
     username: String,
     facts: sauth::AccountFacts,
     error: Option<String>,
+    /// each, digest or off (issue 13.3).
+    email_mode: String,
 }
 
 async fn account_page(
@@ -311,12 +314,35 @@ async fn account_page(
     error: Option<String>,
 ) -> AppResult<AccountPage> {
     let facts = sauth::account_facts(&st.db, user.account.id).await?;
+    let email_mode = store::outbox::email_mode(&st.db, user.account.id).await?;
     Ok(AccountPage {
         ctx: ctx.with_nav("account"),
         username: user.account.username.clone(),
         facts,
         error,
+        email_mode,
     })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EmailModeInput {
+    email_mode: String,
+}
+
+/// How the account's notifications come by e-mail (issue 13.3): each, a daily digest, or none.
+async fn set_email_mode(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    f: CsrfForm<EmailModeInput>,
+) -> AppResult<Response> {
+    store::outbox::set_email_mode(&st.db, f.user.account.id, &f.form.email_mode).await?;
+    let said = match f.form.email_mode.as_str() {
+        "digest" => "Từ nay thông báo được gửi thư tổng hợp mỗi ngày một lần, lúc 17 giờ.",
+        "off" => "Từ nay thông báo không được gửi qua thư điện tử.",
+        _ => "Từ nay mỗi thông báo được gửi qua thư điện tử.",
+    };
+    Ok(ctx.redirect("/account", said))
 }
 
 async fn account(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Response> {

@@ -12,6 +12,7 @@ mod fmt;
 mod import;
 mod input;
 mod limit;
+pub mod mail;
 pub mod metrics;
 mod notify;
 pub mod org;

@@ -132,6 +132,10 @@ pub async fn metrics(State(st): State<AppState>, req: Request) -> Response {
     st.checkins
         .group_sizes
         .write(&mut out, "quantriet_checkin_group_size", "");
+    if let Ok(n) = store::outbox::depth(&st.db).await {
+        out.push_str("# HELP quantriet_outbox_depth E-mails waiting to be sent.\n# TYPE quantriet_outbox_depth gauge\n");
+        let _ = writeln!(out, "quantriet_outbox_depth {n}");
+    }
     let (open, idle) = st.db.pool_connections();
     out.push_str("# HELP quantriet_db_connections Database pool connections, by state.\n# TYPE quantriet_db_connections gauge\n");
     let _ = writeln!(

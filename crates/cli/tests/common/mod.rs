@@ -17,8 +17,13 @@ pub fn free_addr() -> String {
 
 /// `quantriet serve` on `url` at `addr`, with the demo province loaded into an empty database.
 pub fn start(url: &str, addr: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_quantriet"))
-        .arg("serve")
+    start_with(url, addr, &[])
+}
+
+/// [`start`] with more settings (`QUANTRIET_…` variables).
+pub fn start_with(url: &str, addr: &str, env: &[(&str, String)]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quantriet"));
+    cmd.arg("serve")
         .env("QUANTRIET_DATABASE_URL", url)
         .env("QUANTRIET_LISTEN", addr)
         // A configured database gets the demo only when asked (issue 13.1).
@@ -26,9 +31,34 @@ pub fn start(url: &str, addr: &str) -> Child {
         .env("QUANTRIET_API_RATE_PER_MINUTE", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Runs one statement on the database at `url` (a test's own setup).
+pub async fn exec(url: &str, sql: &str) {
+    let db = store::Db::connect(url).await.unwrap();
+    match &db {
+        store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
+    db.close().await;
+}
+
+/// One number from the database at `url`.
+pub async fn scalar(url: &str, sql: &str) -> i64 {
+    let db = store::Db::connect(url).await.unwrap();
+    let (n,): (i64,) = match &db {
+        store::Db::Sqlite(p) => sqlx::query_as(sql).fetch_one(p).await,
+        store::Db::Postgres(p) => sqlx::query_as(sql).fetch_one(p).await,
+    }
+    .unwrap();
+    db.close().await;
+    n
 }
 
 /// Runs a `quantriet` command on `url`; (success, stdout + stderr).
@@ -95,8 +125,12 @@ pub async fn wait_ready(client: &reqwest::Client, base: &str) {
 /// A session open now in an in-person class of the demo organizer, and its participants.
 pub struct Target {
     pub auth: String,
+    pub class_id: i64,
     pub session_id: i64,
     pub participants: Vec<i64>,
+    /// The session's start as entered: dd/mm/yyyy and HH:MM (Vietnam time).
+    pub date: String,
+    pub start_time: String,
 }
 
 pub async fn open_session(client: &reqwest::Client, base: &str, topic: &str) -> Target {
@@ -128,10 +162,14 @@ pub async fn open_session(client: &reqwest::Client, base: &str, topic: &str) -> 
         .as_i64()
         .unwrap();
     let start_at = domain::study::utc_to_local(chrono::Utc::now() - chrono::Duration::minutes(10));
+    let (date, start_time) = (
+        start_at.format("%d/%m/%Y").to_string(),
+        start_at.format("%H:%M").to_string(),
+    );
     let session: Value = client
         .post(format!("{base}/api/v1/classes/{class_id}/sessions"))
         .header("authorization", &auth)
-        .json(&json!({"date": start_at.format("%d/%m/%Y").to_string(), "start_time": start_at.format("%H:%M").to_string(),
+        .json(&json!({"date": date, "start_time": start_time,
                       "duration_minutes": 120, "topic": topic}))
         .send()
         .await
@@ -156,8 +194,11 @@ pub async fn open_session(client: &reqwest::Client, base: &str, topic: &str) -> 
         .collect();
     Target {
         auth,
+        class_id,
         session_id,
         participants,
+        date,
+        start_time,
     }
 }
 
