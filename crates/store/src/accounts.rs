@@ -13,7 +13,7 @@ use crate::auth::{self, hash_password};
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::scope::Scope;
-use crate::{db_exec, db_run, now};
+use crate::{db_run, now};
 
 /// An account as admins list it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -180,18 +180,8 @@ pub async fn create(db: &Db, scope: &Scope, a: &NewAccount) -> Result<AccountId>
             ));
         }
     }
-    let id = auth::create_account(
-        db,
-        &a.username,
-        &a.password,
-        &a.display_name,
-        a.person_id,
-        a.clearance,
-    )
-    .await?;
-    auth::grant(db, id, a.org_id, a.role).await?;
-    db_exec!(db, p => sqlx::query("UPDATE accounts SET must_change_password = TRUE WHERE id = $1").bind(id.0).execute(p).await)?;
-    crate::auth::forget_sessions();
+    domain::auth::validate_password(&a.password, &a.username, &a.display_name)?;
+    let hash = hash_password(&a.password).await?;
     let detail = format!(
         "{} {} on org {} clearance {}",
         a.username,
@@ -199,17 +189,20 @@ pub async fn create(db: &Db, scope: &Scope, a: &NewAccount) -> Result<AccountId>
         a.org_id,
         a.clearance.code()
     );
-    auth::audit(
-        db,
-        scope,
-        "create",
-        "account",
-        id.0,
-        Some(a.org_id),
-        &detail,
-    )
-    .await?;
-    Ok(id)
+    // The account, its role and its audit entry commit together (issue 13.7).
+    let id = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(auth::INSERT_ACCOUNT)
+            .bind(a.username.trim()).bind(&hash).bind(&a.display_name).bind(a.person_id.map(|p| p.0)).bind(a.clearance.code()).bind(now())
+            .fetch_one(&mut *tx).await.map_err(StoreError::unique("username"))?;
+        sqlx::query(auth::INSERT_GRANT).bind(id).bind(a.org_id.0).bind(a.role.code()).execute(&mut *tx).await?;
+        sqlx::query("UPDATE accounts SET must_change_password = TRUE WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "create", "account", id, Some(a.org_id), &detail)?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(id)
+    })?;
+    crate::auth::forget_sessions();
+    Ok(AccountId(id))
 }
 
 async fn person_org(db: &Db, person: PersonId) -> Result<OrgId> {
@@ -227,8 +220,13 @@ pub async fn add_grant(
 ) -> Result<()> {
     require_managed(db, scope, id).await?;
     check_grant(db, scope, org, role).await?;
-    auth::grant(db, id, org, role).await?;
-    auth::audit(db, scope, "grant", "account", id.0, Some(org), role.code()).await?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query(auth::INSERT_GRANT).bind(id.0).bind(org.0).bind(role.code()).execute(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "grant", "account", id.0, Some(org), role.code())?;
+        tx.commit().await
+    })?;
+    crate::auth::forget_sessions();
     Ok(())
 }
 
@@ -242,13 +240,17 @@ pub async fn remove_grant(
 ) -> Result<()> {
     require_managed(db, scope, id).await?;
     scope.require(db, org, Role::Admin).await?;
-    let n = db_exec!(db, p => sqlx::query("DELETE FROM role_grants WHERE account_id = $1 AND org_id = $2 AND role = $3")
-        .bind(id.0).bind(org.0).bind(role.code()).execute(p).await)?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let n = sqlx::query("DELETE FROM role_grants WHERE account_id = $1 AND org_id = $2 AND role = $3")
+            .bind(id.0).bind(org.0).bind(role.code()).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        crate::audit_in!(&mut *tx, scope, "revoke", "account", id.0, Some(org), role.code())?;
+        tx.commit().await
+    })?;
     crate::auth::forget_sessions();
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    auth::audit(db, scope, "revoke", "account", id.0, Some(org), role.code()).await?;
     Ok(())
 }
 
@@ -262,27 +264,27 @@ pub async fn set_clearance(
     require_managed(db, scope, id).await?;
     check_clearance(scope, clearance)?;
     let (before,): (String,) = db_run!(db, p => sqlx::query_as("SELECT clearance FROM accounts WHERE id = $1").bind(id.0).fetch_one(p).await)?;
-    db_exec!(db, p => sqlx::query("UPDATE accounts SET clearance = $2 WHERE id = $1").bind(id.0).bind(clearance.code()).execute(p).await)?;
+    let detail = format!("{before} -> {}", clearance.code());
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query("UPDATE accounts SET clearance = $2 WHERE id = $1").bind(id.0).bind(clearance.code()).execute(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "set_clearance", "account", id.0, None, &detail)?;
+        tx.commit().await
+    })?;
     crate::auth::forget_sessions();
-    auth::audit(
-        db,
-        scope,
-        "set_clearance",
-        "account",
-        id.0,
-        None,
-        &format!("{before} -> {}", clearance.code()),
-    )
-    .await?;
     Ok(())
 }
 
 /// Lifts a lockout.
 pub async fn unlock(db: &Db, scope: &Scope, id: AccountId) -> Result<()> {
     require_managed(db, scope, id).await?;
-    db_exec!(db, p => sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(id.0).execute(p).await)?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "unlock", "account", id.0, None, "")?;
+        tx.commit().await
+    })?;
     crate::auth::forget_sessions();
-    auth::audit(db, scope, "unlock", "account", id.0, None, "").await?;
     Ok(())
 }
 
@@ -292,11 +294,15 @@ pub async fn reset_password(db: &Db, scope: &Scope, id: AccountId, password: &st
     let (username, name): (String, String) = db_run!(db, p => sqlx::query_as("SELECT username, display_name FROM accounts WHERE id = $1").bind(id.0).fetch_one(p).await)?;
     domain::auth::validate_password(password, &username, &name)?;
     let hash = hash_password(password).await?;
-    db_exec!(db, p => sqlx::query("UPDATE accounts SET password_hash = $2, must_change_password = TRUE, failed_logins = 0, locked_until = NULL WHERE id = $1")
-        .bind(id.0).bind(&hash).execute(p).await)?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query("UPDATE accounts SET password_hash = $2, must_change_password = TRUE, failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(id.0).bind(&hash).execute(&mut *tx).await?;
+        sqlx::query(auth::DELETE_SESSIONS).bind(id.0).execute(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "reset_password", "account", id.0, None, "")?;
+        tx.commit().await
+    })?;
     crate::auth::forget_sessions();
-    auth::delete_all_sessions(db, id).await?;
-    auth::audit(db, scope, "reset_password", "account", id.0, None, "").await?;
     Ok(())
 }
 
@@ -337,34 +343,43 @@ pub async fn bulk_create(
          WHERE p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) \
          AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = p.id) ORDER BY p.sort_key LIMIT $2")
         .bind(org.0).bind(i64::try_from(BULK_LIMIT).unwrap_or(1000)).fetch_all(p).await)?;
-    let mut created = Vec::with_capacity(people.len());
+    // The passwords are hashed first (~22 ms each), outside the transaction: the accounts, their
+    // roles and the audit entry then commit together, quickly (issue 13.7).
+    let mut made = Vec::with_capacity(people.len());
     for (pid, porg, name, card) in people {
         let username = card.unwrap_or_else(|| format!("dv{pid}"));
         let password = temporary_password();
         let hash = hash_password(&password).await?;
-        let id: Option<(i64,)> = db_run!(db, p => sqlx::query_as(
-            "INSERT INTO accounts (username, password_hash, display_name, person_id, clearance, created_at, must_change_password) \
-             VALUES ($1, $2, $3, $4, 'none', $5, TRUE) ON CONFLICT (username) DO NOTHING RETURNING id")
-            .bind(&username).bind(&hash).bind(&name).bind(pid).bind(now()).fetch_optional(p).await)?;
-        if let Some((id,)) = id {
-            auth::grant(db, AccountId(id), OrgId(porg), role).await?;
-            created.push(CreatedAccount {
+        made.push((
+            pid,
+            porg,
+            hash,
+            CreatedAccount {
                 username,
                 display_name: name,
                 password,
-            });
-        }
+            },
+        ));
     }
-    auth::audit(
-        db,
-        scope,
-        "bulk_create",
-        "account",
-        org.0,
-        Some(org),
-        &format!("{} accounts, role {}", created.len(), role.code()),
-    )
-    .await?;
+    let created = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let mut created = Vec::with_capacity(made.len());
+        for (pid, porg, hash, account) in made {
+            let id: Option<(i64,)> = sqlx::query_as(
+                "INSERT INTO accounts (username, password_hash, display_name, person_id, clearance, created_at, must_change_password) \
+                 VALUES ($1, $2, $3, $4, 'none', $5, TRUE) ON CONFLICT (username) DO NOTHING RETURNING id")
+                .bind(&account.username).bind(&hash).bind(&account.display_name).bind(pid).bind(now()).fetch_optional(&mut *tx).await?;
+            if let Some((id,)) = id {
+                sqlx::query(auth::INSERT_GRANT).bind(id).bind(porg).bind(role.code()).execute(&mut *tx).await?;
+                created.push(account);
+            }
+        }
+        let detail = format!("{} accounts, role {}", created.len(), role.code());
+        crate::audit_in!(&mut *tx, scope, "bulk_create", "account", org.0, Some(org), &detail)?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(created)
+    })?;
+    crate::auth::forget_sessions();
     Ok(created)
 }
 

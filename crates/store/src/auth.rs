@@ -93,16 +93,23 @@ pub async fn create_account(
 ) -> Result<AccountId> {
     domain::auth::validate_password(password, username, display_name)?;
     let hash = hash_password(password).await?;
-    let (id,): (i64,) = db_run!(db, p => sqlx::query_as(
-        "INSERT INTO accounts (username, password_hash, display_name, person_id, clearance, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+    let (id,): (i64,) = db_run!(db, p => sqlx::query_as(INSERT_ACCOUNT)
         .bind(username.trim()).bind(&hash).bind(display_name).bind(person.map(|p| p.0)).bind(clearance.code()).bind(now())
         .fetch_one(p).await).map_err(StoreError::unique("username"))?;
     Ok(AccountId(id))
 }
 
+/// The INSERT of [`create_account`] (username, hash, display name, person, clearance, now),
+/// giving the id; for callers that write it in a transaction of their own.
+pub(crate) const INSERT_ACCOUNT: &str = "INSERT INTO accounts (username, password_hash, display_name, person_id, clearance, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+
+/// The INSERT of [`grant`] (account, org, role code).
+pub(crate) const INSERT_GRANT: &str =
+    "INSERT INTO role_grants (account_id, org_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
 /// Grants `role` on `org` (and so on its subtree).
 pub async fn grant(db: &Db, account: AccountId, org: OrgId, role: Role) -> Result<()> {
-    db_exec!(db, p => sqlx::query("INSERT INTO role_grants (account_id, org_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+    db_exec!(db, p => sqlx::query(INSERT_GRANT)
         .bind(account.0).bind(org.0).bind(role.code()).execute(p).await)?;
     crate::auth::forget_sessions();
     Ok(())
@@ -334,7 +341,26 @@ async fn load_session_uncached(
     }))
 }
 
-/// Appends to the audit log: who did what to which record.
+/// Appends to the audit log on `$conn`, of either engine: who did what to which record. Given the
+/// open transaction of a change (`audit_in!(&mut *tx, scope, action, entity, entity_id, org,
+/// detail)`), the entry commits with the change it records, or neither does (issue 13.7). Yields
+/// `Result<(), sqlx::Error>`. Used inside `db_run!`, whose body is compiled once per engine.
+#[macro_export]
+macro_rules! audit_in {
+    ($conn:expr, $scope:expr, $action:expr, $entity:expr, $entity_id:expr, $org:expr, $detail:expr $(,)?) => {{
+        let scope: &$crate::scope::Scope = $scope;
+        let org: Option<::domain::ids::OrgId> = $org;
+        let (action, entity, entity_id, detail): (&str, &str, i64, &str) =
+            ($action, $entity, $entity_id, $detail);
+        sqlx::query("INSERT INTO audit_log (at, account_id, org_id, action, entity, entity_id, detail, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind($crate::now()).bind(scope.account_id.0).bind(org.map(|o| o.0)).bind(action).bind(entity).bind(entity_id).bind(detail).bind(&scope.ip)
+            .execute($conn).await.map(|_| ())
+    }};
+}
+
+/// Appends to the audit log in a statement of its own: for entries that record no change of their
+/// own (a read of a classified record, a failed second factor); a change is audited with
+/// [`audit_in!`] in its own transaction.
 pub async fn audit(
     db: &Db,
     scope: &Scope,
@@ -344,9 +370,7 @@ pub async fn audit(
     org: Option<OrgId>,
     detail: &str,
 ) -> Result<()> {
-    db_exec!(db, p => sqlx::query("INSERT INTO audit_log (at, account_id, org_id, action, entity, entity_id, detail, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(now()).bind(scope.account_id.0).bind(org.map(|o| o.0)).bind(action).bind(entity).bind(entity_id).bind(detail).bind(&scope.ip)
-        .execute(p).await)?;
+    db_run!(db, p => crate::audit_in!(p, scope, action, entity, entity_id, org, detail))?;
     Ok(())
 }
 
@@ -803,9 +827,12 @@ pub async fn promote_session(db: &Db, token: &str) -> Result<()> {
     Ok(())
 }
 
+/// The DELETE of [`delete_all_sessions`] (account).
+pub(crate) const DELETE_SESSIONS: &str = "DELETE FROM login_sessions WHERE account_id = $1";
+
 /// Ends every session of the account ("đăng xuất trên mọi thiết bị").
 pub async fn delete_all_sessions(db: &Db, account: AccountId) -> Result<u64> {
-    let n = db_exec!(db, p => sqlx::query("DELETE FROM login_sessions WHERE account_id = $1").bind(account.0).execute(p).await)?;
+    let n = db_exec!(db, p => sqlx::query(DELETE_SESSIONS).bind(account.0).execute(p).await)?;
     forget_sessions();
     Ok(n)
 }
@@ -827,20 +854,14 @@ pub async fn change_password(
     }
     domain::auth::validate_password(new, &account.username, &account.display_name)?;
     let hash = hash_password(new).await?;
-    db_exec!(db, p => sqlx::query("UPDATE accounts SET password_hash = $2, must_change_password = FALSE WHERE id = $1").bind(account.id.0).bind(&hash).execute(p).await)?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query("UPDATE accounts SET password_hash = $2, must_change_password = FALSE WHERE id = $1").bind(account.id.0).bind(&hash).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM login_sessions WHERE account_id = $1 AND token_hash <> $2").bind(account.id.0).bind(token_hash(keep_token)).execute(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, &account.scope, "change_password", "account", account.id.0, None, "")?;
+        tx.commit().await
+    })?;
     crate::auth::forget_sessions();
-    db_exec!(db, p => sqlx::query("DELETE FROM login_sessions WHERE account_id = $1 AND token_hash <> $2").bind(account.id.0).bind(token_hash(keep_token)).execute(p).await)?;
-    crate::auth::forget_sessions();
-    audit(
-        db,
-        &account.scope,
-        "change_password",
-        "account",
-        account.id.0,
-        None,
-        "",
-    )
-    .await?;
     Ok(())
 }
 

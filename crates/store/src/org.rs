@@ -138,31 +138,40 @@ pub struct PeopleFilter {
     pub status: Option<domain::org::MemberStatus>,
 }
 
-/// Creates an organization and its closure rows. Used by the demo loader and by admins.
-pub async fn insert_org(db: &Db, o: &NewOrg<'_>) -> Result<OrgId> {
-    let now = now();
-    let folded = text::fold(o.name);
-    let key = text::text_sort_key(o.name);
-    let id = db_run!(db, p => {
-        let mut tx = p.begin().await?;
+/// The statements of [`insert_org`] on the open transaction `$tx` (an identifier) of either
+/// engine, for a caller that writes more in the same transaction; yields the new id (`i64`).
+/// A missing parent returns `NotFound`, a taken code `Conflict` from the enclosing function.
+macro_rules! insert_org_in {
+    ($tx:ident, $o:expr) => {{
+        let o: &$crate::org::NewOrg<'_> = $o;
         let (depth, province): (i64, Option<i64>) = match o.parent {
             Some(parent) => sqlx::query_as("SELECT depth + 1, province_id FROM orgs WHERE id = $1")
-                .bind(parent.0).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?,
+                .bind(parent.0).fetch_optional(&mut *$tx).await?.ok_or($crate::StoreError::NotFound)?,
             None => (0, None),
         };
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO orgs (parent_id, province_id, code, name, name_folded, sort_key, level_name, kind, depth, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
-            .bind(o.parent.map(|p| p.0)).bind(province).bind(o.code).bind(o.name).bind(&folded).bind(&key)
-            .bind(o.level_name).bind(o.kind.code()).bind(depth).bind(now)
-            .fetch_one(&mut *tx).await.map_err(StoreError::unique("code"))?;
+            .bind(o.parent.map(|p| p.0)).bind(province).bind(o.code).bind(o.name).bind(::domain::text::fold(o.name))
+            .bind(::domain::text::text_sort_key(o.name)).bind(o.level_name).bind(o.kind.code()).bind(depth).bind($crate::now())
+            .fetch_one(&mut *$tx).await.map_err($crate::StoreError::unique("code"))?;
         if province.is_none() {
-            sqlx::query("UPDATE orgs SET province_id = id WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE orgs SET province_id = id WHERE id = $1").bind(id).execute(&mut *$tx).await?;
         }
         sqlx::query("INSERT INTO org_closure (ancestor_id, descendant_id, depth) \
                      SELECT ancestor_id, $1, depth + 1 FROM org_closure WHERE descendant_id = $2 \
                      UNION ALL SELECT $1, $1, 0")
-            .bind(id).bind(o.parent.map(|p| p.0).unwrap_or(-1)).execute(&mut *tx).await?;
+            .bind(id).bind(o.parent.map(|p| p.0).unwrap_or(-1)).execute(&mut *$tx).await?;
+        id
+    }};
+}
+pub(crate) use insert_org_in;
+
+/// Creates an organization and its closure rows. Used by the demo loader and by admins.
+pub async fn insert_org(db: &Db, o: &NewOrg<'_>) -> Result<OrgId> {
+    let id = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let id = insert_org_in!(tx, o);
         tx.commit().await?;
         Ok::<_, StoreError>(id)
     })?;
@@ -569,26 +578,22 @@ pub async fn update_person(
     if changed.is_empty() {
         return Ok(());
     }
-    crate::db_exec!(db, q => sqlx::query(
-        "UPDATE people SET full_name = $2, family_name = $3, middle_name = $4, given_name = $5, name_folded = $6, sort_key = $7, \
-         birth_date = $8, gender = $9, ethnicity = $10, party_card_number = $11, positions = $12, home_town = $13, \
-         joined_on = $14, official_on = $15 WHERE id = $1")
-        .bind(person.0).bind(&name.full).bind(&name.family).bind(&name.middle).bind(&name.given)
-        .bind(text::fold(&name.full)).bind(name.sort_key()).bind(e.birth_date).bind(e.gender.code())
-        .bind(&e.ethnicity).bind(&e.party_card_number).bind(&e.positions).bind(&e.home_town)
-        .bind(e.joined_on).bind(e.official_on)
-        .execute(q).await)
-    .map_err(StoreError::unique("party_card_number"))?;
-    crate::auth::audit(
-        db,
-        scope,
-        "update",
-        "person",
-        person.0,
-        Some(OrgId(p.org_id)),
-        &changed.join(", "),
-    )
-    .await?;
+    let detail = changed.join(", ");
+    db_run!(db, q => {
+        let mut tx = q.begin().await?;
+        sqlx::query(
+            "UPDATE people SET full_name = $2, family_name = $3, middle_name = $4, given_name = $5, name_folded = $6, sort_key = $7, \
+             birth_date = $8, gender = $9, ethnicity = $10, party_card_number = $11, positions = $12, home_town = $13, \
+             joined_on = $14, official_on = $15 WHERE id = $1")
+            .bind(person.0).bind(&name.full).bind(&name.family).bind(&name.middle).bind(&name.given)
+            .bind(text::fold(&name.full)).bind(name.sort_key()).bind(e.birth_date).bind(e.gender.code())
+            .bind(&e.ethnicity).bind(&e.party_card_number).bind(&e.positions).bind(&e.home_town)
+            .bind(e.joined_on).bind(e.official_on)
+            .execute(&mut *tx).await
+            .map_err(StoreError::unique("party_card_number"))?;
+        crate::audit_in!(&mut *tx, scope, "update", "person", person.0, Some(OrgId(p.org_id)), &detail)?;
+        tx.commit().await
+    })?;
     Ok(())
 }
 
@@ -630,19 +635,14 @@ pub async fn set_status(db: &Db, scope: &Scope, person: PersonId, c: &StatusChan
     scope
         .require(db, OrgId(p.org_id), crate::scope::WRITE)
         .await?;
-    crate::db_exec!(db, q => sqlx::query("UPDATE people SET status = $2, status_on = $3, status_note = $4 WHERE id = $1")
-        .bind(person.0).bind(c.status.code()).bind(c.on).bind(&c.note).execute(q).await)?;
     let detail = format!("{} -> {}", p.status, c.status.code());
-    crate::auth::audit(
-        db,
-        scope,
-        "set_status",
-        "person",
-        person.0,
-        Some(OrgId(p.org_id)),
-        &detail,
-    )
-    .await?;
+    db_run!(db, q => {
+        let mut tx = q.begin().await?;
+        sqlx::query("UPDATE people SET status = $2, status_on = $3, status_note = $4 WHERE id = $1")
+            .bind(person.0).bind(c.status.code()).bind(c.on).bind(&c.note).execute(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "set_status", "person", person.0, Some(OrgId(p.org_id)), &detail)?;
+        tx.commit().await
+    })?;
     Ok(())
 }
 
@@ -661,19 +661,14 @@ pub async fn set_name_split(
         .require(db, OrgId(p.org_id), crate::scope::WRITE)
         .await?;
     let name = PersonName::written_as(&p.full_name, family, middle, given)?;
-    crate::db_exec!(db, q => sqlx::query("UPDATE people SET family_name = $2, middle_name = $3, given_name = $4, sort_key = $5 WHERE id = $1")
-        .bind(person.0).bind(&name.family).bind(&name.middle).bind(&name.given).bind(name.sort_key()).execute(q).await)?;
     let detail = format!("given name {} -> {}", p.given_name, name.given);
-    crate::auth::audit(
-        db,
-        scope,
-        "set_name_split",
-        "person",
-        person.0,
-        Some(OrgId(p.org_id)),
-        &detail,
-    )
-    .await?;
+    db_run!(db, q => {
+        let mut tx = q.begin().await?;
+        sqlx::query("UPDATE people SET family_name = $2, middle_name = $3, given_name = $4, sort_key = $5 WHERE id = $1")
+            .bind(person.0).bind(&name.family).bind(&name.middle).bind(&name.given).bind(name.sort_key()).execute(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "set_name_split", "person", person.0, Some(OrgId(p.org_id)), &detail)?;
+        tx.commit().await
+    })?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use domain::text;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::scope::{Scope, WRITE};
-use crate::{auth, db_exec, db_run, now, Page, Paging};
+use crate::{auth, db_run, now, Page, Paging};
 
 /// A catalog entry as shown.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -206,11 +206,16 @@ pub async fn create(
     number_taken(db, scope, r, 0).await?;
     let sql = "INSERT INTO resolutions (owner_org_id, kind, number, title, search_folded, issuing_body, released_on, classification, published_on, summary, created_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
-    let (id,): (i64,) = db_run!(db, p => sqlx::query_as(sql)
-        .bind(owner.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(search_text(r)).bind(&r.issuing_body)
-        .bind(r.released_on).bind(r.classification.code()).bind(r.published_on).bind(&r.summary).bind(now())
-        .fetch_one(p).await).map_err(StoreError::unique("number"))?;
-    auth::audit(db, scope, "create", "resolution", id, Some(owner), "").await?;
+    let id = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(sql)
+            .bind(owner.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(search_text(r)).bind(&r.issuing_body)
+            .bind(r.released_on).bind(r.classification.code()).bind(r.published_on).bind(&r.summary).bind(now())
+            .fetch_one(&mut *tx).await.map_err(StoreError::unique("number"))?;
+        crate::audit_in!(&mut *tx, scope, "create", "resolution", id, Some(owner), "")?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(id)
+    })?;
     Ok(ResolutionId(id))
 }
 
@@ -227,21 +232,16 @@ pub async fn update(db: &Db, scope: &Scope, id: ResolutionId, r: &NewResolution)
     number_taken(db, scope, r, id.0).await?;
     let sql = "UPDATE resolutions SET kind = $2, number = $3, title = $4, search_folded = $5, issuing_body = $6, released_on = $7, \
                classification = $8, published_on = $9, summary = $10 WHERE id = $1";
-    db_exec!(db, p => sqlx::query(sql)
-        .bind(id.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(search_text(r)).bind(&r.issuing_body)
-        .bind(r.released_on).bind(r.classification.code()).bind(r.published_on).bind(&r.summary)
-        .execute(p).await).map_err(StoreError::unique("number"))?;
     // Titles stay out of the log: an admin reading it may not be cleared for the entry.
     let detail = format!("classification before: {}", old.classification);
-    auth::audit(
-        db,
-        scope,
-        "update",
-        "resolution",
-        id.0,
-        Some(OrgId(old.owner_org_id)),
-        &detail,
-    )
-    .await?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query(sql)
+            .bind(id.0).bind(r.kind.code()).bind(&r.number).bind(&r.title).bind(search_text(r)).bind(&r.issuing_body)
+            .bind(r.released_on).bind(r.classification.code()).bind(r.published_on).bind(&r.summary)
+            .execute(&mut *tx).await.map_err(StoreError::unique("number"))?;
+        crate::audit_in!(&mut *tx, scope, "update", "resolution", id.0, Some(OrgId(old.owner_org_id)), &detail)?;
+        tx.commit().await
+    })?;
     Ok(())
 }

@@ -18,7 +18,7 @@ use super::read::{Row, RowStream, Source};
 use crate::db::{json_list, Db, SQLITE_IMPORT_CACHE};
 use crate::error::{Result, StoreError};
 use crate::scope::Scope;
-use crate::{auth, db_run, now};
+use crate::{db_run, now};
 
 /// Problems and members missing from the file listed at most (all are counted).
 pub const LISTED: usize = 1_000;
@@ -769,6 +769,8 @@ pub async fn import_members(
         planner.plan.missing = missing.into_iter().map(|(_, m)| m).collect();
         let stale = opts.expect.is_some_and(|e| e != planner.plan.expected());
         if opts.write && planner.plan.is_clean() && !stale {
+            let detail = format!("{} new, {} changed", applied.inserted, applied.updated);
+            crate::audit_in!(&mut *tx, scope, "import", "people", target.0, Some(target), &detail)?;
             tx.commit().await?;
             Ok::<_, StoreError>(true)
         } else {
@@ -798,17 +800,6 @@ pub async fn import_members(
             applied: None,
         });
     }
-    let detail = format!("{} new, {} changed", applied.inserted, applied.updated);
-    auth::audit(
-        db,
-        scope,
-        "import",
-        "people",
-        target.0,
-        Some(target),
-        &detail,
-    )
-    .await?;
     Ok(Outcome {
         plan,
         applied: Some(applied),

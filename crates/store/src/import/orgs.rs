@@ -160,58 +160,53 @@ pub async fn import_orgs(
     // Where each new branch joins the tree: a new root, or a new child of an existing org.
     let mut branches: Vec<(OrgId, usize)> = Vec::new();
     let mut branch_of: HashMap<String, usize> = HashMap::new();
-    for r in &new {
-        let parent = r
-            .parent_code
-            .as_ref()
-            .and_then(|p| ids.get(p))
-            .map(|p| OrgId(*p));
-        let id = org::insert_org(
-            db,
-            &NewOrg {
+    // The organizations, the grants on new roots and the audit entries in one transaction
+    // (issue 13.7): all of the tree or nothing, and never a branch without its entry.
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        for r in &new {
+            let parent = r
+                .parent_code
+                .as_ref()
+                .and_then(|p| ids.get(p))
+                .map(|p| OrgId(*p));
+            let id = OrgId(org::insert_org_in!(tx, &NewOrg {
                 parent,
                 code: &r.code,
                 name: &r.name,
                 level_name: &r.level_name,
                 kind: r.kind,
-            },
-        )
-        .await?;
-        ids.insert(r.code.clone(), id.0);
-        let inherited = r
-            .parent_code
-            .as_ref()
-            .and_then(|p| branch_of.get(p))
-            .copied();
-        let branch = match inherited {
-            Some(b) => b,
-            None => {
-                if parent.is_none() {
-                    // A new root lies in nobody's subtree: its creator administers it, so
-                    // that every organization created lies in the caller's subtree.
-                    auth::grant(db, scope.account_id, id, domain::auth::Role::Admin).await?;
+            }));
+            ids.insert(r.code.clone(), id.0);
+            let inherited = r
+                .parent_code
+                .as_ref()
+                .and_then(|p| branch_of.get(p))
+                .copied();
+            let branch = match inherited {
+                Some(b) => b,
+                None => {
+                    if parent.is_none() {
+                        // A new root lies in nobody's subtree: its creator administers it, so
+                        // that every organization created lies in the caller's subtree.
+                        sqlx::query(auth::INSERT_GRANT).bind(scope.account_id.0).bind(id.0)
+                            .bind(domain::auth::Role::Admin.code()).execute(&mut *tx).await?;
+                    }
+                    branches.push((id, 0));
+                    branches.len() - 1
                 }
-                branches.push((id, 0));
-                branches.len() - 1
-            }
-        };
-        branches[branch].1 += 1;
-        branch_of.insert(r.code.clone(), branch);
-    }
-    // One audit entry per new branch, on the branch's own organization, so that the admins
-    // above it see the import in their log.
-    for (org, count) in branches {
-        auth::audit(
-            db,
-            scope,
-            "import",
-            "orgs",
-            org.0,
-            Some(org),
-            &format!("{count} organizations"),
-        )
-        .await?;
-    }
+            };
+            branches[branch].1 += 1;
+            branch_of.insert(r.code.clone(), branch);
+        }
+        // One audit entry per new branch, on the branch's own organization, so that the admins
+        // above it see the import in their log.
+        for (org, count) in &branches {
+            crate::audit_in!(&mut *tx, scope, "import", "orgs", org.0, Some(*org), &format!("{count} organizations"))?;
+        }
+        tx.commit().await
+    })?;
+    auth::forget_sessions();
     Ok(Ok(new.len()))
 }
 

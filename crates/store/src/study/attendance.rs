@@ -11,7 +11,7 @@ use super::full_name_sql;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::scope::{Scope, ATTEND};
-use crate::{auth, db_exec, db_run, now};
+use crate::{db_run, now};
 
 /// One line of a session's attendance sheet.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -247,26 +247,17 @@ pub async fn record(
         .iter()
         .map(|(pid, m)| MarkRow::of(session.id, *pid, m, Some(scope.account_id.0)))
         .collect();
+    let detail = format!("session {} marks {}", session.id, marks.len());
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         for chunk in rows.chunks(MarkRow::per_statement(db)) {
             let sql = upsert_sql(db, chunk.len());
             bind_marks(sqlx::query(&sql), chunk, now).execute(&mut *tx).await?;
         }
+        crate::audit_in!(&mut *tx, scope, "record", "attendance", class.id, Some(OrgId(class.org_id)), &detail)?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })?;
-    let detail = format!("session {} marks {}", session.id, marks.len());
-    auth::audit(
-        db,
-        scope,
-        "record",
-        "attendance",
-        class.id,
-        Some(OrgId(class.org_id)),
-        &detail,
-    )
-    .await?;
     Ok(marks.len())
 }
 
@@ -387,6 +378,7 @@ pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishRepor
     let now = now();
     let today = domain::study::utc_to_local(now).date();
     let mut completions = 0usize;
+    let retakes = results.iter().filter(|r| r.summary.needs_retake).count();
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         sqlx::query("DELETE FROM retakes WHERE class_id = $1").bind(class.id).execute(&mut *tx).await?;
@@ -408,23 +400,13 @@ pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishRepor
             }
         }
         sqlx::query("UPDATE classes SET status = 'finished', finished_at = $2 WHERE id = $1").bind(class.id).bind(now).execute(&mut *tx).await?;
+        let detail = format!("retakes {retakes}, completions {completions}");
+        crate::audit_in!(&mut *tx, scope, "finish", "class", class.id, Some(OrgId(class.org_id)), &detail)?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })?;
     // R3.3, R3.5: absentees and retakes are told, once per class however often it is finished.
     crate::notify::class_finished(db, class, &results).await?;
-    let retakes = results.iter().filter(|r| r.summary.needs_retake).count();
-    let detail = format!("retakes {retakes}, completions {completions}");
-    auth::audit(
-        db,
-        scope,
-        "finish",
-        "class",
-        class.id,
-        Some(OrgId(class.org_id)),
-        &detail,
-    )
-    .await?;
     Ok(FinishReport {
         participants: results.len(),
         retakes,
@@ -436,17 +418,12 @@ pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishRepor
 /// it is finished again.
 pub async fn reopen(db: &Db, scope: &Scope, class: &Class) -> Result<()> {
     classes::require_planner(db, scope, class).await?;
-    db_exec!(db, p => sqlx::query("UPDATE classes SET status = 'planned' WHERE id = $1").bind(class.id).execute(p).await)?;
-    auth::audit(
-        db,
-        scope,
-        "reopen",
-        "class",
-        class.id,
-        Some(OrgId(class.org_id)),
-        "",
-    )
-    .await?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query("UPDATE classes SET status = 'planned' WHERE id = $1").bind(class.id).execute(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "reopen", "class", class.id, Some(OrgId(class.org_id)), "")?;
+        tx.commit().await
+    })?;
     Ok(())
 }
 

@@ -18,7 +18,7 @@ use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::import::Sheet;
 use crate::scope::{Scope, ATTEND};
-use crate::{auth, db_run, now};
+use crate::{db_run, now};
 
 /// One line of the printed tracking sheet.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -258,24 +258,21 @@ pub async fn import(
     if !report.errors.is_empty() || dry_run || marks.is_empty() {
         return Ok(report);
     }
-    write(db, scope, &marks).await?;
-    report.written = true;
     let detail = format!("file: {} marks, {} sessions", report.marks, report.sessions);
-    auth::audit(
-        db,
-        scope,
-        "import",
-        "attendance",
-        class.id,
-        Some(OrgId(class.org_id)),
-        &detail,
-    )
-    .await?;
+    write(db, scope, class, &marks, &detail).await?;
+    report.written = true;
     Ok(report)
 }
 
-/// All marks of a file in one transaction (as `attendance::record` writes one session's).
-async fn write(db: &Db, scope: &Scope, marks: &[(i64, i64, AttendanceMark)]) -> Result<()> {
+/// All marks of a file and the audit entry `detail` in one transaction (as `attendance::record`
+/// writes one session's).
+async fn write(
+    db: &Db,
+    scope: &Scope,
+    class: &Class,
+    marks: &[(i64, i64, AttendanceMark)],
+    detail: &str,
+) -> Result<()> {
     use super::attendance::{bind_marks, upsert_sql, MarkRow};
     let now = now();
     let rows: Vec<MarkRow> = marks
@@ -288,6 +285,7 @@ async fn write(db: &Db, scope: &Scope, marks: &[(i64, i64, AttendanceMark)]) -> 
             let sql = upsert_sql(db, chunk.len());
             bind_marks(sqlx::query(&sql), chunk, now).execute(&mut *tx).await?;
         }
+        crate::audit_in!(&mut *tx, scope, "import", "attendance", class.id, Some(OrgId(class.org_id)), detail)?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })

@@ -9,7 +9,7 @@ use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::resolutions::{self, Resolution};
 use crate::scope::{Scope, READ, WRITE};
-use crate::{auth, db_run, now, org};
+use crate::{db_run, now, org};
 
 /// A campaign as shown.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -119,10 +119,10 @@ pub async fn create(db: &Db, scope: &Scope, c: &NewCampaign) -> Result<CampaignI
         for r in &ids {
             sqlx::query("INSERT INTO campaign_resolutions (campaign_id, resolution_id) VALUES ($1, $2)").bind(id).bind(r).execute(&mut *tx).await?;
         }
+        crate::audit_in!(&mut *tx, scope, "create", "campaign", id, Some(c.org_id), &c.name)?;
         tx.commit().await?;
         Ok::<_, StoreError>(id)
     })?;
-    auth::audit(db, scope, "create", "campaign", id, Some(c.org_id), &c.name).await?;
     Ok(CampaignId(id))
 }
 
@@ -144,6 +144,15 @@ pub async fn update(db: &Db, scope: &Scope, old: &Campaign, c: &NewCampaign) -> 
     ids.extend(held.into_iter().filter(|r| !visible.contains(r)));
     ids.sort_unstable();
     ids.dedup();
+    let detail = format!(
+        "{} ({} - {}) -> {} ({} - {})",
+        old.name,
+        old.starts_on,
+        old.ends_on,
+        c.name,
+        c.dates.start(),
+        c.dates.end()
+    );
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         sqlx::query(
@@ -155,27 +164,9 @@ pub async fn update(db: &Db, scope: &Scope, old: &Campaign, c: &NewCampaign) -> 
         for r in &ids {
             sqlx::query("INSERT INTO campaign_resolutions (campaign_id, resolution_id) VALUES ($1, $2)").bind(old.id).bind(r).execute(&mut *tx).await?;
         }
+        crate::audit_in!(&mut *tx, scope, "update", "campaign", old.id, Some(c.org_id), &detail)?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })?;
-    let detail = format!(
-        "{} ({} - {}) -> {} ({} - {})",
-        old.name,
-        old.starts_on,
-        old.ends_on,
-        c.name,
-        c.dates.start(),
-        c.dates.end()
-    );
-    auth::audit(
-        db,
-        scope,
-        "update",
-        "campaign",
-        old.id,
-        Some(c.org_id),
-        &detail,
-    )
-    .await?;
     Ok(())
 }

@@ -16,7 +16,7 @@ use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::notify::{self, NewNotification};
 use crate::scope::Scope;
-use crate::{auth, db_run, now};
+use crate::{db_run, now};
 
 /// Status of a cancelled session (`study_sessions.status`).
 pub const SESSION_CANCELLED: &str = "cancelled";
@@ -271,8 +271,8 @@ async fn find_session(db: &Db, class: &Class, session_id: i64) -> Result<Session
     Ok(s)
 }
 
-/// Writes a plan: session and class updates and the history row in one transaction, then the
-/// audit entry and the notifications to everyone on the list.
+/// Writes a plan: session and class updates, the history row and the audit entry in one
+/// transaction, then the notifications to everyone on the list.
 async fn apply(
     db: &Db,
     scope: &Scope,
@@ -286,6 +286,16 @@ async fn apply(
         ClassUpdate::Online => Some("UPDATE classes SET form = 'online', venue_name = NULL, venue_capacity = NULL WHERE id = $1 AND status = 'planned'"),
         ClassUpdate::Cancelled => Some("UPDATE classes SET status = 'cancelled' WHERE id = $1 AND status = 'planned'"),
     };
+    let (entity, entity_id) = match plan.session_id {
+        Some(s) => ("session", s),
+        None => ("class", class.id),
+    };
+    let detail = format!(
+        "{}: {} -> {}; reason: {reason}",
+        plan.action.code(),
+        plan.old_value,
+        plan.new_value
+    );
     let change_id: i64 = db_run!(db, p => {
         let mut tx = p.begin().await?;
         // The class must still be open when the change lands (another organizer may have
@@ -312,29 +322,10 @@ async fn apply(
             .bind(class.id).bind(plan.session_id).bind(plan.action.code()).bind(reason)
             .bind(&plan.old_value).bind(&plan.new_value).bind(scope.account_id.0).bind(at)
             .fetch_one(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, plan.action.code(), entity, entity_id, Some(OrgId(class.org_id)), &detail)?;
         tx.commit().await?;
         Ok::<_, StoreError>(id)
     })?;
-    let (entity, entity_id) = match plan.session_id {
-        Some(s) => ("session", s),
-        None => ("class", class.id),
-    };
-    let detail = format!(
-        "{}: {} -> {}; reason: {reason}",
-        plan.action.code(),
-        plan.old_value,
-        plan.new_value
-    );
-    auth::audit(
-        db,
-        scope,
-        plan.action.code(),
-        entity,
-        entity_id,
-        Some(OrgId(class.org_id)),
-        &detail,
-    )
-    .await?;
     let people = notify::class_people(db, class.id).await?;
     let notified = notify::create_batch(
         db,
@@ -638,19 +629,10 @@ pub async fn update_session(
                 .bind(scope.account_id.0).bind(at)
                 .execute(&mut *tx).await?;
         }
+        crate::audit_in!(&mut *tx, scope, "update", "session", s.id, Some(OrgId(class.org_id)), &format!("{old_value} -> {new_value}"))?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })?;
-    auth::audit(
-        db,
-        scope,
-        "update",
-        "session",
-        s.id,
-        Some(OrgId(class.org_id)),
-        &format!("{old_value} -> {new_value}"),
-    )
-    .await?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use super::full_name_sql;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::scope::{Scope, READ, WRITE};
-use crate::{auth, db_run, now, org};
+use crate::{db_run, now, org};
 
 /// A class as shown.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -288,13 +288,18 @@ pub async fn create(db: &Db, scope: &Scope, campaign: CampaignId, c: &NewClass) 
     let sql = "INSERT INTO classes (campaign_id, org_id, province_id, title, form, audience_tier, venue_name, venue_capacity, \
                chair_person_id, opening_speaker_id, closing_speaker_id, retake_threshold, status, created_at) \
                SELECT $1, o.id, o.province_id, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'planned', $12 FROM orgs o WHERE o.id = $2 RETURNING id";
-    let (id,): (i64,) = db_run!(db, p => sqlx::query_as(sql)
-        .bind(campaign.0).bind(c.org_id.0).bind(&c.title).bind(c.form.code()).bind(c.audience_tier.code())
-        .bind(&c.venue_name).bind(c.venue_capacity.map(i64::from))
-        .bind(c.chair_person_id.map(|p| p.0)).bind(c.opening_speaker_id.map(|p| p.0)).bind(c.closing_speaker_id.map(|p| p.0))
-        .bind(i64::from(threshold.get())).bind(now())
-        .fetch_one(p).await)?;
-    auth::audit(db, scope, "create", "class", id, Some(c.org_id), &c.title).await?;
+    let id = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(sql)
+            .bind(campaign.0).bind(c.org_id.0).bind(&c.title).bind(c.form.code()).bind(c.audience_tier.code())
+            .bind(&c.venue_name).bind(c.venue_capacity.map(i64::from))
+            .bind(c.chair_person_id.map(|p| p.0)).bind(c.opening_speaker_id.map(|p| p.0)).bind(c.closing_speaker_id.map(|p| p.0))
+            .bind(i64::from(threshold.get())).bind(now())
+            .fetch_one(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "create", "class", id, Some(c.org_id), &c.title)?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(id)
+    })?;
     Ok(ClassId(id))
 }
 
@@ -415,19 +420,10 @@ pub async fn update(
                 .bind(scope.account_id.0).bind(now)
                 .execute(&mut *tx).await?;
         }
+        crate::audit_in!(&mut *tx, scope, "update", "class", class.id, Some(OrgId(class.org_id)), &format!("{old_value} -> {new_value}"))?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })?;
-    auth::audit(
-        db,
-        scope,
-        "update",
-        "class",
-        class.id,
-        Some(OrgId(class.org_id)),
-        &format!("{old_value} -> {new_value}"),
-    )
-    .await?;
     Ok(())
 }
 
@@ -473,20 +469,16 @@ pub async fn add_session(
             "Lớp học đã bị hủy, không thể thêm buổi học.".into(),
         ));
     }
-    let (id,): (i64,) = db_run!(db, p => sqlx::query_as(
-        "INSERT INTO study_sessions (class_id, starts_at, duration_minutes, topic, is_discussion) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-        .bind(class.id).bind(s.starts_at).bind(i64::from(s.duration_minutes)).bind(&s.topic).bind(s.is_discussion)
-        .fetch_one(p).await)?;
-    auth::audit(
-        db,
-        scope,
-        "create",
-        "session",
-        id,
-        Some(OrgId(class.org_id)),
-        &s.topic,
-    )
-    .await?;
+    let id = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO study_sessions (class_id, starts_at, duration_minutes, topic, is_discussion) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(class.id).bind(s.starts_at).bind(i64::from(s.duration_minutes)).bind(&s.topic).bind(s.is_discussion)
+            .fetch_one(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "create", "session", id, Some(OrgId(class.org_id)), &s.topic)?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(id)
+    })?;
     Ok(SessionId(id))
 }
 
@@ -525,19 +517,15 @@ pub async fn add_bridge_point(
             )
         })?;
     }
-    let (id,): (i64,) = db_run!(db, p => sqlx::query_as(
-        "INSERT INTO bridge_points (class_id, org_id, name, operator_person_id, capacity) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-        .bind(class.id).bind(b.org_id.0).bind(&b.name).bind(b.operator_person_id.map(|p| p.0)).bind(b.capacity.map(i64::from))
-        .fetch_one(p).await).map_err(StoreError::unique("org_id"))?;
-    auth::audit(
-        db,
-        scope,
-        "create",
-        "bridge_point",
-        id,
-        Some(b.org_id),
-        &b.name,
-    )
-    .await?;
+    let id = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO bridge_points (class_id, org_id, name, operator_person_id, capacity) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(class.id).bind(b.org_id.0).bind(&b.name).bind(b.operator_person_id.map(|p| p.0)).bind(b.capacity.map(i64::from))
+            .fetch_one(&mut *tx).await.map_err(StoreError::unique("org_id"))?;
+        crate::audit_in!(&mut *tx, scope, "create", "bridge_point", id, Some(b.org_id), &b.name)?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(id)
+    })?;
     Ok(BridgePointId(id))
 }

@@ -11,7 +11,7 @@ use super::full_name_sql;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::scope::{Scope, ATTEND, READ};
-use crate::{auth, db_run, now};
+use crate::{db_run, now};
 
 /// One piece of feedback as organizers read it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -244,24 +244,20 @@ async fn insert(
     source: FeedbackSource,
     f: &NewFeedback,
 ) -> Result<Feedback> {
-    let (id,): (i64,) = db_run!(db, p => sqlx::query_as(
-        "INSERT INTO feedback (class_id, bridge_point_id, person_id, kind, body, source, recorded_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
-        .bind(class.id).bind(bridge_point).bind(person).bind(f.kind.code()).bind(f.body.as_str())
-        .bind(source.code()).bind(scope.account_id.0).bind(now())
-        .fetch_one(p).await)?;
     // The text stays out of the log: the log is read by admins, feedback by the class's organizers.
     let detail = format!("{} {}", source.code(), f.kind.code());
-    auth::audit(
-        db,
-        scope,
-        "create",
-        "feedback",
-        id,
-        Some(OrgId(class.org_id)),
-        &detail,
-    )
-    .await?;
+    let id = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO feedback (class_id, bridge_point_id, person_id, kind, body, source, recorded_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+            .bind(class.id).bind(bridge_point).bind(person).bind(f.kind.code()).bind(f.body.as_str())
+            .bind(source.code()).bind(scope.account_id.0).bind(now())
+            .fetch_one(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "create", "feedback", id, Some(OrgId(class.org_id)), &detail)?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(id)
+    })?;
     fetch(db, id).await
 }
 

@@ -11,7 +11,7 @@ use super::full_name_sql;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::scope::{Scope, READ};
-use crate::{auth, db_exec, db_run, now, org};
+use crate::{db_run, now, org};
 
 /// A participant row as shown, in Vietnamese name order.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -257,22 +257,13 @@ pub async fn generate(
             }
             added += q.execute(&mut *tx).await?.rows_affected();
         }
+        let detail = format!("added {added} at {now}");
+        crate::audit_in!(&mut *tx, scope, "generate", "participants", class.id, Some(OrgId(class.org_id)), &detail)?;
         tx.commit().await?;
         Ok::<_, StoreError>(added)
     })?;
     report.added = added;
     report.already_listed = chosen.len() as u64 - added;
-    let detail = format!("added {added} at {now}");
-    auth::audit(
-        db,
-        scope,
-        "generate",
-        "participants",
-        class.id,
-        Some(OrgId(class.org_id)),
-        &detail,
-    )
-    .await?;
     Ok(report)
 }
 
@@ -296,21 +287,16 @@ pub async fn add(
             return Err(StoreError::NotFound);
         }
     }
-    db_exec!(db, p => sqlx::query(
-        "INSERT INTO participants (class_id, person_id, bridge_point_id, source, note) VALUES ($1, $2, $3, 'manual', $4) \
-         ON CONFLICT (class_id, person_id) DO UPDATE SET removed_at = NULL, removed_reason = NULL, note = excluded.note, \
-         source = 'manual', bridge_point_id = excluded.bridge_point_id")
-        .bind(class.id).bind(person.0).bind(bridge_point.map(|b| b.0)).bind(reason).execute(p).await)?;
-    auth::audit(
-        db,
-        scope,
-        "add",
-        "participant",
-        person.0,
-        Some(OrgId(class.org_id)),
-        reason,
-    )
-    .await?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO participants (class_id, person_id, bridge_point_id, source, note) VALUES ($1, $2, $3, 'manual', $4) \
+             ON CONFLICT (class_id, person_id) DO UPDATE SET removed_at = NULL, removed_reason = NULL, note = excluded.note, \
+             source = 'manual', bridge_point_id = excluded.bridge_point_id")
+            .bind(class.id).bind(person.0).bind(bridge_point.map(|b| b.0)).bind(reason).execute(&mut *tx).await?;
+        crate::audit_in!(&mut *tx, scope, "add", "participant", person.0, Some(OrgId(class.org_id)), reason)?;
+        tx.commit().await
+    })?;
     Ok(())
 }
 
@@ -333,20 +319,15 @@ pub async fn remove(
     reason: &str,
 ) -> Result<()> {
     classes::require_planner(db, scope, class).await?;
-    let n = db_exec!(db, p => sqlx::query("UPDATE participants SET removed_at = $3, removed_reason = $4 WHERE id = $1 AND class_id = $2 AND removed_at IS NULL")
-        .bind(participant).bind(class.id).bind(now()).bind(reason).execute(p).await)?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    auth::audit(
-        db,
-        scope,
-        "remove",
-        "participant",
-        participant,
-        Some(OrgId(class.org_id)),
-        reason,
-    )
-    .await?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let n = sqlx::query("UPDATE participants SET removed_at = $3, removed_reason = $4 WHERE id = $1 AND class_id = $2 AND removed_at IS NULL")
+            .bind(participant).bind(class.id).bind(now()).bind(reason).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        crate::audit_in!(&mut *tx, scope, "remove", "participant", participant, Some(OrgId(class.org_id)), reason)?;
+        tx.commit().await
+    })?;
     Ok(())
 }

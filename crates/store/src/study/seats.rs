@@ -16,7 +16,7 @@ use super::classes::{self, Access, Class, StudySession};
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::scope::{Scope, READ};
-use crate::{auth, db_exec, db_run};
+use crate::{db_exec, db_run};
 
 /// A participant of the main hall, with their seat and (on a session's chart) their mark.
 #[derive(Debug, Clone)]
@@ -298,6 +298,22 @@ async fn require_grid(db: &Db, class: &Class) -> Result<SeatGrid> {
     })
 }
 
+/// Records a change of the class's seating in the audit log, on the change's open transaction
+/// `$tx` (issue 13.7).
+macro_rules! audit_plan {
+    ($tx:expr, $scope:expr, $class:expr, $detail:expr) => {
+        crate::audit_in!(
+            $tx,
+            $scope,
+            "update",
+            "seat_plan",
+            $class.id,
+            Some(OrgId($class.org_id)),
+            $detail
+        )
+    };
+}
+
 /// Sets the plan. Refused when a seated participant's seat would fall outside the grid or be
 /// blocked: they must be moved (or all seats cleared) first, so nobody loses a seat silently.
 pub async fn set_plan(db: &Db, scope: &Scope, class: &Class, grid: &SeatGrid) -> Result<()> {
@@ -324,18 +340,22 @@ pub async fn set_plan(db: &Db, scope: &Scope, class: &Class, grid: &SeatGrid) ->
             list.join(", ")
         )));
     }
-    db_exec!(db, p => sqlx::query(
-        "INSERT INTO seat_plans (class_id, row_count, seats_per_row, blocked) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (class_id) DO UPDATE SET row_count = excluded.row_count, seats_per_row = excluded.seats_per_row, blocked = excluded.blocked")
-        .bind(class.id).bind(i64::from(grid.rows())).bind(i64::from(grid.seats_per_row())).bind(grid.blocked_text())
-        .execute(p).await)?;
     let detail = format!(
         "rows {} seats {} blocked {}",
         grid.rows(),
         grid.seats_per_row(),
         grid.blocked_text()
     );
-    audit_plan(db, scope, class, &detail).await?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO seat_plans (class_id, row_count, seats_per_row, blocked) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (class_id) DO UPDATE SET row_count = excluded.row_count, seats_per_row = excluded.seats_per_row, blocked = excluded.blocked")
+            .bind(class.id).bind(i64::from(grid.rows())).bind(i64::from(grid.seats_per_row())).bind(grid.blocked_text())
+            .execute(&mut *tx).await?;
+        audit_plan!(&mut *tx, scope, class, &detail)?;
+        tx.commit().await
+    })?;
     Ok(())
 }
 
@@ -366,11 +386,10 @@ pub async fn auto_assign(db: &Db, scope: &Scope, class: &Class) -> Result<usize>
             }
             q.execute(&mut *tx).await?;
         }
+        audit_plan!(&mut *tx, scope, class, &format!("auto {} seated", plan.len()))?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })?;
-    let detail = format!("auto {} seated", plan.len());
-    audit_plan(db, scope, class, &detail).await?;
     Ok(plan.len())
 }
 
@@ -416,40 +435,56 @@ pub async fn assign(
             "Ghế {seat} đã có người ngồi ({name}). Chọn ghế trống khác, hoặc bỏ chỗ của người đó trước."
         )));
     }
-    db_exec!(db, p => sqlx::query(
-        "INSERT INTO seat_assignments (class_id, participant_id, seat_row, seat_number) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (class_id, participant_id) DO UPDATE SET seat_row = excluded.seat_row, seat_number = excluded.seat_number")
-        .bind(class.id).bind(participant_id).bind(i64::from(seat.row)).bind(i64::from(seat.number))
-        .execute(p).await)
-    .map_err(|e| match StoreError::unique("seat")(e) {
-        StoreError::Conflict { .. } => StoreError::rule("seat_taken", format!(
-            "Ghế {seat} vừa được xếp cho người khác. Chọn ghế trống khác."
-        )),
+    let taken_meanwhile = |e| match StoreError::unique("seat")(e) {
+        StoreError::Conflict { .. } => StoreError::rule(
+            "seat_taken",
+            format!("Ghế {seat} vừa được xếp cho người khác. Chọn ghế trống khác."),
+        ),
         other => other,
-    })?;
+    };
     let detail = format!("participant {participant_id} seat {seat}");
-    audit_plan(db, scope, class, &detail).await?;
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO seat_assignments (class_id, participant_id, seat_row, seat_number) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (class_id, participant_id) DO UPDATE SET seat_row = excluded.seat_row, seat_number = excluded.seat_number")
+            .bind(class.id).bind(participant_id).bind(i64::from(seat.row)).bind(i64::from(seat.number))
+            .execute(&mut *tx).await
+            .map_err(taken_meanwhile)?;
+        audit_plan!(&mut *tx, scope, class, &detail)?;
+        tx.commit().await
+    })?;
     Ok(who)
 }
 
 /// Frees one participant's seat; `false` when they had none.
 pub async fn unassign(db: &Db, scope: &Scope, class: &Class, participant_id: i64) -> Result<bool> {
     require_change(db, scope, class).await?;
-    let n = db_exec!(db, p => sqlx::query("DELETE FROM seat_assignments WHERE class_id = $1 AND participant_id = $2")
-        .bind(class.id).bind(participant_id).execute(p).await)?;
-    if n > 0 {
-        let detail = format!("participant {participant_id} unseated");
-        audit_plan(db, scope, class, &detail).await?;
-    }
+    let detail = format!("participant {participant_id} unseated");
+    let n = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let n = sqlx::query("DELETE FROM seat_assignments WHERE class_id = $1 AND participant_id = $2")
+            .bind(class.id).bind(participant_id).execute(&mut *tx).await?.rows_affected();
+        if n > 0 {
+            audit_plan!(&mut *tx, scope, class, &detail)?;
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(n)
+    })?;
     Ok(n > 0)
 }
 
 /// Frees every seat of the class; the plan stays. Returns how many seats were freed.
 pub async fn clear(db: &Db, scope: &Scope, class: &Class) -> Result<u64> {
     require_change(db, scope, class).await?;
-    let n = db_exec!(db, p => sqlx::query("DELETE FROM seat_assignments WHERE class_id = $1")
-        .bind(class.id).execute(p).await)?;
-    audit_plan(db, scope, class, "cleared").await?;
+    let n = db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        let n = sqlx::query("DELETE FROM seat_assignments WHERE class_id = $1")
+            .bind(class.id).execute(&mut *tx).await?.rows_affected();
+        audit_plan!(&mut *tx, scope, class, "cleared")?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(n)
+    })?;
     Ok(n)
 }
 
@@ -478,18 +513,4 @@ pub async fn toggle_attendance(
     let mark = AttendanceMark::parse(next, 0, 0, None, len)?;
     attendance::record(db, scope, class, session, &[(participant_id, mark)]).await?;
     Ok((who.full_name, next))
-}
-
-/// Records a change of the class's seating in the audit log.
-async fn audit_plan(db: &Db, scope: &Scope, class: &Class, detail: &str) -> Result<()> {
-    auth::audit(
-        db,
-        scope,
-        "update",
-        "seat_plan",
-        class.id,
-        Some(OrgId(class.org_id)),
-        detail,
-    )
-    .await
 }
