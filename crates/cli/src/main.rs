@@ -437,6 +437,12 @@ async fn open(config: &Config) -> anyhow::Result<Db> {
         db.set_setting("retake_threshold_percent", &t.to_string())
             .await?;
     }
+    // The default of every province that has not set its own (R8.3, issue 13.2).
+    db.set_setting(
+        "publication_deadline_days",
+        &config.publication_deadline_days.to_string(),
+    )
+    .await?;
     Ok(db)
 }
 

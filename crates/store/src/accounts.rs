@@ -318,6 +318,9 @@ pub struct CreatedAccount {
 /// At most this many accounts per bulk call (each password hash costs ~22 ms).
 pub const BULK_LIMIT: usize = 1000;
 
+/// Accounts of a bulk creation committed together (with their audit entry).
+const BULK_GROUP: usize = 50;
+
 /// A readable random password: 12 letters and digits without look-alikes.
 fn temporary_password() -> String {
     use rand::Rng;
@@ -343,42 +346,48 @@ pub async fn bulk_create(
          WHERE p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) \
          AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = p.id) ORDER BY p.sort_key LIMIT $2")
         .bind(org.0).bind(i64::try_from(BULK_LIMIT).unwrap_or(1000)).fetch_all(p).await)?;
-    // The passwords are hashed first (~22 ms each), outside the transaction: the accounts, their
-    // roles and the audit entry then commit together, quickly (issue 13.7).
-    let mut made = Vec::with_capacity(people.len());
-    for (pid, porg, name, card) in people {
-        let username = card.unwrap_or_else(|| format!("dv{pid}"));
-        let password = temporary_password();
-        let hash = hash_password(&password).await?;
-        made.push((
-            pid,
-            porg,
-            hash,
-            CreatedAccount {
-                username,
-                display_name: name,
-                password,
-            },
-        ));
-    }
-    let created = db_run!(db, p => {
-        let mut tx = p.begin().await?;
-        let mut created = Vec::with_capacity(made.len());
-        for (pid, porg, hash, account) in made {
-            let id: Option<(i64,)> = sqlx::query_as(
-                "INSERT INTO accounts (username, password_hash, display_name, person_id, clearance, created_at, must_change_password) \
-                 VALUES ($1, $2, $3, $4, 'none', $5, TRUE) ON CONFLICT (username) DO NOTHING RETURNING id")
-                .bind(&account.username).bind(&hash).bind(&account.display_name).bind(pid).bind(now()).fetch_optional(&mut *tx).await?;
-            if let Some((id,)) = id {
-                sqlx::query(auth::INSERT_GRANT).bind(id).bind(porg).bind(role.code()).execute(&mut *tx).await?;
-                created.push(account);
-            }
+    // In groups of BULK_GROUP: each group's passwords are hashed first (~22 ms each, outside the
+    // transaction), then its accounts, roles and audit entry commit together (issue 13.7). A
+    // request cut by its time limit keeps the groups already committed, so asking again goes on
+    // where it stopped instead of hashing the whole list again.
+    let mut created = Vec::with_capacity(people.len());
+    for group in people.chunks(BULK_GROUP) {
+        let mut made = Vec::with_capacity(group.len());
+        for (pid, porg, name, card) in group {
+            let username = card.clone().unwrap_or_else(|| format!("dv{pid}"));
+            let password = temporary_password();
+            let hash = hash_password(&password).await?;
+            made.push((
+                *pid,
+                *porg,
+                hash,
+                CreatedAccount {
+                    username,
+                    display_name: name.clone(),
+                    password,
+                },
+            ));
         }
-        let detail = format!("{} accounts, role {}", created.len(), role.code());
-        crate::audit_in!(&mut *tx, scope, "bulk_create", "account", org.0, Some(org), &detail)?;
-        tx.commit().await?;
-        Ok::<_, StoreError>(created)
-    })?;
+        let done = db_run!(db, p => {
+            let mut tx = p.begin().await?;
+            let mut done = Vec::with_capacity(made.len());
+            for (pid, porg, hash, account) in made {
+                let id: Option<(i64,)> = sqlx::query_as(
+                    "INSERT INTO accounts (username, password_hash, display_name, person_id, clearance, created_at, must_change_password) \
+                     VALUES ($1, $2, $3, $4, 'none', $5, TRUE) ON CONFLICT (username) DO NOTHING RETURNING id")
+                    .bind(&account.username).bind(&hash).bind(&account.display_name).bind(pid).bind(now()).fetch_optional(&mut *tx).await?;
+                if let Some((id,)) = id {
+                    sqlx::query(auth::INSERT_GRANT).bind(id).bind(porg).bind(role.code()).execute(&mut *tx).await?;
+                    done.push(account);
+                }
+            }
+            let detail = format!("{} accounts, role {}", done.len(), role.code());
+            crate::audit_in!(&mut *tx, scope, "bulk_create", "account", org.0, Some(org), &detail)?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(done)
+        })?;
+        created.extend(done);
+    }
     crate::auth::forget_sessions();
     Ok(created)
 }

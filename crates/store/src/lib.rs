@@ -13,6 +13,7 @@ pub mod org;
 pub mod outbox;
 pub mod resolutions;
 pub mod scope;
+pub mod settings;
 pub mod setup;
 pub mod stats;
 pub mod study;

@@ -125,6 +125,7 @@ const ENTITIES: &[(&str, &str)] = &[
     ("person", "Đảng viên"),
     ("people", "Danh sách đảng viên"),
     ("orgs", "Cây tổ chức"),
+    ("settings", "Cấu hình của tỉnh"),
 ];
 
 /// The Vietnamese name of an audited record kind.

@@ -184,10 +184,13 @@ async fn dashboard(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult
         Paging::new(Some(1), Some(100)),
     )
     .await?;
+    let deadline = store::settings::of_scope(&st.db, scope)
+        .await?
+        .publication_deadline_days;
     let overdue = recent
         .items
         .into_iter()
-        .filter(|r| r.publication_overdue(st.config.publication_deadline_days))
+        .filter(|r| r.publication_overdue(deadline))
         .collect();
     let ctx = ctx.with_nav("home");
     ctx.render(&Dashboard {

@@ -48,5 +48,7 @@ mod people;
 mod scope;
 #[path = "http/seats.rs"]
 mod seats;
+#[path = "http/settings.rs"]
+mod settings;
 #[path = "http/study.rs"]
 mod study;

@@ -283,7 +283,12 @@ pub async fn create(db: &Db, scope: &Scope, campaign: CampaignId, c: &NewClass) 
     check_people_visible(db, scope, c).await?;
     let threshold = match c.retake_threshold {
         Some(t) => t,
-        None => db.default_retake_threshold().await?,
+        // R8.3: the province's own threshold (issue 13.2), else the default.
+        None => {
+            crate::settings::of_org(db, c.org_id)
+                .await?
+                .retake_threshold
+        }
     };
     let sql = "INSERT INTO classes (campaign_id, org_id, province_id, title, form, audience_tier, venue_name, venue_capacity, \
                chair_person_id, opening_speaker_id, closing_speaker_id, retake_threshold, status, created_at) \

@@ -20,8 +20,11 @@ use crate::auth::CsrfForm;
 use crate::error::{AppError, AppResult};
 use crate::pages::{Ctx, PageCtx};
 
+mod settings;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin/settings", get(settings::page).post(settings::save))
         .route("/admin/accounts", get(list).post(create))
         .route("/admin/accounts/new", get(new))
         .route("/admin/accounts/bulk", post(bulk))
@@ -56,6 +59,8 @@ struct ListPage {
     roles: Vec<Role>,
     created: Vec<CreatedAccount>,
     error: Option<String>,
+    /// Administers a province (its settings page is linked).
+    province_admin: bool,
 }
 
 async fn list_page(
@@ -68,7 +73,9 @@ async fn list_page(
     let accounts = accounts::list(&st.db, scope).await?;
     let orgs = org::all_visible(&st.db, scope, 300).await?;
     let (roles, _) = grantable(scope);
+    let province_admin = !store::settings::provinces(&st.db, scope).await?.is_empty();
     Ok(ListPage {
+        province_admin,
         ctx: ctx.with_nav("admin"),
         accounts,
         orgs,

@@ -68,7 +68,9 @@ async fn list(
         kind: kind.map(|k| k.code().to_string()).unwrap_or_default(),
         kinds: ResolutionKind::ALL,
         items,
-        deadline_days: st.config.publication_deadline_days,
+        deadline_days: store::settings::of_scope(&st.db, user.scope())
+            .await?
+            .publication_deadline_days,
     })
 }
 
@@ -96,7 +98,9 @@ async fn detail(
         ctx: ctx.clone(),
         r,
         can_edit,
-        deadline_days: st.config.publication_deadline_days,
+        deadline_days: store::settings::of_scope(&st.db, user.scope())
+            .await?
+            .publication_deadline_days,
     })
 }
 
