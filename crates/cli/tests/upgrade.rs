@@ -10,7 +10,7 @@ use std::io::Read;
 
 use common::{free_addr, page, wait_ready};
 use fixtures::testing::{fresh, Engine};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn older_release_database_upgrades_and_serves_sqlite() {
@@ -79,16 +79,8 @@ async fn run(engine: Engine) {
     );
     db.close().await;
     // The old data serves: a login, its classes and people, a page.
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "organizer", "password": fixtures::demo::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap_or_else(|| panic!("{login}"));
+    let token = common::api_token(&client, &base, "organizer").await;
+    let token = token.as_str();
     let get = |path: &str| {
         client
             .get(format!("{base}/api/v1{path}"))

@@ -194,13 +194,69 @@ pub async fn delete_session(db: &Db, token: &str) -> Result<()> {
 /// Full sessions recently loaded, by token hash: a busy check-in hall asks for the same few
 /// sessions thousands of times a second. An entry lives [`SESSION_CACHE_TTL`]; every change this
 /// process makes to sessions, accounts or grants empties the cache at once, and a change made by
-/// another process is seen within the TTL.
+/// another instance on the same PostgreSQL database is announced to this one at its commit
+/// ([`follow_other_instances`]); the TTL bounds what a lost notification could leave.
 static SESSION_CACHE: std::sync::LazyLock<
     std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, LoginSession)>>,
 > = std::sync::LazyLock::new(Default::default);
 
 /// How long a loaded session is reused without asking the database again.
 pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Keeps this process's session cache in step with the other instances on the same PostgreSQL
+/// database (issue 13.6): the triggers of migration 0012 notify `quantriet_sessions` when a
+/// change to logins, accounts or grants commits, and this task empties the cache on each
+/// notification (and after a lost connection, when notifications may have been missed). SQLite
+/// runs one instance: nothing to do.
+pub fn follow_other_instances(db: &Db) {
+    let Db::Postgres(pool) = db else {
+        return;
+    };
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(l) => l,
+                // The pool closed, or the database is gone (3D000: dropped): nothing to follow.
+                Err(e)
+                    if pool.is_closed()
+                        || e.as_database_error().and_then(|d| d.code()).as_deref()
+                            == Some("3D000") =>
+                {
+                    tracing::debug!(error = %e, "session notifications: database gone");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "session notifications: cannot connect; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen("quantriet_sessions").await {
+                tracing::warn!(error = %e, "session notifications: cannot listen; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                continue;
+            }
+            forget_sessions();
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(_)) => forget_sessions(),
+                    // The connection was lost (and is re-made by the next call): what was said
+                    // meanwhile is unknown, so forget everything.
+                    Ok(None) => forget_sessions(),
+                    Err(e) => {
+                        if pool.is_closed() {
+                            return;
+                        }
+                        tracing::warn!(error = %e, "session notifications: reconnecting");
+                        forget_sessions();
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
 
 /// Empties the session cache (after any change to sessions, accounts or grants).
 pub fn forget_sessions() {

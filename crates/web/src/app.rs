@@ -101,6 +101,7 @@ impl App {
     /// Binds `listen` (port 0 picks a free one) and builds the router over `db`.
     pub async fn build(db: Db, listen: &str, config: WebConfig) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
+        store::auth::follow_other_instances(&db);
         if let Some(m) = &config.mail {
             let mailer = crate::mail::Mailer::new(m).map_err(std::io::Error::other)?;
             tokio::spawn(mailer.run(db.clone()));

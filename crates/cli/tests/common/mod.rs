@@ -133,17 +133,25 @@ pub struct Target {
     pub start_time: String,
 }
 
-pub async fn open_session(client: &reqwest::Client, base: &str, topic: &str) -> Target {
+/// A bearer token of a demo account (no second factor) through `POST /api/v1/auth/login`.
+pub async fn api_token(client: &reqwest::Client, base: &str, username: &str) -> String {
     let login: Value = client
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "organizer", "password": fixtures::demo::DEMO_PASSWORD}))
+        .json(&json!({"username": username, "password": fixtures::demo::DEMO_PASSWORD}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let auth = format!("Bearer {}", login["token"].as_str().unwrap());
+    login["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{login}"))
+        .to_string()
+}
+
+pub async fn open_session(client: &reqwest::Client, base: &str, topic: &str) -> Target {
+    let auth = format!("Bearer {}", api_token(client, base, "organizer").await);
     let classes: Value = client
         .get(format!("{base}/api/v1/classes"))
         .header("authorization", &auth)
