@@ -26,6 +26,78 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/accounts/{id}/clearance", put(set_clearance))
         .route("/admin/accounts/{id}/unlock", post(unlock))
         .route("/admin/audit", get(audit))
+        .route("/admin/settings", get(settings))
+        .route("/admin/settings/{org_id}", put(set_settings))
+}
+
+/// The settings of a province (R8.3), as set by its admin or by default.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvinceSettingsView {
+    /// The province (a root organization) the caller administers.
+    pub org_id: i64,
+    pub org_name: String,
+    /// R3.5: percent of a class's time above which an absentee owes a retake (new classes).
+    pub retake_threshold_percent: i64,
+    /// R6.1: days after release by which a resolution must be published.
+    pub publication_deadline_days: i64,
+}
+
+async fn settings_view(st: &AppState, org: OrgId, name: String) -> AppResult<ProvinceSettingsView> {
+    let s = store::settings::of_org(&st.db, org).await?;
+    Ok(ProvinceSettingsView {
+        org_id: org.0,
+        org_name: name,
+        retake_threshold_percent: i64::from(s.retake_threshold.get()),
+        publication_deadline_days: i64::from(s.publication_deadline_days),
+    })
+}
+
+/// The settings of every province the caller administers (issue 13.2).
+#[utoipa::path(get, path = "/api/v1/admin/settings", tag = "admin",
+    responses((status = 200, body = [ProvinceSettingsView]), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn settings(
+    State(st): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<ProvinceSettingsView>>> {
+    admin(&user)?;
+    let mut out = Vec::new();
+    for (org, name) in store::settings::provinces(&st.db, user.scope()).await? {
+        out.push(settings_view(&st, org, name).await?);
+    }
+    Ok(Json(out))
+}
+
+/// New settings of a province.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SettingsBody {
+    /// 1 to 100.
+    pub retake_threshold_percent: i64,
+    /// 0 to 60.
+    pub publication_deadline_days: i64,
+}
+
+/// Sets a province's settings; its admin only. Audited with the old and new values.
+#[utoipa::path(put, path = "/api/v1/admin/settings/{org_id}", tag = "admin", params(("org_id" = i64, Path, description = "the province's root organization")), request_body = SettingsBody,
+    responses((status = 200, body = ProvinceSettingsView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn set_settings(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(org_id): Path<i64>,
+    ApiJson(b): ApiJson<SettingsBody>,
+) -> AppResult<Json<ProvinceSettingsView>> {
+    admin(&user)?;
+    let provinces = store::settings::provinces(&st.db, user.scope()).await?;
+    let (org, name) = provinces
+        .into_iter()
+        .find(|(o, _)| o.0 == org_id)
+        .ok_or(AppError::NotFound)?;
+    let input = domain::org::settings::SettingsInput {
+        retake_threshold_percent: b.retake_threshold_percent.to_string(),
+        publication_deadline_days: b.publication_deadline_days.to_string(),
+    };
+    let new = input.validate().map_err(AppError::Validation)?;
+    store::settings::update(&st.db, user.scope(), org, &new).await?;
+    Ok(Json(settings_view(&st, org, name).await?))
 }
 
 fn admin(user: &CurrentUser) -> AppResult<()> {

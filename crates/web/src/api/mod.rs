@@ -146,7 +146,7 @@ impl Modify for Security {
         notify::list, notify::read_one, notify::read_all,
         attendance_file::import, attendance_file::template,
         import::members, import::orgs, import::export, import::export_orgs,
-        admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit,
+        admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit, admin::settings, admin::set_settings,
     ),
     components(schemas(ErrorBody)),
     tags(

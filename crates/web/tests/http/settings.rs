@@ -100,6 +100,43 @@ async fn r8_3_province_settings_on_a_page(app: TestApp) {
         .await;
     assert_eq!(class["retake_threshold"], 30, "{class}");
 
+    // The same through the API (issue 13.2).
+    let api = app.api_login("admin").await;
+    let list = api.get_ok("/api/v1/admin/settings").await;
+    assert_eq!(list[0]["retake_threshold_percent"], 30, "{list}");
+    assert_eq!(list[0]["publication_deadline_days"], 5, "{list}");
+    let path = format!("/api/v1/admin/settings/{province}");
+    api.put(
+        &path,
+        &json!({"retake_threshold_percent": 0, "publication_deadline_days": 3}),
+    )
+    .await
+    .expect_error(422, "validation_failed");
+    let set = api
+        .put(
+            &path,
+            &json!({"retake_threshold_percent": 35, "publication_deadline_days": 3}),
+        )
+        .await;
+    set.expect(200);
+    assert!(admin
+        .get("/admin/settings")
+        .await
+        .html()
+        .contains("value=\"35\""));
+    let organizer_api = app.api_login("organizer").await;
+    assert!(matches!(
+        organizer_api
+            .put(
+                &path,
+                &json!({"retake_threshold_percent": 90, "publication_deadline_days": 1})
+            )
+            .await
+            .status
+            .as_u16(),
+        403 | 404
+    ));
+
     // Nobody else: the organizer neither sees nor changes the settings.
     let b = app.browser_login("organizer").await;
     assert!(matches!(
@@ -121,5 +158,5 @@ async fn r8_3_province_settings_on_a_page(app: TestApp) {
         .get("/admin/settings")
         .await
         .html()
-        .contains("value=\"30\""));
+        .contains("value=\"35\""));
 }
