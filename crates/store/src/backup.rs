@@ -26,19 +26,19 @@ pub(crate) static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/pos
 
 /// The newest migration of this program for the engine of `url`.
 pub fn known_version(url: &str) -> i64 {
-    let m = if is_postgres(url) {
-        &POSTGRES_MIGRATOR
-    } else {
-        &SQLITE_MIGRATOR
-    };
-    m.iter().map(|m| m.version).max().unwrap_or(0)
+    newest(is_postgres(url))
 }
 
 /// [`known_version`] for an open database.
 pub fn known_version_of(db: &Db) -> i64 {
-    let m = match db {
-        Db::Sqlite(_) => &SQLITE_MIGRATOR,
-        Db::Postgres(_) => &POSTGRES_MIGRATOR,
+    newest(matches!(db, Db::Postgres(_)))
+}
+
+fn newest(postgres: bool) -> i64 {
+    let m = if postgres {
+        &POSTGRES_MIGRATOR
+    } else {
+        &SQLITE_MIGRATOR
     };
     m.iter().map(|m| m.version).max().unwrap_or(0)
 }

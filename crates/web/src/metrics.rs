@@ -78,13 +78,9 @@ pub async fn metrics(State(st): State<AppState>, req: Request) -> Response {
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .is_some_and(|c| {
-            let ip = c.0.ip();
-            ip.is_loopback()
-                || ip
-                    .to_string()
-                    .strip_prefix("::ffff:")
-                    .is_some_and(|v4| v4.starts_with("127."))
-                || st.config.metrics_from.contains(ip)
+            // A mapped IPv6 peer (`::ffff:127.0.0.1`) is the IPv4 one.
+            let ip = crate::proxy::canonical(c.0.ip());
+            ip.is_loopback() || st.config.metrics_from.contains(ip)
         });
     if !allowed {
         return crate::error::AppError::NotFound.into_response();

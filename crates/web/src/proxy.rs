@@ -96,7 +96,7 @@ impl TrustedProxies {
 
 /// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) as IPv4, so a dual-stack listener and the
 /// configuration agree.
-fn canonical(ip: IpAddr) -> IpAddr {
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
