@@ -15,6 +15,15 @@ pub struct ConfigArgs {
     /// `postgres://user@host/db` for PostgreSQL, or a SQLite file path [default: ./data/quantriet.db].
     #[arg(long, env = "QUANTRIET_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// A streaming replica of the PostgreSQL database (`postgres://…`) for lists, reports and
+    /// exports, used while it is close behind the primary [default: none — all reads on the primary].
+    #[arg(
+        long,
+        env = "QUANTRIET_READ_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub read_database_url: Option<String>,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "QUANTRIET_LISTEN", global = true)]
     pub listen: Option<String>,
@@ -83,6 +92,7 @@ pub struct ConfigArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     database_url: Option<String>,
+    read_database_url: Option<String>,
     listen: Option<String>,
     retake_threshold_percent: Option<u8>,
     publication_deadline_days: Option<u32>,
@@ -103,6 +113,8 @@ struct FileConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
+    /// The replica for lag-tolerant reads (issue 13.6).
+    pub read_database_url: Option<String>,
     pub listen: String,
     pub retake_threshold_percent: Option<u8>,
     pub publication_deadline_days: u32,
@@ -177,7 +189,16 @@ impl Config {
         if let Some(m) = &mail {
             web::mail::Mailer::new(m).map_err(|e| anyhow::anyhow!("{e}"))?;
         }
+        let read_database_url = args.read_database_url.clone().or(file.read_database_url);
+        if let Some(url) = &read_database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                anyhow::bail!(
+                    "read_database_url: a replica is a PostgreSQL database (postgres://…)"
+                );
+            }
+        }
         Ok(Self {
+            read_database_url,
             mail,
             trusted_proxies,
             metrics_from,
@@ -224,23 +245,24 @@ impl Config {
             trusted_proxies: self.trusted_proxies.clone(),
             metrics_from: self.metrics_from.clone(),
             mail: self.mail.clone(),
+            replica: None,
         }
     }
 
     /// The database URL without its password, for logs.
     pub fn redacted_url(&self) -> String {
-        match (self.database_url.find("://"), self.database_url.rfind('@')) {
-            (Some(s), Some(at)) if at > s => {
-                let creds = &self.database_url[s + 3..at];
-                let user = creds.split(':').next().unwrap_or("");
-                format!(
-                    "{}{}@{}",
-                    &self.database_url[..s + 3],
-                    user,
-                    &self.database_url[at + 1..]
-                )
-            }
-            _ => self.database_url.clone(),
+        redact(&self.database_url)
+    }
+}
+
+/// A database URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{}@{}", &url[..s + 3], user, &url[at + 1..])
         }
+        _ => url.to_string(),
     }
 }

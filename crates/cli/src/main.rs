@@ -473,9 +473,24 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let db = Db::connect_bounded(&config.database_url, Some(web::app::REQUEST_TIMEOUT))
         .await
         .with_context(|| format!("cannot open the database {}", config.redacted_url()))?;
+    let replica = match &config.read_database_url {
+        Some(url) => {
+            anyhow::ensure!(
+                matches!(db, Db::Postgres(_)),
+                "read_database_url: a replica serves a PostgreSQL primary, not a SQLite file"
+            );
+            let r = store::replica::Replica::connect(url, Some(web::app::REQUEST_TIMEOUT))
+                .await
+                .with_context(|| format!("cannot open the replica {}", config::redact(url)))?;
+            tracing::info!(replica = %config::redact(url), "lists, reports and exports read from the replica while it is close behind");
+            Some(r)
+        }
+        None => None,
+    };
     let shown = demo_accounts.clone();
     let web_config = web::app::WebConfig {
         demo_accounts,
+        replica,
         ..config.web()
     };
     let app = web::app::App::build(db.clone(), &config.listen, web_config)

@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fixtures::testing::{fresh, missing, Engine, Service};
@@ -23,42 +23,7 @@ async fn behind_nginx_each_client_is_itself_postgres() {
     run(Engine::Postgres).await;
 }
 
-const DEPLOY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/deploy");
-
-fn nginx_binary() -> Option<&'static str> {
-    ["nginx", "/usr/sbin/nginx"].into_iter().find(|b| {
-        Command::new(b)
-            .arg("-v")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
-
-/// nginx on 127.0.0.1:`port` with the deploy location block, upstream the app at `app`.
-fn start_nginx(bin: &str, dir: &std::path::Path, port: u16, app: &str) -> Child {
-    let tmp = dir.join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let d = dir.display();
-    let conf = format!(
-        "daemon off;\nuser root;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-         events {{ worker_connections 256; }}\n\
-         http {{\n  access_log {d}/access.log;\n  client_body_temp_path {d}/tmp/body;\n  proxy_temp_path {d}/tmp/proxy;\n\
-           fastcgi_temp_path {d}/tmp/fastcgi;\n  uwsgi_temp_path {d}/tmp/uwsgi;\n  scgi_temp_path {d}/tmp/scgi;\n\
-           upstream quantriet {{ server {app}; }}\n\
-           server {{\n    listen 127.0.0.1:{port};\n    proxy_bind 127.0.0.2;\n    include {DEPLOY}/nginx-locations.conf;\n  }}\n}}\n"
-    );
-    let path = dir.join("nginx.conf");
-    std::fs::write(&path, conf).unwrap();
-    Command::new(bin)
-        .arg("-c")
-        .arg(&path)
-        .arg("-p")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
+const DEPLOY: &str = common::DEPLOY;
 
 fn client_from(ip: [u8; 4]) -> reqwest::Client {
     reqwest::Client::builder()
@@ -69,7 +34,7 @@ fn client_from(ip: [u8; 4]) -> reqwest::Client {
 }
 
 async fn run(engine: Engine) {
-    let Some(bin) = nginx_binary() else {
+    let Some(bin) = common::nginx_binary() else {
         missing(
             Service::Nginx,
             "nginx not installed (`apt-get install nginx-light`)",
@@ -102,7 +67,7 @@ async fn run(engine: Engine) {
         .unwrap();
     let direct = reqwest::Client::new();
     common::wait_ready(&direct, &format!("http://{app}")).await;
-    let mut nginx = start_nginx(bin, &dir, port, &app);
+    let mut nginx = common::start_nginx(bin, &dir, port, &[&app]);
     let base = format!("http://127.0.0.1:{port}");
     let one = client_from([127, 0, 0, 1]);
     let other = client_from([127, 0, 0, 3]);

@@ -42,6 +42,9 @@ pub struct WebConfig {
     pub metrics_from: crate::proxy::TrustedProxies,
     /// SMTP for the e-mail of notifications; none: the outbox waits (issue 13.3).
     pub mail: Option<crate::mail::MailConfig>,
+    /// A streaming replica for the reads that tolerate a little lag (issue 13.6): lists,
+    /// reports, exports. None: every read goes to the primary.
+    pub replica: Option<store::replica::Replica>,
 }
 
 impl WebConfig {
@@ -67,6 +70,7 @@ impl Default for WebConfig {
             trusted_proxies: Default::default(),
             metrics_from: Default::default(),
             mail: None,
+            replica: None,
         }
     }
 }
@@ -106,6 +110,17 @@ impl App {
             let mailer = crate::mail::Mailer::new(m).map_err(std::io::Error::other)?;
             tokio::spawn(mailer.run(db.clone()));
         }
+        if let Some(r) = &config.replica {
+            tokio::spawn(r.clone().watch(db.clone()));
+        }
+        let limiter: Arc<crate::limit::RateLimiter> = Default::default();
+        if config.api_rate_per_minute > 0 {
+            tokio::spawn(
+                limiter
+                    .clone()
+                    .share(db.clone(), config.api_rate_per_minute),
+            );
+        }
         let qr = store::study::checkin::QrKey::load(&db)
             .await
             .map_err(std::io::Error::other)?;
@@ -115,7 +130,7 @@ impl App {
             qr,
             db,
             config: Arc::new(config),
-            limiter: Default::default(),
+            limiter,
             metrics: Default::default(),
         };
         Ok(Self {
@@ -188,6 +203,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::reads::mark_writes,
         ))
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(

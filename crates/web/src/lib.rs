@@ -19,5 +19,6 @@ pub mod org;
 pub mod pages;
 mod print;
 pub mod proxy;
+pub mod reads;
 mod resolutions;
 mod study;

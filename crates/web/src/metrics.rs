@@ -139,6 +139,14 @@ pub async fn metrics(State(st): State<AppState>, req: Request) -> Response {
         "quantriet_db_connections{{state=\"idle\"}} {idle}\nquantriet_db_connections{{state=\"busy\"}} {}",
         (open as usize).saturating_sub(idle)
     );
+    if let Some(r) = &st.config.replica {
+        out.push_str("# HELP quantriet_replica_in_use 1 while lists and reports read from the replica (close behind the primary), 0 while they fall back to the primary.\n# TYPE quantriet_replica_in_use gauge\n");
+        let _ = writeln!(
+            out,
+            "quantriet_replica_in_use {}",
+            u8::from(r.is_close_behind())
+        );
+    }
     let mut resp = out.into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,6 +1,7 @@
 //! What every page shares: the page context (user, menu, CSRF token, flash, breadcrumb), the
 //! layout, the error page, and the dashboard and self-service pages.
 
+use crate::reads::Reads;
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -165,26 +166,26 @@ struct Dashboard {
 }
 
 /// Tổng quan: upcoming classes, retakes owed, overdue publications (R6.1).
-async fn dashboard(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Response> {
+async fn dashboard(Reads(reads): Reads, Ctx(ctx, user): Ctx) -> AppResult<Response> {
     if !ctx.can_read {
         return Ok(Redirect::to("/me").into_response());
     }
     let scope = user.scope();
-    let all = classes::list(&st.db, scope, &Default::default()).await?;
+    let all = classes::list(&reads, scope, &Default::default()).await?;
     let upcoming: Vec<_> = all
         .into_iter()
         .filter(|c| !c.is_finished())
         .take(10)
         .collect();
-    let open_retakes = attendance::open_retakes(&st.db, scope).await?.len();
+    let open_retakes = attendance::open_retakes(&reads, scope).await?.len();
     let recent = resolutions::list(
-        &st.db,
+        &reads,
         scope,
         &Default::default(),
         Paging::new(Some(1), Some(100)),
     )
     .await?;
-    let deadline = store::settings::of_scope(&st.db, scope)
+    let deadline = store::settings::of_scope(&reads, scope)
         .await?
         .publication_deadline_days;
     let overdue = recent
@@ -237,12 +238,12 @@ struct RetakesPage {
 }
 
 /// Học lại: everyone in the caller's subtree who still owes a resolution (R3.3, R3.5).
-async fn retakes(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Response> {
+async fn retakes(Reads(reads): Reads, Ctx(ctx, user): Ctx) -> AppResult<Response> {
     let scope = user.scope();
-    let retakes = attendance::open_retakes(&st.db, scope).await?;
+    let retakes = attendance::open_retakes(&reads, scope).await?;
     let top = scope.grants.iter().max_by_key(|g| g.role).map(|g| g.org_id);
     let doc = match top {
-        Some(org) => Some(crate::print::doc_head(&st.db, scope, org, "DS").await?),
+        Some(org) => Some(crate::print::doc_head(&reads, scope, org, "DS").await?),
         None => None,
     };
     let ctx = ctx.with_nav("retakes");
@@ -255,9 +256,9 @@ async fn retakes(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<R
 }
 
 /// Học lại as CSV (issue 11.16), every line.
-async fn retakes_csv(State(st): State<AppState>, Ctx(_, user): Ctx) -> AppResult<Response> {
+async fn retakes_csv(Reads(reads): Reads, Ctx(_, user): Ctx) -> AppResult<Response> {
     let retakes =
-        attendance::open_retakes_up_to(&st.db, user.scope(), attendance::RETAKES_EXPORTED).await?;
+        attendance::open_retakes_up_to(&reads, user.scope(), attendance::RETAKES_EXPORTED).await?;
     let rows = retakes
         .into_iter()
         .map(|r| {

@@ -288,3 +288,44 @@ pub async fn stored_checkins(url: &str, session_id: i64) -> BTreeSet<String> {
     db.close().await;
     rows.into_iter().map(|(id,)| id).collect()
 }
+
+/// The deploy files (docs/deploy) the tests run as written.
+pub const DEPLOY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/deploy");
+
+/// nginx, when installed.
+pub fn nginx_binary() -> Option<&'static str> {
+    ["nginx", "/usr/sbin/nginx"].into_iter().find(|b| {
+        Command::new(b)
+            .arg("-v")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// nginx on 127.0.0.1:`port` with the deploy location block, the upstream being the instances
+/// at `apps` (reached from 127.0.0.2, the trusted proxy).
+pub fn start_nginx(bin: &str, dir: &std::path::Path, port: u16, apps: &[&str]) -> Child {
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let d = dir.display();
+    let servers: String = apps.iter().map(|a| format!("server {a}; ")).collect();
+    let conf = format!(
+        "daemon off;\nuser root;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 256; }}\n\
+         http {{\n  access_log {d}/access.log;\n  client_body_temp_path {d}/tmp/body;\n  proxy_temp_path {d}/tmp/proxy;\n\
+           fastcgi_temp_path {d}/tmp/fastcgi;\n  uwsgi_temp_path {d}/tmp/uwsgi;\n  scgi_temp_path {d}/tmp/scgi;\n\
+           upstream quantriet {{ {servers}}}\n\
+           server {{\n    listen 127.0.0.1:{port};\n    proxy_bind 127.0.0.2;\n    include {DEPLOY}/nginx-locations.conf;\n  }}\n}}\n"
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    Command::new(bin)
+        .arg("-c")
+        .arg(&path)
+        .arg("-p")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}

@@ -1,5 +1,6 @@
 //! Pages of the organization tree and its people.
 
+use crate::reads::Reads;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -35,8 +36,8 @@ struct TreePage {
     roots: Vec<Org>,
 }
 
-async fn tree(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Response> {
-    let roots = org::roots(&st.db, user.scope()).await?;
+async fn tree(Reads(reads): Reads, Ctx(ctx, user): Ctx) -> AppResult<Response> {
+    let roots = org::roots(&reads, user.scope()).await?;
     let ctx = ctx.with_nav("orgs");
     ctx.render(&TreePage {
         ctx: ctx.clone(),
@@ -209,6 +210,7 @@ async fn people_filter(
 
 async fn people(
     State(st): State<AppState>,
+    Reads(reads): Reads,
     Ctx(ctx, user): Ctx,
     Query(q): Query<PeopleQuery>,
 ) -> AppResult<Response> {
@@ -216,7 +218,7 @@ async fn people(
     let (filter, org) = people_filter(&st, scope, &q).await?;
     let after = q.after.filter(|a| *a > 0).map(PersonId);
     let (mut people, total) =
-        org::people_after(&st.db, scope, &filter, after, PEOPLE_PER_PAGE + 1).await?;
+        org::people_after(&reads, scope, &filter, after, PEOPLE_PER_PAGE + 1).await?;
     let more = people.len() > usize::try_from(PEOPLE_PER_PAGE).unwrap_or(usize::MAX);
     people.truncate(usize::try_from(PEOPLE_PER_PAGE).unwrap_or(usize::MAX));
     let next = if more {
@@ -224,14 +226,14 @@ async fn people(
     } else {
         None
     };
-    let mut orgs = org::roots(&st.db, scope).await?;
+    let mut orgs = org::roots(&reads, scope).await?;
     if orgs.len() < 20 {
         for root in orgs.clone() {
-            orgs.extend(org::children(&st.db, scope, OrgId(root.id)).await?);
+            orgs.extend(org::children(&reads, scope, OrgId(root.id)).await?);
         }
     }
     let crumbs = match &org {
-        Some(o) => org::breadcrumb(&st.db, scope, OrgId(o.id)).await?,
+        Some(o) => org::breadcrumb(&reads, scope, OrgId(o.id)).await?,
         None => vec![],
     };
     let ctx = ctx.with_nav("people").with_crumbs(crumbs);
@@ -256,13 +258,14 @@ async fn people(
 /// [`PEOPLE_EXPORTED`] rows, and a larger selection is refused with what to do instead.
 async fn people_csv(
     State(st): State<AppState>,
+    Reads(reads): Reads,
     Ctx(_, user): Ctx,
     Query(q): Query<PeopleQuery>,
 ) -> AppResult<Response> {
     let scope = user.scope();
     let (filter, _) = people_filter(&st, scope, &q).await?;
     let page = org::list_people(
-        &st.db,
+        &reads,
         scope,
         &filter,
         Paging {

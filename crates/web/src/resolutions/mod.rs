@@ -1,5 +1,6 @@
 //! Pages of the resolution catalog (R2.8, R6.1).
 
+use crate::reads::Reads;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -46,7 +47,7 @@ struct ListPage {
 }
 
 async fn list(
-    State(st): State<AppState>,
+    Reads(reads): Reads,
     Ctx(ctx, user): Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
@@ -60,7 +61,7 @@ async fn list(
         kind,
     };
     let items =
-        resolutions::list(&st.db, user.scope(), &filter, Paging::new(q.page, Some(50))).await?;
+        resolutions::list(&reads, user.scope(), &filter, Paging::new(q.page, Some(50))).await?;
     let ctx = ctx.with_nav("resolutions");
     ctx.render(&ListPage {
         ctx: ctx.clone(),
@@ -68,7 +69,7 @@ async fn list(
         kind: kind.map(|k| k.code().to_string()).unwrap_or_default(),
         kinds: ResolutionKind::ALL,
         items,
-        deadline_days: store::settings::of_scope(&st.db, user.scope())
+        deadline_days: store::settings::of_scope(&reads, user.scope())
             .await?
             .publication_deadline_days,
     })

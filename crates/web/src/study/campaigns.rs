@@ -1,5 +1,6 @@
 //! Campaign pages (R3.1, R1.1).
 
+use crate::reads::Reads;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -34,8 +35,8 @@ struct ListPage {
     campaigns: Vec<Campaign>,
 }
 
-async fn list(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Response> {
-    let campaigns = campaigns::list(&st.db, user.scope()).await?;
+async fn list(Reads(reads): Reads, Ctx(ctx, user): Ctx) -> AppResult<Response> {
+    let campaigns = campaigns::list(&reads, user.scope()).await?;
     let ctx = ctx.with_nav("campaigns");
     ctx.render(&ListPage {
         ctx: ctx.clone(),

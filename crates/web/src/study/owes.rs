@@ -2,6 +2,7 @@
 //! resolution yet, with the reason (R2.3, R2.5, R3.3, R3.5), a tally per child organization,
 //! pages of 150 and a CSV export.
 
+use crate::reads::Reads;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -154,14 +155,15 @@ impl OwesPage {
 
 async fn page(
     State(st): State<AppState>,
+    Reads(reads): Reads,
     Ctx(ctx, user): Ctx,
     Query(q): Query<OwesQuery>,
 ) -> AppResult<Response> {
     let scope = user.scope();
     let (org, res) = choose(&st, scope, &q).await?;
-    let orgs = org::all_visible(&st.db, scope, 300).await?;
+    let orgs = org::all_visible(&reads, scope, 300).await?;
     let resolutions = resolutions::list(
-        &st.db,
+        &reads,
         scope,
         &Default::default(),
         Paging::new(Some(1), Some(500)),
@@ -176,7 +178,7 @@ async fn page(
     let mut pages = 1;
     let mut before = 0;
     if let (Some(o), Some(r)) = (&org, &res) {
-        let s = owes::summary(&st.db, scope, OrgId(o.id), r).await?;
+        let s = owes::summary(&reads, scope, OrgId(o.id), r).await?;
         selected = match reason {
             Some(want) => s
                 .by_reason
@@ -190,11 +192,11 @@ async fn page(
             before = q.n.unwrap_or(0).clamp(0, selected);
         }
         page = (before / PER_PAGE + 1).min(pages);
-        rows = owes::list(&st.db, scope, OrgId(o.id), r, reason, q.after, PER_PAGE).await?;
+        rows = owes::list(&reads, scope, OrgId(o.id), r, reason, q.after, PER_PAGE).await?;
         summary = Some(s);
     }
     let crumbs = match &org {
-        Some(o) => org::breadcrumb(&st.db, scope, OrgId(o.id)).await?,
+        Some(o) => org::breadcrumb(&reads, scope, OrgId(o.id)).await?,
         None => vec![],
     };
     let ctx = ctx.with_nav("owes").with_crumbs(crumbs);
@@ -217,6 +219,7 @@ async fn page(
 
 async fn csv(
     State(st): State<AppState>,
+    Reads(reads): Reads,
     Ctx(_, user): Ctx,
     Query(q): Query<OwesQuery>,
 ) -> AppResult<Response> {
@@ -227,7 +230,7 @@ async fn csv(
             "Chọn tổ chức và nghị quyết trước khi xuất danh sách.".into(),
         ));
     };
-    let rows = owes::list(&st.db, scope, OrgId(o.id), &r, q.reason(), None, 1_000_000).await?;
+    let rows = owes::list(&reads, scope, OrgId(o.id), &r, q.reason(), None, 1_000_000).await?;
     let rows = rows
         .into_iter()
         .enumerate()
