@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,12 +50,7 @@ async fn run(engine: Engine) {
     for t in tasks {
         t.await.unwrap();
     }
-    let answered: BTreeSet<String> = answered
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(id, _)| id.clone())
-        .collect();
+    let answered = common::answered_ids(&answered);
     assert!(
         answered.len() > 50,
         "the load ran before the kill ({} answered)",

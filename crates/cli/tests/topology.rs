@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -312,25 +311,10 @@ async fn two_instances_a_replica_and_nginx_postgres() {
     // was written shows on the list at once, through both instances.
     common::exec(&read_url, "SELECT pg_wal_replay_pause()").await;
     let title = "Chiến dịch thử khi bản sao dừng";
-    let existing: Value = client
-        .get(format!("{base}/api/v1/campaigns"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let existing = common::get_json(&client, &format!("{base}/api/v1/campaigns"), &token).await;
     let c = &existing[0];
-    let resolutions: Value = client
-        .get(format!("{base}/api/v1/resolutions"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resolutions =
+        common::get_json(&client, &format!("{base}/api/v1/resolutions"), &token).await;
     let first = if resolutions.is_array() {
         &resolutions[0]
     } else {
@@ -368,12 +352,7 @@ async fn two_instances_a_replica_and_nginx_postgres() {
     for t in tasks {
         t.await.unwrap();
     }
-    let answered: BTreeSet<String> = answered
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(id, _)| id.clone())
-        .collect();
+    let answered = common::answered_ids(&answered);
     assert!(answered.len() > 50, "{} answered", answered.len());
     let stored = common::stored_checkins(&url, target.session_id).await;
     assert_eq!(

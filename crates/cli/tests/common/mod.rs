@@ -329,3 +329,26 @@ pub fn start_nginx(bin: &str, dir: &std::path::Path, port: u16, apps: &[&str]) -
         .spawn()
         .unwrap()
 }
+
+/// `GET base+path` with a bearer token, as JSON.
+pub async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> Value {
+    client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The ids of the answered check-ins.
+pub fn answered_ids(answered: &Answered) -> BTreeSet<String> {
+    answered
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect()
+}
