@@ -78,6 +78,25 @@ async fn run(engine: Engine) {
         "migrated to this program's schema on start"
     );
     db.close().await;
+    // Migration 0014 gave the old rows their province keys (issue 13.6).
+    for table in [
+        "participants",
+        "attendance",
+        "study_sessions",
+        "org_closure",
+        "completions",
+    ] {
+        let missing = common::scalar(
+            &t.url,
+            &format!("SELECT COUNT(*) FROM {table} WHERE province_id IS NULL"),
+        )
+        .await;
+        let rows = common::scalar(&t.url, &format!("SELECT COUNT(*) FROM {table}")).await;
+        assert!(
+            rows > 0 && missing == 0,
+            "{table}: {missing} of {rows} rows without a key"
+        );
+    }
     // The old data serves: a login, its classes and people, a page.
     let token = common::api_token(&client, &base, "organizer").await;
     let token = token.as_str();

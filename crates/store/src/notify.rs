@@ -63,7 +63,8 @@ pub struct NewNotification {
 }
 
 /// Creates the same notification for every person in `people` (duplicates ignored), in
-/// multi-row INSERTs inside one transaction. Returns how many were made.
+/// INSERT … SELECT statements of 10,000 people inside one transaction, each row with its person's
+/// province key. Returns how many were made.
 pub async fn create_batch(db: &Db, people: &[i64], n: &NewNotification) -> Result<usize> {
     let mut seen = HashSet::new();
     let people: Vec<i64> = people.iter().copied().filter(|p| seen.insert(*p)).collect();
@@ -73,23 +74,19 @@ pub async fn create_batch(db: &Db, people: &[i64], n: &NewNotification) -> Resul
     let at = now();
     let digest_at = crate::outbox::next_digest(at);
     let enqueue = crate::outbox::enqueue_sql(db);
-    let batch = db.rows_per_insert(6);
+    // Each row carries its person's province key (issue 13.6).
+    let insert = format!(
+        "INSERT INTO notifications (person_id, province_id, kind, title, body, link, created_at) \
+         SELECT p.id, p.province_id, $1, $2, $3, $4, $5 FROM people p WHERE p.id IN ({})",
+        db.json_ints(6)
+    );
     db_run!(db, p => {
         let mut tx = p.begin().await?;
-        for chunk in people.chunks(batch) {
-            let values = db.values(chunk.len(), 6, |p| format!("({})", p.join(", ")));
-            let sql = format!(
-                "INSERT INTO notifications (person_id, kind, title, body, link, created_at) VALUES {values}"
-            );
-            let mut q = sqlx::query(&sql);
-            for person in chunk {
-                q = q.bind(*person).bind(n.kind).bind(&n.title).bind(&n.body).bind(&n.link).bind(at);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        // Issue 13.3: their e-mails, in the same transaction.
         for chunk in people.chunks(10_000) {
             let list = serde_json::to_string(chunk).map_err(|e| StoreError::Internal(e.to_string()))?;
+            sqlx::query(&insert).bind(n.kind).bind(&n.title).bind(&n.body).bind(&n.link).bind(at).bind(&list)
+                .execute(&mut *tx).await?;
+            // Issue 13.3: their e-mails, in the same transaction.
             sqlx::query(&enqueue).bind(at).bind(n.kind).bind(&list).bind(digest_at).execute(&mut *tx).await?;
         }
         tx.commit().await?;

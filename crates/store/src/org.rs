@@ -158,10 +158,10 @@ macro_rules! insert_org_in {
         if province.is_none() {
             sqlx::query("UPDATE orgs SET province_id = id WHERE id = $1").bind(id).execute(&mut *$tx).await?;
         }
-        sqlx::query("INSERT INTO org_closure (ancestor_id, descendant_id, depth) \
-                     SELECT ancestor_id, $1, depth + 1 FROM org_closure WHERE descendant_id = $2 \
-                     UNION ALL SELECT $1, $1, 0")
-            .bind(id).bind(o.parent.map(|p| p.0).unwrap_or(-1)).execute(&mut *$tx).await?;
+        sqlx::query("INSERT INTO org_closure (ancestor_id, descendant_id, depth, province_id) \
+                     SELECT ancestor_id, $1, depth + 1, $3 FROM org_closure WHERE descendant_id = $2 \
+                     UNION ALL SELECT $1, $1, 0, $3")
+            .bind(id).bind(o.parent.map(|p| p.0).unwrap_or(-1)).bind(province.unwrap_or(id)).execute(&mut *$tx).await?;
         id
     }};
 }

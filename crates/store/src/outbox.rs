@@ -44,8 +44,8 @@ pub fn next_digest(at: DateTime<Utc>) -> DateTime<Utc> {
 /// `$4` the next digest time. Addresses without `@` are skipped.
 pub(crate) fn enqueue_sql(db: &Db) -> String {
     format!(
-        "INSERT INTO email_outbox (notification_id, person_id, to_address, subject, body, link, digest, created_at, next_attempt_at) \
-         SELECT n.id, n.person_id, p.email, n.title, n.body, n.link, COALESCE(a.email_mode, 'each') = 'digest', n.created_at, \
+        "INSERT INTO email_outbox (notification_id, person_id, province_id, to_address, subject, body, link, digest, created_at, next_attempt_at) \
+         SELECT n.id, n.person_id, n.province_id, p.email, n.title, n.body, n.link, COALESCE(a.email_mode, 'each') = 'digest', n.created_at, \
                 CASE WHEN COALESCE(a.email_mode, 'each') = 'digest' THEN $4 ELSE n.created_at END \
          FROM notifications n JOIN people p ON p.id = n.person_id LEFT JOIN accounts a ON a.person_id = n.person_id \
          WHERE n.created_at = $1 AND n.kind = $2 AND n.person_id IN ({}) \

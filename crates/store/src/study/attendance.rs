@@ -164,7 +164,7 @@ impl MarkRow {
 
     /// Marks per statement.
     pub(crate) fn per_statement(db: &Db) -> usize {
-        db.rows_per_insert(8).min(1000)
+        db.rows_per_insert(9).min(1000)
     }
 }
 
@@ -172,11 +172,16 @@ impl MarkRow {
 /// the same participant and session replaces the earlier.
 pub(crate) fn upsert_sql(db: &Db, rows: usize) -> String {
     format!(
-        "INSERT INTO attendance (session_id, participant_id, status, late_minutes, left_early_minutes, reason, recorded_by, recorded_at) \
+        "INSERT INTO attendance (session_id, participant_id, status, late_minutes, left_early_minutes, reason, recorded_by, recorded_at, province_id) \
          VALUES {} ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status, \
          late_minutes = excluded.late_minutes, left_early_minutes = excluded.left_early_minutes, reason = excluded.reason, \
          recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-        db.values(rows, 8, |p| format!("({})", p.join(", ")))
+        // The ninth value is the session again, for its province key (issue 13.6).
+        db.values(rows, 9, |p| format!(
+            "({}, (SELECT province_id FROM study_sessions WHERE id = {}))",
+            p[..8].join(", "),
+            p[8]
+        ))
     )
 }
 
@@ -202,7 +207,8 @@ where
             .bind(i64::from(r.left_early_minutes))
             .bind(r.reason.as_deref())
             .bind(r.recorded_by)
-            .bind(at);
+            .bind(at)
+            .bind(r.session_id);
     }
     q
 }
@@ -386,15 +392,15 @@ pub async fn finish(db: &Db, scope: &Scope, class: &Class) -> Result<FinishRepor
         for r in &results {
             let s = &r.summary;
             if s.needs_retake {
-                sqlx::query("INSERT INTO retakes (class_id, person_id, missed_minutes, excused_minutes, class_minutes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                sqlx::query("INSERT INTO retakes (class_id, person_id, missed_minutes, excused_minutes, class_minutes, created_at, province_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(class.id).bind(r.person_id).bind(i64::from(s.missed_minutes)).bind(i64::from(s.excused_minutes))
-                    .bind(i64::from(s.class_minutes)).bind(now).execute(&mut *tx).await?;
+                    .bind(i64::from(s.class_minutes)).bind(now).bind(class.province_id).execute(&mut *tx).await?;
             } else {
                 for res in &resolutions {
                     // The first completion of a resolution stands; a later class does not overwrite it.
-                    completions += sqlx::query("INSERT INTO completions (person_id, resolution_id, class_id, org_id, completed_on) VALUES ($1, $2, $3, $4, $5) \
+                    completions += sqlx::query("INSERT INTO completions (person_id, resolution_id, class_id, org_id, completed_on, province_id) VALUES ($1, $2, $3, $4, $5, $6) \
                                   ON CONFLICT (person_id, resolution_id) DO NOTHING")
-                        .bind(r.person_id).bind(res).bind(class.id).bind(class.org_id).bind(today)
+                        .bind(r.person_id).bind(res).bind(class.id).bind(class.org_id).bind(today).bind(class.province_id)
                         .execute(&mut *tx).await?.rows_affected() as usize;
                 }
             }

@@ -26,6 +26,11 @@ pub struct Campaign {
     pub class_count: i64,
 }
 
+/// Links a resolution to a campaign; the row carries the campaign's province key (issue 13.6).
+const LINK_RESOLUTION: &str =
+    "INSERT INTO campaign_resolutions (campaign_id, resolution_id, province_id) \
+     SELECT c.id, $2, c.province_id FROM campaigns c WHERE c.id = $1";
+
 fn select_sql() -> String {
     format!(
         "SELECT c.id, c.org_id, o.name AS org_name, c.name, c.leader_person_id, {} AS leader_name, c.starts_on, c.ends_on, \
@@ -117,7 +122,7 @@ pub async fn create(db: &Db, scope: &Scope, c: &NewCampaign) -> Result<CampaignI
             .bind(c.org_id.0).bind(&c.name).bind(c.leader_person_id.0).bind(c.dates.start()).bind(c.dates.end()).bind(now())
             .fetch_one(&mut *tx).await?;
         for r in &ids {
-            sqlx::query("INSERT INTO campaign_resolutions (campaign_id, resolution_id) VALUES ($1, $2)").bind(id).bind(r).execute(&mut *tx).await?;
+            sqlx::query(LINK_RESOLUTION).bind(id).bind(r).execute(&mut *tx).await?;
         }
         crate::audit_in!(&mut *tx, scope, "create", "campaign", id, Some(c.org_id), &c.name)?;
         tx.commit().await?;
@@ -162,7 +167,7 @@ pub async fn update(db: &Db, scope: &Scope, old: &Campaign, c: &NewCampaign) -> 
             .execute(&mut *tx).await?;
         sqlx::query("DELETE FROM campaign_resolutions WHERE campaign_id = $1").bind(old.id).execute(&mut *tx).await?;
         for r in &ids {
-            sqlx::query("INSERT INTO campaign_resolutions (campaign_id, resolution_id) VALUES ($1, $2)").bind(old.id).bind(r).execute(&mut *tx).await?;
+            sqlx::query(LINK_RESOLUTION).bind(old.id).bind(r).execute(&mut *tx).await?;
         }
         crate::audit_in!(&mut *tx, scope, "update", "campaign", old.id, Some(c.org_id), &detail)?;
         tx.commit().await?;

@@ -317,10 +317,10 @@ async fn apply(
             sqlx::query(sql).bind(class.id).execute(&mut *tx).await?;
         }
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+            "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at, province_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
             .bind(class.id).bind(plan.session_id).bind(plan.action.code()).bind(reason)
-            .bind(&plan.old_value).bind(&plan.new_value).bind(scope.account_id.0).bind(at)
+            .bind(&plan.old_value).bind(&plan.new_value).bind(scope.account_id.0).bind(at).bind(class.province_id)
             .fetch_one(&mut *tx).await?;
         crate::audit_in!(&mut *tx, scope, plan.action.code(), entity, entity_id, Some(OrgId(class.org_id)), &detail)?;
         tx.commit().await?;
@@ -623,10 +623,10 @@ pub async fn update_session(
         }
         if started {
             sqlx::query(
-                "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at, province_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                 .bind(class.id).bind(s.id).bind(EDIT_SESSION).bind(reason).bind(&old_value).bind(&new_value)
-                .bind(scope.account_id.0).bind(at)
+                .bind(scope.account_id.0).bind(at).bind(class.province_id)
                 .execute(&mut *tx).await?;
         }
         crate::audit_in!(&mut *tx, scope, "update", "session", s.id, Some(OrgId(class.org_id)), &format!("{old_value} -> {new_value}"))?;

@@ -698,8 +698,8 @@ impl GroupSql for sqlx::PgConnection {
         received: DateTime<Utc>,
     ) -> std::result::Result<Vec<String>, sqlx::Error> {
         let sql = format!(
-            "INSERT INTO checkins (id, session_id, participant_id, direction, at, source, device_id, recorded_by, received_at) \
-             SELECT v.id, v.session_id, v.participant_id, v.direction, v.at, v.source, v.device_id, v.recorded_by, $9 \
+            "INSERT INTO checkins (id, session_id, participant_id, direction, at, source, device_id, recorded_by, received_at, province_id) \
+             SELECT v.id, v.session_id, v.participant_id, v.direction, v.at, v.source, v.device_id, v.recorded_by, $9, s.province_id \
              FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::bigint[]) \
                AS v(id, session_id, participant_id, direction, at, source, device_id, recorded_by) {STILL_OPEN} \
              ON CONFLICT (id) DO NOTHING RETURNING id"
@@ -766,8 +766,8 @@ impl GroupSql for sqlx::SqliteConnection {
     ) -> std::result::Result<Vec<String>, sqlx::Error> {
         let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
         let sql = format!(
-            "INSERT INTO checkins (id, session_id, participant_id, direction, at, source, device_id, recorded_by, received_at) \
-             SELECT v.id, v.session_id, v.participant_id, v.direction, v.at, v.source, v.device_id, v.recorded_by, v.received_at \
+            "INSERT INTO checkins (id, session_id, participant_id, direction, at, source, device_id, recorded_by, received_at, province_id) \
+             SELECT v.id, v.session_id, v.participant_id, v.direction, v.at, v.source, v.device_id, v.recorded_by, v.received_at, s.province_id \
              FROM (SELECT column1 AS id, column2 AS session_id, column3 AS participant_id, column4 AS direction, column5 AS at, \
                    column6 AS source, column7 AS device_id, column8 AS recorded_by, column9 AS received_at FROM (VALUES {values})) AS v \
              {STILL_OPEN} ON CONFLICT (id) DO NOTHING RETURNING id"
@@ -815,6 +815,7 @@ impl GroupSql for sqlx::SqliteConnection {
 /// class is cancelled or finished. The memory of the check-in endpoints may be a moment behind;
 /// this statement is not. (`WHERE TRUE` tells SQLite's parser that `ON CONFLICT` is the upsert
 /// clause, not a join's.)
+/// (`s` also gives the row its province key, issue 13.6.)
 const STILL_OPEN: &str = "JOIN participants pt ON pt.id = v.participant_id AND pt.removed_at IS NULL \
      JOIN study_sessions s ON s.id = v.session_id AND s.class_id = pt.class_id AND s.status <> 'cancelled' \
      JOIN classes k ON k.id = s.class_id AND k.status NOT IN ('finished', 'cancelled') WHERE TRUE";

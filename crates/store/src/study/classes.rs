@@ -21,6 +21,8 @@ pub struct Class {
     pub campaign_name: String,
     pub org_id: i64,
     pub org_name: String,
+    /// The province key its rows carry (issue 13.6, decision 0016).
+    pub province_id: i64,
     pub title: String,
     /// in_person, online, hybrid
     pub form: String,
@@ -161,7 +163,7 @@ impl Access {
 /// The class columns, and `extra` columns (each starting with a comma).
 fn select_sql_with(extra: &str) -> String {
     format!(
-        "SELECT k.id, k.campaign_id, c.name AS campaign_name, k.org_id, o.name AS org_name, k.title, k.form, k.audience_tier, \
+        "SELECT k.id, k.campaign_id, c.name AS campaign_name, k.org_id, o.name AS org_name, k.province_id, k.title, k.form, k.audience_tier, \
          k.venue_name, k.venue_capacity, k.chair_person_id, {ch} AS chair_name, k.opening_speaker_id, {op} AS opening_speaker_name, \
          k.closing_speaker_id, {cl} AS closing_speaker_name, k.retake_threshold, k.status, \
          k.participant_count, \
@@ -417,10 +419,16 @@ pub async fn update(
             .bind(c.chair_person_id.map(|p| p.0)).bind(c.opening_speaker_id.map(|p| p.0)).bind(c.closing_speaker_id.map(|p| p.0))
             .bind(threshold)
             .execute(&mut *tx).await?;
+        if c.org_id.0 != class.org_id {
+            // Moved to another organization, perhaps of another province: its rows follow.
+            for sql in FOLLOW_PROVINCE {
+                sqlx::query(sql).bind(class.id).execute(&mut *tx).await?;
+            }
+        }
         if started {
             sqlx::query(
-                "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at) \
-                 VALUES ($1, NULL, $2, $3, $4, $5, $6, $7)")
+                "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at, province_id) \
+                 VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, (SELECT province_id FROM classes WHERE id = $1))")
                 .bind(class.id).bind(super::changes::EDIT_CLASS).bind(reason).bind(&old_value).bind(&new_value)
                 .bind(scope.account_id.0).bind(now)
                 .execute(&mut *tx).await?;
@@ -431,6 +439,23 @@ pub async fn update(
     })?;
     Ok(())
 }
+
+/// The rows below class `$1` take the class's province key (issue 13.6), after a move.
+const FOLLOW_PROVINCE: [&str; 11] = [
+    "UPDATE study_sessions SET province_id = (SELECT province_id FROM classes WHERE id = $1) WHERE class_id = $1",
+    "UPDATE bridge_points SET province_id = (SELECT province_id FROM classes WHERE id = $1) WHERE class_id = $1",
+    "UPDATE participants SET province_id = (SELECT province_id FROM classes WHERE id = $1) WHERE class_id = $1",
+    "UPDATE attendance SET province_id = (SELECT province_id FROM classes WHERE id = $1) \
+     WHERE session_id IN (SELECT id FROM study_sessions WHERE class_id = $1)",
+    "UPDATE checkins SET province_id = (SELECT province_id FROM classes WHERE id = $1) \
+     WHERE session_id IN (SELECT id FROM study_sessions WHERE class_id = $1)",
+    "UPDATE completions SET province_id = (SELECT province_id FROM classes WHERE id = $1) WHERE class_id = $1",
+    "UPDATE retakes SET province_id = (SELECT province_id FROM classes WHERE id = $1) WHERE class_id = $1",
+    "UPDATE seat_plans SET province_id = (SELECT province_id FROM classes WHERE id = $1) WHERE class_id = $1",
+    "UPDATE seat_assignments SET province_id = (SELECT province_id FROM classes WHERE id = $1) WHERE class_id = $1",
+    "UPDATE feedback SET province_id = (SELECT province_id FROM classes WHERE id = $1) WHERE class_id = $1",
+    "UPDATE class_changes SET province_id = (SELECT province_id FROM classes WHERE id = $1) WHERE class_id = $1",
+];
 
 /// Sessions of a class, in time order; cancelled ones (R2.6) are left out.
 pub async fn sessions(db: &Db, class: &Class) -> Result<Vec<StudySession>> {
@@ -477,8 +502,8 @@ pub async fn add_session(
     let id = db_run!(db, p => {
         let mut tx = p.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO study_sessions (class_id, starts_at, duration_minutes, topic, is_discussion) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-            .bind(class.id).bind(s.starts_at).bind(i64::from(s.duration_minutes)).bind(&s.topic).bind(s.is_discussion)
+            "INSERT INTO study_sessions (class_id, starts_at, duration_minutes, topic, is_discussion, province_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(class.id).bind(s.starts_at).bind(i64::from(s.duration_minutes)).bind(&s.topic).bind(s.is_discussion).bind(class.province_id)
             .fetch_one(&mut *tx).await?;
         crate::audit_in!(&mut *tx, scope, "create", "session", id, Some(OrgId(class.org_id)), &s.topic)?;
         tx.commit().await?;
@@ -525,8 +550,9 @@ pub async fn add_bridge_point(
     let id = db_run!(db, p => {
         let mut tx = p.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO bridge_points (class_id, org_id, name, operator_person_id, capacity) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            "INSERT INTO bridge_points (class_id, org_id, name, operator_person_id, capacity, province_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(class.id).bind(b.org_id.0).bind(&b.name).bind(b.operator_person_id.map(|p| p.0)).bind(b.capacity.map(i64::from))
+            .bind(class.province_id)
             .fetch_one(&mut *tx).await.map_err(StoreError::unique("org_id"))?;
         crate::audit_in!(&mut *tx, scope, "create", "bridge_point", id, Some(b.org_id), &b.name)?;
         tx.commit().await?;

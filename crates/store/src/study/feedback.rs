@@ -249,10 +249,10 @@ async fn insert(
     let id = db_run!(db, p => {
         let mut tx = p.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO feedback (class_id, bridge_point_id, person_id, kind, body, source, recorded_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+            "INSERT INTO feedback (class_id, bridge_point_id, person_id, kind, body, source, recorded_by, created_at, province_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
             .bind(class.id).bind(bridge_point).bind(person).bind(f.kind.code()).bind(f.body.as_str())
-            .bind(source.code()).bind(scope.account_id.0).bind(now())
+            .bind(source.code()).bind(scope.account_id.0).bind(now()).bind(class.province_id)
             .fetch_one(&mut *tx).await?;
         crate::audit_in!(&mut *tx, scope, "create", "feedback", id, Some(OrgId(class.org_id)), &detail)?;
         tx.commit().await?;

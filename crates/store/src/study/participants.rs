@@ -242,18 +242,18 @@ pub async fn generate(
         }
     }
     let now = now();
-    let batch = db.rows_per_insert(3);
+    let batch = db.rows_per_insert(4);
     let added = db_run!(db, p => {
         let mut tx = p.begin().await?;
         let mut added = 0u64;
         for chunk in chosen.chunks(batch) {
-            let values = db.values(chunk.len(), 3, |p| format!("({}, {}, {}, 'generated')", p[0], p[1], p[2]));
+            let values = db.values(chunk.len(), 4, |p| format!("({}, {}, {}, 'generated', {})", p[0], p[1], p[2], p[3]));
             let sql = format!(
-                "INSERT INTO participants (class_id, person_id, bridge_point_id, source) VALUES {values} ON CONFLICT (class_id, person_id) DO NOTHING"
+                "INSERT INTO participants (class_id, person_id, bridge_point_id, source, province_id) VALUES {values} ON CONFLICT (class_id, person_id) DO NOTHING"
             );
             let mut q = sqlx::query(&sql);
             for (person, bp) in chunk {
-                q = q.bind(class.id).bind(*person).bind(*bp);
+                q = q.bind(class.id).bind(*person).bind(*bp).bind(class.province_id);
             }
             added += q.execute(&mut *tx).await?.rows_affected();
         }
@@ -290,10 +290,10 @@ pub async fn add(
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         sqlx::query(
-            "INSERT INTO participants (class_id, person_id, bridge_point_id, source, note) VALUES ($1, $2, $3, 'manual', $4) \
+            "INSERT INTO participants (class_id, person_id, bridge_point_id, source, note, province_id) VALUES ($1, $2, $3, 'manual', $4, $5) \
              ON CONFLICT (class_id, person_id) DO UPDATE SET removed_at = NULL, removed_reason = NULL, note = excluded.note, \
              source = 'manual', bridge_point_id = excluded.bridge_point_id")
-            .bind(class.id).bind(person.0).bind(bridge_point.map(|b| b.0)).bind(reason).execute(&mut *tx).await?;
+            .bind(class.id).bind(person.0).bind(bridge_point.map(|b| b.0)).bind(reason).bind(class.province_id).execute(&mut *tx).await?;
         crate::audit_in!(&mut *tx, scope, "add", "participant", person.0, Some(OrgId(class.org_id)), reason)?;
         tx.commit().await
     })?;

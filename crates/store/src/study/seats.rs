@@ -349,9 +349,9 @@ pub async fn set_plan(db: &Db, scope: &Scope, class: &Class, grid: &SeatGrid) ->
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         sqlx::query(
-            "INSERT INTO seat_plans (class_id, row_count, seats_per_row, blocked) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO seat_plans (class_id, row_count, seats_per_row, blocked, province_id) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (class_id) DO UPDATE SET row_count = excluded.row_count, seats_per_row = excluded.seats_per_row, blocked = excluded.blocked")
-            .bind(class.id).bind(i64::from(grid.rows())).bind(i64::from(grid.seats_per_row())).bind(grid.blocked_text())
+            .bind(class.id).bind(i64::from(grid.rows())).bind(i64::from(grid.seats_per_row())).bind(grid.blocked_text()).bind(class.province_id)
             .execute(&mut *tx).await?;
         audit_plan!(&mut *tx, scope, class, &detail)?;
         tx.commit().await
@@ -371,18 +371,18 @@ pub async fn auto_assign(db: &Db, scope: &Scope, class: &Class) -> Result<usize>
         .map(|p| (p.order_key.clone(), p.participant_id))
         .collect();
     let plan = rules::auto_assign(&grid, keyed).map_err(rule)?;
-    let batch = db.rows_per_insert(4);
+    let batch = db.rows_per_insert(5);
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         sqlx::query("DELETE FROM seat_assignments WHERE class_id = $1").bind(class.id).execute(&mut *tx).await?;
         for chunk in plan.chunks(batch) {
             let sql = format!(
-                "INSERT INTO seat_assignments (class_id, participant_id, seat_row, seat_number) VALUES {}",
-                db.values(chunk.len(), 4, |p| format!("({})", p.join(", ")))
+                "INSERT INTO seat_assignments (class_id, participant_id, seat_row, seat_number, province_id) VALUES {}",
+                db.values(chunk.len(), 5, |p| format!("({})", p.join(", ")))
             );
             let mut q = sqlx::query(&sql);
             for (pid, seat) in chunk {
-                q = q.bind(class.id).bind(*pid).bind(i64::from(seat.row)).bind(i64::from(seat.number));
+                q = q.bind(class.id).bind(*pid).bind(i64::from(seat.row)).bind(i64::from(seat.number)).bind(class.province_id);
             }
             q.execute(&mut *tx).await?;
         }
@@ -446,9 +446,9 @@ pub async fn assign(
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         sqlx::query(
-            "INSERT INTO seat_assignments (class_id, participant_id, seat_row, seat_number) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO seat_assignments (class_id, participant_id, seat_row, seat_number, province_id) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (class_id, participant_id) DO UPDATE SET seat_row = excluded.seat_row, seat_number = excluded.seat_number")
-            .bind(class.id).bind(participant_id).bind(i64::from(seat.row)).bind(i64::from(seat.number))
+            .bind(class.id).bind(participant_id).bind(i64::from(seat.row)).bind(i64::from(seat.number)).bind(class.province_id)
             .execute(&mut *tx).await
             .map_err(taken_meanwhile)?;
         audit_plan!(&mut *tx, scope, class, &detail)?;

@@ -292,10 +292,15 @@ async fn grow_class(app: &TestApp, session: i64, n: usize) -> (i64, i64) {
     for chunk in ids.chunks(200) {
         let values: Vec<String> = chunk
             .iter()
-            .map(|p| format!("({class_id}, {}, 'manual')", p.0))
+            .map(|p| {
+                format!(
+                    "({class_id}, {}, 'manual', (SELECT province_id FROM classes WHERE id = {class_id}))",
+                    p.0
+                )
+            })
             .collect();
         let sql = format!(
-            "INSERT INTO participants (class_id, person_id, source) VALUES {}",
+            "INSERT INTO participants (class_id, person_id, source, province_id) VALUES {}",
             values.join(", ")
         );
         store::db_run!(&app.db, p => sqlx::query(&sql).execute(p).await.map(|r| r.rows_affected()))
