@@ -50,6 +50,7 @@ pub struct NewOrg<'a> {
     pub parent: Option<OrgId>,
     pub code: &'a str,
     pub name: &'a str,
+    /// Empty: the province's name of the new organization's level, else its kind's (R8.3).
     pub level_name: &'a str,
     pub kind: OrgKind,
 }
@@ -149,11 +150,24 @@ macro_rules! insert_org_in {
                 .bind(parent.0).fetch_optional(&mut *$tx).await?.ok_or($crate::StoreError::NotFound)?,
             None => (0, None),
         };
+        // An unnamed level takes the province's name of its depth (R8.3), else the kind's.
+        let level_name: String = if o.level_name.trim().is_empty() {
+            let names: Option<(String,)> = match province {
+                Some(p) => sqlx::query_as("SELECT value FROM org_settings WHERE org_id = $1 AND key = 'level_names'")
+                    .bind(p).fetch_optional(&mut *$tx).await?,
+                None => None,
+            };
+            names
+                .and_then(|(n,)| n.lines().nth(usize::try_from(depth).unwrap_or(usize::MAX)).map(str::to_owned))
+                .unwrap_or_else(|| o.kind.label().to_owned())
+        } else {
+            o.level_name.trim().to_owned()
+        };
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO orgs (parent_id, province_id, code, name, name_folded, sort_key, level_name, kind, depth, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
             .bind(o.parent.map(|p| p.0)).bind(province).bind(o.code).bind(o.name).bind(::domain::text::fold(o.name))
-            .bind(::domain::text::text_sort_key(o.name)).bind(o.level_name).bind(o.kind.code()).bind(depth).bind($crate::now())
+            .bind(::domain::text::text_sort_key(o.name)).bind(&level_name).bind(o.kind.code()).bind(depth).bind($crate::now())
             .fetch_one(&mut *$tx).await.map_err($crate::StoreError::unique("code"))?;
         if province.is_none() {
             sqlx::query("UPDATE orgs SET province_id = id WHERE id = $1").bind(id).execute(&mut *$tx).await?;

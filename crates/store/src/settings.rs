@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use domain::auth::Role;
 use domain::ids::OrgId;
-use domain::org::settings::ProvinceSettings;
-use domain::study::Percent;
+use domain::org::settings::{tier_field, ProvinceSettings, TierLabels};
+use domain::study::{AudienceTier, Percent};
 
 use crate::db::Db;
 use crate::error::{Result, StoreError};
@@ -16,6 +16,8 @@ use crate::{db_run, now};
 
 const RETAKE: &str = "retake_threshold_percent";
 const DEADLINE: &str = "publication_deadline_days";
+/// The level names, one a line.
+const LEVELS: &str = "level_names";
 
 /// The defaults of every province: the command line's, else the guideline's.
 pub async fn defaults(db: &Db) -> Result<ProvinceSettings> {
@@ -27,6 +29,8 @@ pub async fn defaults(db: &Db) -> Result<ProvinceSettings> {
     Ok(ProvinceSettings {
         retake_threshold: db.default_retake_threshold().await?,
         publication_deadline_days: deadline,
+        level_names: Vec::new(),
+        tier_labels: TierLabels::default(),
     })
 }
 
@@ -46,6 +50,18 @@ pub async fn of_org(db: &Db, org: OrgId) -> Result<ProvinceSettings> {
     }
     if let Some(d) = kept.get(DEADLINE).and_then(|v| v.parse::<u32>().ok()) {
         s.publication_deadline_days = d;
+    }
+    if let Some(levels) = kept.get(LEVELS) {
+        s.level_names = levels
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    for tier in AudienceTier::ALL {
+        if let Some(name) = kept.get(tier_field(*tier)) {
+            s.tier_labels.set(*tier, name.clone());
+        }
     }
     Ok(s)
 }
@@ -90,21 +106,47 @@ pub async fn update(db: &Db, scope: &Scope, province: OrgId, new: &ProvinceSetti
         return Err(StoreError::NotFound);
     }
     let old = of_org(db, province).await?;
-    let detail = format!(
-        "{RETAKE}: {} -> {}; {DEADLINE}: {} -> {}",
-        old.retake_threshold.get(),
-        new.retake_threshold.get(),
-        old.publication_deadline_days,
-        new.publication_deadline_days
-    );
-    let values = [
-        (RETAKE, new.retake_threshold.get().to_string()),
-        (DEADLINE, new.publication_deadline_days.to_string()),
+    let mut values = vec![
+        (
+            RETAKE,
+            old.retake_threshold.get().to_string(),
+            new.retake_threshold.get().to_string(),
+        ),
+        (
+            DEADLINE,
+            old.publication_deadline_days.to_string(),
+            new.publication_deadline_days.to_string(),
+        ),
+        (
+            LEVELS,
+            old.level_names.join("\n"),
+            new.level_names.join("\n"),
+        ),
     ];
+    for tier in AudienceTier::ALL {
+        values.push((
+            tier_field(*tier),
+            old.tier_labels.of(*tier).to_string(),
+            new.tier_labels.of(*tier).to_string(),
+        ));
+    }
+    // The audit entry names what changed, with the old and the new value.
+    let detail = values
+        .iter()
+        .filter(|(_, was, now)| was != now)
+        .map(|(key, was, now)| {
+            format!(
+                "{key}: {} -> {}",
+                was.replace('\n', " / "),
+                now.replace('\n', " / ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
     let (at, by) = (now(), scope.account_id.0);
     db_run!(db, p => {
         let mut tx = p.begin().await?;
-        for (key, value) in &values {
+        for (key, _, value) in &values {
             sqlx::query(
                 "INSERT INTO org_settings (org_id, key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (org_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by")

@@ -387,6 +387,7 @@ pub struct OrgRecord {
     pub code: String,
     pub name: String,
     pub parent_code: Option<String>,
+    /// Empty: the province's name of its level, else its kind's (R8.3).
     pub level_name: String,
     pub kind: OrgKind,
 }

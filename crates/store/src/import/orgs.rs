@@ -78,9 +78,8 @@ pub fn org_records(sheet: &Sheet) -> std::result::Result<Vec<OrgRecord>, Vec<Cel
                 code: c,
                 name: n,
                 parent_code: Some(get(parent)).filter(|p| !p.is_empty()),
-                level_name: Some(get(level))
-                    .filter(|l| !l.is_empty())
-                    .unwrap_or_else(|| kind.label().to_string()),
+                // Empty: named when created, by the province's level names (R8.3).
+                level_name: get(level),
                 kind,
             }),
             Err(_) => errors.push(CellError {

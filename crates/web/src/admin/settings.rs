@@ -1,11 +1,12 @@
 //! "Cấu hình của tỉnh" (R8.3, issue 13.2): the admin of a province sets what the guideline leaves
-//! to it — the retake threshold of new classes and the publication deadline. Audited.
+//! to it — the retake threshold of new classes, the publication deadline, the names of the tree's
+//! levels and of the audience tiers. Audited.
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use domain::ids::OrgId;
-use domain::org::settings::SettingsInput;
+use domain::org::settings::{self, SettingsInput};
 use domain::FieldErrors;
 use serde::Deserialize;
 
@@ -27,6 +28,21 @@ struct SettingsPage {
 impl SettingsPage {
     fn err(&self, field: &str) -> &str {
         self.errors.get(field).unwrap_or("")
+    }
+
+    /// Each tier's field, the guideline's name as its label, and what is typed.
+    fn tiers(&self) -> Vec<(&'static str, &'static str, &str)> {
+        use domain::study::AudienceTier;
+        AudienceTier::ALL
+            .iter()
+            .map(|t| {
+                (
+                    settings::tier_field(*t),
+                    t.label(),
+                    self.input.tier_text(*t),
+                )
+            })
+            .collect()
     }
 }
 

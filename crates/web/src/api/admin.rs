@@ -7,6 +7,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use domain::auth::{Clearance, Role};
 use domain::ids::{AccountId, OrgId};
+use domain::study::AudienceTier;
 use serde::{Deserialize, Serialize};
 use store::accounts::{self, AuditFilter};
 use utoipa::{IntoParams, ToSchema};
@@ -40,6 +41,19 @@ pub struct ProvinceSettingsView {
     pub retake_threshold_percent: i64,
     /// R6.1: days after release by which a resolution must be published.
     pub publication_deadline_days: i64,
+    /// Names of the tree's levels from the top down; a new organization without a level name
+    /// takes the one of its depth.
+    pub level_names: Vec<String>,
+    /// R2.7: what the province calls each audience tier.
+    pub tier_labels: TierLabelsView,
+}
+
+/// The names of the audience tiers (R2.7).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierLabelsView {
+    pub key_cadres: String,
+    pub grassroots: String,
+    pub public: String,
 }
 
 async fn settings_view(st: &AppState, org: OrgId, name: String) -> AppResult<ProvinceSettingsView> {
@@ -49,6 +63,12 @@ async fn settings_view(st: &AppState, org: OrgId, name: String) -> AppResult<Pro
         org_name: name,
         retake_threshold_percent: i64::from(s.retake_threshold.get()),
         publication_deadline_days: i64::from(s.publication_deadline_days),
+        tier_labels: TierLabelsView {
+            key_cadres: s.tier_labels.of(AudienceTier::KeyCadres).to_string(),
+            grassroots: s.tier_labels.of(AudienceTier::Grassroots).to_string(),
+            public: s.tier_labels.of(AudienceTier::Public).to_string(),
+        },
+        level_names: s.level_names,
     })
 }
 
@@ -74,6 +94,10 @@ pub struct SettingsBody {
     pub retake_threshold_percent: i64,
     /// 0 to 60.
     pub publication_deadline_days: i64,
+    /// At most 8 names of at most 60 characters; absent: unchanged.
+    pub level_names: Option<Vec<String>>,
+    /// Names of at most 100 characters (empty: the guideline's); absent: unchanged.
+    pub tier_labels: Option<TierLabelsView>,
 }
 
 /// Sets a province's settings; its admin only. Audited with the old and new values.
@@ -91,9 +115,23 @@ pub async fn set_settings(
         .into_iter()
         .find(|(o, _)| o.0 == org_id)
         .ok_or(AppError::NotFound)?;
+    // What the body leaves out stays as it is.
+    let now = domain::org::settings::SettingsInput::from_settings(
+        &store::settings::of_org(&st.db, org).await?,
+    );
     let input = domain::org::settings::SettingsInput {
         retake_threshold_percent: b.retake_threshold_percent.to_string(),
         publication_deadline_days: b.publication_deadline_days.to_string(),
+        level_names: b.level_names.map_or(now.level_names, |l| l.join("\n")),
+        tier_key_cadres: b
+            .tier_labels
+            .as_ref()
+            .map_or(now.tier_key_cadres, |t| t.key_cadres.clone()),
+        tier_grassroots: b
+            .tier_labels
+            .as_ref()
+            .map_or(now.tier_grassroots, |t| t.grassroots.clone()),
+        tier_public: b.tier_labels.map_or(now.tier_public, |t| t.public),
     };
     let new = input.validate().map_err(AppError::Validation)?;
     store::settings::update(&st.db, user.scope(), org, &new).await?;

@@ -65,7 +65,8 @@ struct FormPage {
     orgs: Vec<Org>,
     leaders: Vec<Person>,
     forms: &'static [ClassForm],
-    tiers: &'static [AudienceTier],
+    /// The tiers with the province's names for them (R2.7, R8.3).
+    tiers: Vec<(AudienceTier, String)>,
 }
 
 impl FormPage {
@@ -107,6 +108,10 @@ async fn form_page(
         .ok()
         .unwrap_or(campaign.org_id);
     let leaders = org::leaders(&st.db, scope, OrgId(org_id)).await?;
+    let tiers = store::settings::of_org(&st.db, OrgId(org_id))
+        .await?
+        .tier_labels
+        .pairs();
     Ok(FormPage {
         ctx: ctx.with_nav("campaigns"),
         campaign_id: campaign.id,
@@ -120,7 +125,7 @@ async fn form_page(
         orgs,
         leaders,
         forms: ClassForm::ALL,
-        tiers: AudienceTier::ALL,
+        tiers,
     })
 }
 
@@ -419,6 +424,8 @@ const PER_PAGE: usize = 100;
 struct ClassPage {
     ctx: PageCtx,
     c: Class,
+    /// The province's name of the class's audience tier (R8.3).
+    tier_label: String,
     tab: &'static str,
     can_plan: bool,
     warnings: Vec<String>,
@@ -628,7 +635,13 @@ async fn class_page(
         vec![]
     };
     let crumbs = org::breadcrumb(&st.db, scope, OrgId(c.org_id)).await?;
+    let tier_label = store::settings::of_org(&st.db, OrgId(c.org_id))
+        .await?
+        .tier_labels
+        .of_code(&c.audience_tier)
+        .to_string();
     Ok(ClassPage {
+        tier_label,
         operators,
         find,
         found,

@@ -9,6 +9,145 @@ use crate::harness::*;
 
 both_engines! {
     r8_3_province_settings_on_a_page => r8_3_province_settings_on_a_page_sqlite, r8_3_province_settings_on_a_page_postgres;
+    r8_3_level_names_and_tier_names => r8_3_level_names_and_tier_names_sqlite, r8_3_level_names_and_tier_names_postgres;
+}
+
+/// The province names its tree's levels and its audience tiers (issue 13.2): a new organization
+/// whose level is not named takes its depth's name; classes show the province's tier names;
+/// the tiers' rules (their codes) do not change; bad names are refused by field.
+async fn r8_3_level_names_and_tier_names(app: TestApp) {
+    let admin = app.browser_login("admin").await;
+    let html = admin.get("/admin/settings").await.html();
+    let province = {
+        let at = html
+            .find("name=\"org_id\" value=\"")
+            .expect("province field")
+            + 21;
+        html[at..at + html[at..].find('"').expect("end")].to_string()
+    };
+    assert!(
+        html.contains("Cán bộ chủ chốt"),
+        "the guideline's tier names by default"
+    );
+    let base = [
+        ("org_id", province.as_str()),
+        ("retake_threshold_percent", "40"),
+        ("publication_deadline_days", "2"),
+    ];
+    // Refused: a gap between named levels; a tier's name over 100 characters.
+    let long = "Nhân dân ".repeat(12);
+    let mut bad = base.to_vec();
+    bad.extend([
+        ("level_names", "Tỉnh\n\nChi bộ"),
+        ("tier_public", long.as_str()),
+    ]);
+    let r = admin.post_form("/admin/settings", &bad).await;
+    r.expect(422);
+    let html = r.html();
+    assert!(html.contains("id=\"levels-error\""), "{html}");
+    assert!(html.contains("id=\"tier_public-error\""), "{html}");
+    // Saved.
+    let mut good = base.to_vec();
+    good.extend([
+        ("level_names", "Tỉnh\r\nXã, phường, đặc khu\r\nChi bộ cơ sở"),
+        ("tier_public", "Nhân dân trong tỉnh"),
+    ]);
+    admin.post_form("/admin/settings", &good).await.expect(303);
+    let audit = admin.get("/admin/audit?entity=settings").await.html();
+    assert!(audit.contains("Nhân dân trong tỉnh"), "audited: {audit}");
+
+    // A cell imported without a level name takes the name of its depth.
+    let organizer = app.api_login("organizer").await;
+    let commune = id(&items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let detail = organizer.get_ok(&format!("/api/v1/orgs/{commune}")).await;
+    let code = detail["org"]["code"].as_str().expect("code").to_string();
+    let depth_named = detail["org"]["level_name"].clone();
+    let file = format!("Mã,Tên,Mã cấp trên,Cấp,Loại\nLVL-C1,Chi bộ đặt tên cấp,{code},,cell\n");
+    organizer
+        .post_file(
+            "/api/v1/imports/orgs?dry_run=false",
+            "cap.csv",
+            file.into_bytes(),
+        )
+        .await
+        .expect(200);
+    let kids = organizer.get_ok(&format!("/api/v1/orgs/{commune}")).await;
+    let cell = kids["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .find(|c| c["name"] == "Chi bộ đặt tên cấp")
+        .cloned()
+        .expect("the new cell");
+    assert_eq!(cell["level_name"], "Chi bộ cơ sở", "{cell}");
+    assert_ne!(
+        depth_named, "Chi bộ cơ sở",
+        "the existing commune kept its own name"
+    );
+
+    // A class of the public tier shows the province's name of it; the code stays "public".
+    let classes = items(&organizer.get_ok("/api/v1/classes").await);
+    let campaign = classes
+        .iter()
+        .find(|c| c["form"] == "in_person")
+        .and_then(|c| c["campaign_id"].as_i64())
+        .expect("the commune's campaign");
+    let class = organizer
+        .post_ok(
+            &format!("/api/v1/campaigns/{campaign}/classes"),
+            &json!({"title": "Lớp cho nhân dân", "org_id": commune, "form": "in_person",
+                "audience_tier": "public", "venue_name": "Nhà văn hóa thôn"}),
+            201,
+        )
+        .await;
+    assert_eq!(class["audience_tier"], "public");
+    let browser = app.browser_login("organizer").await;
+    let page = browser
+        .get(&format!("/classes/{}", id(&class)))
+        .await
+        .html();
+    assert!(page.contains("Nhân dân trong tỉnh"), "{page}");
+    let form = browser
+        .get(&format!("/campaigns/{campaign}/classes/new"))
+        .await
+        .html();
+    assert!(
+        form.contains(">Nhân dân trong tỉnh</option>")
+            && form.contains(">Cán bộ chủ chốt</option>"),
+        "{form}"
+    );
+
+    // Through the API: read back; a body without the names leaves them as they are.
+    let api = app.api_login("admin").await;
+    let list = api.get_ok("/api/v1/admin/settings").await;
+    assert_eq!(list[0]["level_names"][2], "Chi bộ cơ sở", "{list}");
+    assert_eq!(
+        list[0]["tier_labels"]["public"], "Nhân dân trong tỉnh",
+        "{list}"
+    );
+    let path = format!("/api/v1/admin/settings/{province}");
+    let set = api
+        .put(
+            &path,
+            &json!({"retake_threshold_percent": 40, "publication_deadline_days": 2}),
+        )
+        .await;
+    set.expect(200);
+    assert_eq!(set.json()["tier_labels"]["public"], "Nhân dân trong tỉnh");
+    let set = api
+        .put(
+            &path,
+            &json!({"retake_threshold_percent": 40, "publication_deadline_days": 2,
+                    "level_names": [], "tier_labels": {"key_cadres": "", "grassroots": "", "public": ""}}),
+        )
+        .await;
+    set.expect(200);
+    assert_eq!(set.json()["level_names"], json!([]));
+    assert_eq!(
+        set.json()["tier_labels"]["public"],
+        "Đoàn viên, hội viên, quần chúng nhân dân",
+        "emptied: the guideline's name again"
+    );
 }
 
 async fn r8_3_province_settings_on_a_page(app: TestApp) {
