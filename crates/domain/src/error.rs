@@ -25,6 +25,16 @@ pub enum RuleError {
     OutOfRange { min: i64, max: i64 },
     #[error("Giá trị không hợp lệ.")]
     InvalidChoice,
+    #[error("Nhiều quá: tối đa {max}.")]
+    TooMany { max: usize },
+    #[error("Chọn ít nhất một tổ chức nhận việc.")]
+    NoTarget,
+    #[error("Hạn hoàn thành không được trước hôm nay.")]
+    DueBeforeToday,
+    #[error("Ngày hoàn thành không được sau hôm nay.")]
+    DoneInFuture,
+    #[error("Ngày hoàn thành không được trước ngày giao việc.")]
+    DoneBeforeSent,
     #[error("Số thẻ đảng viên chỉ gồm chữ số (6–12 chữ số).")]
     InvalidPartyCardNumber,
     #[error(
@@ -60,6 +70,11 @@ impl RuleError {
             Self::DateRangeReversed => "date_range_reversed",
             Self::OutOfRange { .. } => "out_of_range",
             Self::InvalidChoice => "invalid_choice",
+            Self::TooMany { .. } => "too_many",
+            Self::NoTarget => "no_target",
+            Self::DueBeforeToday => "due_before_today",
+            Self::DoneInFuture => "done_in_future",
+            Self::DoneBeforeSent => "done_before_sent",
             Self::InvalidPartyCardNumber => "invalid_party_card_number",
             Self::MissedExceedsSession { .. } => "attendance_minutes_exceed_session",
             Self::ExcuseReasonRequired => "excuse_reason_required",

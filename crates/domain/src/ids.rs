@@ -38,4 +38,6 @@ id_type!(
     BridgePointId,
     /// A participant row of a class.
     ParticipantId,
+    /// A task sent down the tree (R8.1).
+    TaskId,
 );

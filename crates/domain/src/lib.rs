@@ -7,6 +7,7 @@ mod choice;
 pub mod error;
 pub mod ids;
 pub mod org;
+pub mod plans;
 pub mod resolutions;
 pub mod study;
 pub mod text;

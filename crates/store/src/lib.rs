@@ -12,6 +12,7 @@ pub mod limit;
 pub mod notify;
 pub mod org;
 pub mod outbox;
+pub mod plans;
 pub mod replica;
 pub mod resolutions;
 pub mod scope;

@@ -177,6 +177,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::org::routes())
         .merge(crate::resolutions::routes())
         .merge(crate::study::routes())
+        .merge(crate::plans::routes())
         .merge(crate::notify::routes())
         .merge(crate::admin::routes())
         .nest("/api/v1", api)

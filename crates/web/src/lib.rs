@@ -17,6 +17,7 @@ pub mod metrics;
 mod notify;
 pub mod org;
 pub mod pages;
+pub mod plans;
 mod print;
 pub mod proxy;
 pub mod reads;

@@ -44,6 +44,8 @@ mod input;
 mod ops;
 #[path = "http/people.rs"]
 mod people;
+#[path = "http/plans.rs"]
+mod plans;
 #[path = "http/scope.rs"]
 mod scope;
 #[path = "http/seats.rs"]

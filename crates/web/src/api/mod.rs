@@ -41,6 +41,7 @@ mod feedback;
 pub mod import;
 mod notify;
 mod org;
+mod plans;
 mod resolutions;
 mod study;
 
@@ -63,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .merge(checkin::routes())
         .merge(feedback::routes())
         .merge(org::routes())
+        .merge(plans::routes())
         .merge(resolutions::routes())
         .merge(study::routes())
         .merge(notify::routes())
@@ -144,6 +146,7 @@ impl Modify for Security {
         study::sheet, study::record, study::results, study::finish, study::retakes,
         feedback::list, feedback::create,
         notify::list, notify::read_one, notify::read_all,
+        plans::sent, plans::assigned, plans::create, plans::detail, plans::report,
         attendance_file::import, attendance_file::template,
         import::members, import::orgs, import::export, import::export_orgs,
         admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit, admin::settings, admin::set_settings,
@@ -156,6 +159,7 @@ impl Modify for Security {
         (name = "import", description = "Excel/CSV import with dry run, and xlsx export (issue 5)"),
         (name = "admin", description = "Accounts, roles, clearance and the audit log (issue 4)"),
         (name = "study", description = "Campaigns, classes, participants, attendance and retakes (R2.x, R3.x)"),
+        (name = "plans", description = "Tasks sent down the tree with a deadline, their reports and roll-up (R8.1)"),
         (name = "notify", description = "The caller's own notifications: class changes, absences, retakes (R2.6, R3.3, R3.5)"),
     )
 )]
