@@ -103,6 +103,9 @@ pub fn today() -> NaiveDate {
     domain::study::utc_to_local(now()).date()
 }
 
+/// The rule code of a pass-down due after the task it passes down (the form's `due_on`).
+pub const DUE_AFTER_PARENT: &str = "due_after_parent";
+
 const TASK_COLUMNS: &str =
     "k.id, k.org_id, o.name AS org_name, k.parent_task_id, k.title, k.body, k.due_on, k.sent_on, \
      k.target_count, k.done_count";
@@ -134,18 +137,27 @@ pub async fn create(
         ));
     }
     if let Some(p) = parent {
-        let row: Option<(Option<NaiveDate>,)> = db_run!(db, q => sqlx::query_as(
-            "SELECT done_on FROM task_targets WHERE task_id = $1 AND org_id = $2")
+        let row: Option<(Option<NaiveDate>, NaiveDate)> = db_run!(db, q => sqlx::query_as(
+            "SELECT done_on, due_on FROM task_targets WHERE task_id = $1 AND org_id = $2")
             .bind(p.0).bind(from.0).fetch_optional(q).await)?;
         match row {
             None => return Err(StoreError::NotFound),
-            Some((Some(_),)) => {
+            Some((Some(_), _)) => {
                 return Err(StoreError::rule(
                     "task_done",
                     "Việc này đơn vị đã báo cáo hoàn thành, không giao tiếp xuống được nữa.".into(),
                 ))
             }
-            Some((None,)) => {}
+            Some((None, due)) if t.due_on > due => {
+                return Err(StoreError::rule(
+                    DUE_AFTER_PARENT,
+                    format!(
+                        "Hạn hoàn thành: không được sau hạn cấp trên giao ({}).",
+                        due.format("%d/%m/%Y")
+                    ),
+                ))
+            }
+            Some((None, _)) => {}
         }
     }
     let (sent_at, sent_on) = (now(), today());

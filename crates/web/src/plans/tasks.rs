@@ -274,7 +274,14 @@ async fn create(
                         "Đã giao việc; các tổ chức nhận việc đã được thông báo.",
                     ))
                 }
-                Err(StoreError::Rule(v)) => errors.add("target_org_ids", v.message),
+                Err(StoreError::Rule(v)) => {
+                    let field = if v.code == tasks::DUE_AFTER_PARENT {
+                        "due_on"
+                    } else {
+                        "target_org_ids"
+                    };
+                    errors.add(field, v.message)
+                }
                 Err(e) => return Err(e.into()),
             }
         }

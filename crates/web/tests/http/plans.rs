@@ -150,6 +150,15 @@ async fn r8_1_a_task_cascades_and_rolls_up(app: TestApp) {
     );
     assert_eq!(seen["targets"][0]["org_id"], commune);
 
+    // Not with a deadline after the province's.
+    organizer
+        .post(
+            "/api/v1/tasks",
+            &json!({"from_org_id": commune, "parent_task_id": task_id, "title": "Quá hạn cấp trên",
+                    "due_on": day(11), "target_org_ids": cells}),
+        )
+        .await
+        .expect_error(422, "due_after_parent");
     // The commune passes it down to its cells — once.
     let child = organizer
         .post_ok(
