@@ -87,6 +87,16 @@ struct DetailPage {
     by_state: Vec<(TargetState, usize)>,
     /// The task this one passes down, when the caller may open it.
     parent_visible: bool,
+    /// The caller is on the sender's side and sees every target; a target's side sees only its
+    /// own, and the counts of those.
+    sender_side: bool,
+}
+
+impl DetailPage {
+    /// Targets shown that are done (the headline of a target's side).
+    fn shown_done(&self) -> usize {
+        self.targets.iter().filter(|t| t.done_on.is_some()).count()
+    }
 }
 
 async fn detail(
@@ -106,6 +116,7 @@ async fn detail(
         Some(p) => tasks::get(&st.db, scope, TaskId(p)).await.is_ok(),
         None => false,
     };
+    let sender_side = scope.covers(&st.db, t.org_id, store::scope::READ).await?;
     let crumbs = org::breadcrumb(&st.db, scope, t.org_id)
         .await
         .unwrap_or_default();
@@ -117,6 +128,7 @@ async fn detail(
         targets,
         by_state,
         parent_visible,
+        sender_side,
     })
 }
 

@@ -204,6 +204,13 @@ async fn r8_1_a_task_cascades_and_rolls_up(app: TestApp) {
     let cell = assigned["items"][0]["org_id"]
         .as_i64()
         .expect("the secretary's cell");
+    // The cell's side sees its own target and counts, and the report button first.
+    let page = secretary.get(&format!("/tasks/{child_id}")).await.html();
+    assert!(
+        page.contains("0/1") && page.contains(&format!("/tasks/{child_id}/report?org={cell}")),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("0/{}", cells.len())), "{page}");
     let form = secretary
         .get(&format!("/tasks/{child_id}/report?org={cell}"))
         .await;
