@@ -3,9 +3,7 @@
 use chrono::{DateTime, Utc};
 use domain::auth::Role;
 use domain::ids::{BridgePointId, CampaignId, ClassId, OrgId, SessionId};
-use domain::study::{
-    AudienceTier, ClassForm, ClassStatus, NewBridgePoint, NewClass, NewSession, Percent,
-};
+use domain::study::{ClassForm, ClassStatus, NewBridgePoint, NewClass, NewSession, Percent};
 
 use super::full_name_sql;
 use crate::db::Db;
@@ -54,11 +52,6 @@ impl Class {
     pub fn form_label(&self) -> &'static str {
         ClassForm::parse(&self.form)
             .map(ClassForm::label)
-            .unwrap_or("")
-    }
-    pub fn tier_label(&self) -> &'static str {
-        AudienceTier::parse(&self.audience_tier)
-            .map(AudienceTier::label)
             .unwrap_or("")
     }
     pub fn status_label(&self) -> &'static str {
