@@ -35,6 +35,24 @@ pub enum RuleError {
     DoneInFuture,
     #[error("Ngày hoàn thành không được trước ngày giao việc.")]
     DoneBeforeSent,
+    #[error("Số văn bản phải theo mẫu của Đảng, ví dụ «12-KH/ĐU» (số, gạch ngang, chữ viết tắt loại văn bản, gạch chéo, cơ quan ban hành).")]
+    InvalidDocNumber,
+    #[error("Chọn ít nhất một nghị quyết, chỉ thị mà kế hoạch thực hiện.")]
+    NoResolution,
+    #[error("Mỗi hạng mục chỉ có đúng một đơn vị chủ trì.")]
+    SecondLead,
+    #[error("Chọn đơn vị chủ trì.")]
+    NoLead,
+    #[error("Đơn vị chủ trì không đồng thời là đơn vị phối hợp.")]
+    LeadAlsoCoordinating,
+    #[error("Thời gian hoàn thành không được trước thời gian bắt đầu.")]
+    DueBeforeStart,
+    #[error("Ngày báo cáo không được trước ngày ban hành kế hoạch.")]
+    ReportBeforeIssued,
+    #[error("Ngày không được sau hôm nay.")]
+    DateInFuture,
+    #[error("Ngày trả lời không được trước ngày gửi xin ý kiến.")]
+    AnswerBeforeAsked,
     #[error("Số thẻ đảng viên chỉ gồm chữ số (6–12 chữ số).")]
     InvalidPartyCardNumber,
     #[error(
@@ -76,6 +94,15 @@ impl RuleError {
             Self::DoneInFuture => "done_in_future",
             Self::DoneBeforeSent => "done_before_sent",
             Self::InvalidPartyCardNumber => "invalid_party_card_number",
+            Self::InvalidDocNumber => "invalid_doc_number",
+            Self::NoResolution => "no_resolution",
+            Self::SecondLead => "second_lead_unit",
+            Self::NoLead => "no_lead_unit",
+            Self::LeadAlsoCoordinating => "lead_also_coordinating",
+            Self::DueBeforeStart => "due_before_start",
+            Self::ReportBeforeIssued => "report_before_issued",
+            Self::DateInFuture => "date_in_future",
+            Self::AnswerBeforeAsked => "answer_before_asked",
             Self::MissedExceedsSession { .. } => "attendance_minutes_exceed_session",
             Self::ExcuseReasonRequired => "excuse_reason_required",
             Self::ClassifiedContentRefused => "classified_content_refused",

@@ -40,4 +40,8 @@ id_type!(
     ParticipantId,
     /// A task sent down the tree (R8.1).
     TaskId,
+    /// An action program or implementation plan (R7.x).
+    PlanId,
+    /// An item of a plan: a goal, key task or breakthrough solution (R7.3).
+    PlanItemId,
 );

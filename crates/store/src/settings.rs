@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use domain::auth::Role;
 use domain::ids::OrgId;
-use domain::org::settings::{tier_field, ProvinceSettings, TierLabels};
+use domain::org::settings::{tier_field, PlanTemplate, ProvinceSettings, TierLabels};
 use domain::study::{AudienceTier, Percent};
 
 use crate::db::Db;
@@ -18,6 +18,9 @@ const RETAKE: &str = "retake_threshold_percent";
 const DEADLINE: &str = "publication_deadline_days";
 /// The level names, one a line.
 const LEVELS: &str = "level_names";
+/// The plan template's sections (R8.2).
+const PLAN_RESPONSIBILITY: &str = "plan_responsibility";
+const PLAN_INSPECTION: &str = "plan_inspection";
 
 /// The defaults of every province: the command line's, else the guideline's.
 pub async fn defaults(db: &Db) -> Result<ProvinceSettings> {
@@ -31,6 +34,7 @@ pub async fn defaults(db: &Db) -> Result<ProvinceSettings> {
         publication_deadline_days: deadline,
         level_names: Vec::new(),
         tier_labels: TierLabels::default(),
+        plan_template: PlanTemplate::default(),
     })
 }
 
@@ -62,6 +66,12 @@ pub async fn of_org(db: &Db, org: OrgId) -> Result<ProvinceSettings> {
         if let Some(name) = kept.get(tier_field(*tier)) {
             s.tier_labels.set(*tier, name.clone());
         }
+    }
+    if let Some(t) = kept.get(PLAN_RESPONSIBILITY) {
+        s.plan_template.responsibility = t.clone();
+    }
+    if let Some(t) = kept.get(PLAN_INSPECTION) {
+        s.plan_template.inspection = t.clone();
     }
     Ok(s)
 }
@@ -130,6 +140,16 @@ pub async fn update(db: &Db, scope: &Scope, province: OrgId, new: &ProvinceSetti
             new.tier_labels.of(*tier).to_string(),
         ));
     }
+    values.push((
+        PLAN_RESPONSIBILITY,
+        old.plan_template.responsibility.clone(),
+        new.plan_template.responsibility.clone(),
+    ));
+    values.push((
+        PLAN_INSPECTION,
+        old.plan_template.inspection.clone(),
+        new.plan_template.inspection.clone(),
+    ));
     // The audit entry names what changed, with the old and the new value.
     let detail = values
         .iter()

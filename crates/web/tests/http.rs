@@ -26,6 +26,8 @@ macro_rules! both_engines {
 #[path = "http/harness.rs"]
 mod harness;
 
+#[path = "http/action_plans.rs"]
+mod action_plans;
 #[path = "http/attendance_file.rs"]
 mod attendance_file;
 #[path = "http/auth.rs"]

@@ -28,6 +28,30 @@ pub struct ProvinceSettings {
     pub level_names: Vec<String>,
     /// What the province calls each audience tier (R2.7); the tiers' rules do not change.
     pub tier_labels: TierLabels,
+    /// The sections every new plan starts with (R8.2: responsibility and inspection).
+    pub plan_template: PlanTemplate,
+}
+
+/// The longest template section.
+pub const TEMPLATE_MAX: usize = 10_000;
+
+/// The default sections of a new action plan (R8.2, R8.3): who answers for what, and how its
+/// carrying out is inspected. A province changes them on its settings page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanTemplate {
+    pub responsibility: String,
+    pub inspection: String,
+}
+
+impl Default for PlanTemplate {
+    fn default() -> Self {
+        Self {
+            responsibility: "1. Cấp ủy lãnh đạo, chỉ đạo thực hiện kế hoạch; đồng chí Bí thư chịu trách nhiệm chung, trực tiếp chỉ đạo các nhiệm vụ trọng tâm.\n\
+2. Ban Tuyên giáo và Dân vận (bộ phận tuyên giáo) tham mưu, hướng dẫn, theo dõi, tổng hợp kết quả, báo cáo cấp ủy.\n\
+3. Các tổ chức đảng trực thuộc xây dựng kế hoạch cụ thể phù hợp với tình hình địa phương, đơn vị; người đứng đầu chịu trách nhiệm về kết quả thực hiện.".into(),
+            inspection: "Ủy ban Kiểm tra và các ban tham mưu của cấp ủy kiểm tra, giám sát việc triển khai, thực hiện kế hoạch; sơ kết giữa kỳ, tổng kết khi kết thúc; kết quả thực hiện là một tiêu chí đánh giá, xếp loại tổ chức đảng, đảng viên cuối năm.".into(),
+        }
+    }
 }
 
 impl ProvinceSettings {
@@ -95,6 +119,9 @@ pub struct SettingsInput {
     pub tier_key_cadres: String,
     pub tier_grassroots: String,
     pub tier_public: String,
+    /// The plan template's sections; empty: the guideline's default text.
+    pub plan_responsibility: String,
+    pub plan_inspection: String,
 }
 
 /// The form field of each tier's name.
@@ -143,6 +170,8 @@ impl SettingsInput {
             tier_key_cadres: s.tier_labels.of(AudienceTier::KeyCadres).to_string(),
             tier_grassroots: s.tier_labels.of(AudienceTier::Grassroots).to_string(),
             tier_public: s.tier_labels.of(AudienceTier::Public).to_string(),
+            plan_responsibility: s.plan_template.responsibility.clone(),
+            plan_inspection: s.plan_template.inspection.clone(),
         }
     }
 
@@ -176,12 +205,26 @@ impl SettingsInput {
                 tiers.set(*tier, name);
             }
         }
+        let mut plan_template = PlanTemplate::default();
+        if let Some(Some(t)) = e.take(
+            "plan_responsibility",
+            optional_text(&self.plan_responsibility, TEMPLATE_MAX),
+        ) {
+            plan_template.responsibility = t;
+        }
+        if let Some(Some(t)) = e.take(
+            "plan_inspection",
+            optional_text(&self.plan_inspection, TEMPLATE_MAX),
+        ) {
+            plan_template.inspection = t;
+        }
         match (threshold, deadline, levels) {
             (Some(t), Some(d), Some(levels)) if e.is_empty() => Ok(ProvinceSettings {
                 retake_threshold: t,
                 publication_deadline_days: u32::try_from(d).unwrap_or(0),
                 level_names: levels,
                 tier_labels: tiers,
+                plan_template,
             }),
             _ => Err(e),
         }

@@ -305,7 +305,7 @@ pub async fn assigned(
     after: Option<&str>,
     per_page: i64,
 ) -> Result<(Vec<Assigned>, Option<String>)> {
-    let key = after.and_then(parse_key);
+    let key = after.and_then(crate::plans::parse_key);
     let sql = format!(
         "SELECT t.task_id, k.title, s.name AS sender_name, t.org_id, o.name AS org_name, t.due_on, t.done_on \
          FROM task_targets t JOIN tasks k ON k.id = t.task_id JOIN orgs o ON o.id = t.org_id JOIN orgs s ON s.id = k.org_id \
@@ -330,24 +330,7 @@ pub async fn assigned(
     let per_page = per_page.clamp(1, PAGE_MAX);
     let rows = db_run!(db, p => sqlx::query_as::<_, Assigned>(&sql).bind(scope.account_id.0).bind(has).bind(d).bind(t).bind(o)
         .bind(per_page + 1).fetch_all(p).await)?;
-    Ok(page_of(rows, per_page, Assigned::key))
-}
-
-/// The first `per_page` of `rows` (read one more than shown) and the key of the next page.
-fn page_of<T, K>(mut rows: Vec<T>, per_page: i64, key: impl Fn(&T) -> K) -> (Vec<T>, Option<K>) {
-    let per_page = usize::try_from(per_page).unwrap_or(usize::MAX);
-    let more = rows.len() > per_page;
-    rows.truncate(per_page);
-    let next = if more { rows.last().map(key) } else { None };
-    (rows, next)
-}
-
-fn parse_key(s: &str) -> Option<(NaiveDate, i64, i64)> {
-    let mut parts = s.split('_');
-    let d = parts.next()?.parse::<NaiveDate>().ok()?;
-    let t = parts.next()?.parse::<i64>().ok()?;
-    let o = parts.next()?.parse::<i64>().ok()?;
-    Some((d, t, o))
+    Ok(crate::plans::page_of(rows, per_page, Assigned::key))
 }
 
 /// Tasks sent by organizations in the caller's subtree (the sender's side), newest deadline
@@ -367,5 +350,5 @@ pub async fn sent(
     let per_page = per_page.clamp(1, PAGE_MAX);
     let rows = db_run!(db, p => sqlx::query_as::<_, Task>(&sql).bind(scope.account_id.0).bind(before.map_or(0, |b| b.0))
         .bind(per_page + 1).fetch_all(p).await)?;
-    Ok(page_of(rows, per_page, |t| t.id))
+    Ok(crate::plans::page_of(rows, per_page, |t| t.id))
 }

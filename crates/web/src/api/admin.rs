@@ -46,6 +46,17 @@ pub struct ProvinceSettingsView {
     pub level_names: Vec<String>,
     /// R2.7: what the province calls each audience tier.
     pub tier_labels: TierLabelsView,
+    /// R8.2: the sections every new plan starts with.
+    pub plan_template: PlanTemplateView,
+}
+
+/// The default sections of a new plan (R8.2, R8.3).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlanTemplateView {
+    /// "Tổ chức thực hiện": who answers for what.
+    pub responsibility: String,
+    /// "Kiểm tra, giám sát".
+    pub inspection: String,
 }
 
 /// The names of the audience tiers (R2.7).
@@ -69,6 +80,10 @@ async fn settings_view(st: &AppState, org: OrgId, name: String) -> AppResult<Pro
             public: s.tier_labels.of(AudienceTier::Public).to_string(),
         },
         level_names: s.level_names,
+        plan_template: PlanTemplateView {
+            responsibility: s.plan_template.responsibility,
+            inspection: s.plan_template.inspection,
+        },
     })
 }
 
@@ -98,6 +113,8 @@ pub struct SettingsBody {
     pub level_names: Option<Vec<String>>,
     /// Names of at most 100 characters (empty: the guideline's); absent: unchanged.
     pub tier_labels: Option<TierLabelsView>,
+    /// At most 10,000 characters a section (empty: the default text); absent: unchanged.
+    pub plan_template: Option<PlanTemplateView>,
 }
 
 /// Sets a province's settings; its admin only. Audited with the old and new values.
@@ -132,6 +149,13 @@ pub async fn set_settings(
             .as_ref()
             .map_or(now.tier_grassroots, |t| t.grassroots.clone()),
         tier_public: b.tier_labels.map_or(now.tier_public, |t| t.public),
+        plan_responsibility: b
+            .plan_template
+            .as_ref()
+            .map_or(now.plan_responsibility, |t| t.responsibility.clone()),
+        plan_inspection: b
+            .plan_template
+            .map_or(now.plan_inspection, |t| t.inspection),
     };
     let new = input.validate().map_err(AppError::Validation)?;
     store::settings::update(&st.db, user.scope(), org, &new).await?;

@@ -33,6 +33,7 @@ macro_rules! view {
     };
 }
 
+mod action_plans;
 mod admin;
 mod attendance_file;
 mod auth;
@@ -58,6 +59,7 @@ use crate::error::{AppError, ErrorBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(action_plans::routes())
         .merge(admin::routes())
         .merge(attendance_file::routes())
         .merge(auth::routes())
@@ -147,6 +149,8 @@ impl Modify for Security {
         feedback::list, feedback::create,
         notify::list, notify::read_one, notify::read_all,
         plans::sent, plans::assigned, plans::create, plans::detail, plans::report,
+        action_plans::list, action_plans::assigned, action_plans::create, action_plans::detail, action_plans::update,
+        action_plans::step, action_plans::answer, action_plans::amend, action_plans::add_item, action_plans::report,
         attendance_file::import, attendance_file::template,
         import::members, import::orgs, import::export, import::export_orgs,
         admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit, admin::settings, admin::set_settings,
@@ -159,7 +163,7 @@ impl Modify for Security {
         (name = "import", description = "Excel/CSV import with dry run, and xlsx export (issue 5)"),
         (name = "admin", description = "Accounts, roles, clearance and the audit log (issue 4)"),
         (name = "study", description = "Campaigns, classes, participants, attendance and retakes (R2.x, R3.x)"),
-        (name = "plans", description = "Tasks sent down the tree with a deadline, their reports and roll-up (R8.1)"),
+        (name = "plans", description = "Action programs and plans with their lifecycle and items (R1.2, R7.x), and tasks sent down the tree with a deadline (R8.1)"),
         (name = "notify", description = "The caller's own notifications: class changes, absences, retakes (R2.6, R3.3, R3.5)"),
     )
 )]

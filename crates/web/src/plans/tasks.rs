@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
 use domain::ids::{OrgId, TaskId};
+use domain::plans::action_plans::ItemState;
 use domain::plans::tasks::{ReportInput, TargetState, TaskInput};
 use domain::FieldErrors;
 use serde::Deserialize;
@@ -43,6 +44,9 @@ struct ListPage {
     next_after: Option<String>,
     sent: Vec<Task>,
     next_before: Option<i64>,
+    /// Items of running plans my organizations lead or coordinate, by due date (issue 14.6).
+    items: Vec<store::plans::action_plans::AssignedItem>,
+    next_item: Option<String>,
     /// The caller may send tasks (organizer somewhere).
     can_send: bool,
 }
@@ -52,6 +56,7 @@ struct ListPage {
 pub struct ListQuery {
     after: Option<String>,
     before: Option<i64>,
+    item_after: Option<String>,
 }
 
 async fn list(
@@ -64,6 +69,9 @@ async fn list(
         tasks::assigned(&reads, scope, q.after.as_deref(), PER_PAGE).await?;
     let (sent, next_before) = tasks::sent(&reads, scope, q.before.map(TaskId), PER_PAGE).await?;
     let next_before = next_before.map(|t| t.0);
+    let (items, next_item) =
+        store::plans::action_plans::assigned(&reads, scope, q.item_after.as_deref(), PER_PAGE)
+            .await?;
     let ctx = ctx.with_nav("tasks");
     ctx.render(&ListPage {
         ctx: ctx.clone(),
@@ -72,6 +80,8 @@ async fn list(
         next_after,
         sent,
         next_before,
+        items,
+        next_item,
         can_send: scope.has_role(store::scope::WRITE),
     })
 }
@@ -166,21 +176,6 @@ pub struct NewQuery {
     parent: Option<i64>,
 }
 
-/// The organizations where the caller holds the organizer's role or above, by name.
-async fn senders(st: &AppState, scope: &Scope) -> AppResult<Vec<Org>> {
-    let mut out = Vec::new();
-    for g in scope
-        .grants
-        .iter()
-        .filter(|g| g.role >= store::scope::WRITE)
-    {
-        if let Ok(o) = org::get(&st.db, scope, g.org_id).await {
-            out.push(o);
-        }
-    }
-    Ok(out)
-}
-
 async fn form_page(
     st: &AppState,
     ctx: PageCtx,
@@ -189,7 +184,7 @@ async fn form_page(
     input: Option<TaskInput>,
     errors: FieldErrors,
 ) -> AppResult<FormPage> {
-    let senders = senders(st, scope).await?;
+    let senders = super::organizing(st, scope).await;
     let parent = match q.parent {
         Some(p) => Some(tasks::get(&st.db, scope, TaskId(p)).await?),
         None => None,
