@@ -246,6 +246,7 @@ impl Config {
             metrics_from: self.metrics_from.clone(),
             mail: self.mail.clone(),
             replica: None,
+            reminder_every: Some(std::time::Duration::from_secs(15 * 60)),
         }
     }
 

@@ -45,6 +45,9 @@ pub struct WebConfig {
     /// A streaming replica for the reads that tolerate a little lag (issue 13.6): lists,
     /// reports, exports. None: every read goes to the primary.
     pub replica: Option<store::replica::Replica>,
+    /// How often reminders of due dates are swept (issue 14.5, 14.7); none: never (tests sweep
+    /// by hand). The binary sweeps every 15 minutes.
+    pub reminder_every: Option<Duration>,
 }
 
 impl WebConfig {
@@ -71,6 +74,22 @@ impl Default for WebConfig {
             metrics_from: Default::default(),
             mail: None,
             replica: None,
+            reminder_every: None,
+        }
+    }
+}
+
+/// Sweeps the reminders of due dates every `every`, forever; a failed sweep is logged and
+/// retried at the next turn (what it did not send is still owed then).
+async fn sweep_reminders(db: Db, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store::plans::reminders::sweep(&db, store::plans::tasks::today()).await {
+            Ok(s) if s != Default::default() => tracing::info!(?s, "reminders sent"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reminders: sweep failed"),
         }
     }
 }
@@ -112,6 +131,9 @@ impl App {
         }
         if let Some(r) = &config.replica {
             tokio::spawn(r.clone().watch(db.clone()));
+        }
+        if let Some(every) = config.reminder_every {
+            tokio::spawn(sweep_reminders(db.clone(), every));
         }
         let limiter: Arc<crate::limit::RateLimiter> = Default::default();
         if config.api_rate_per_minute > 0 {

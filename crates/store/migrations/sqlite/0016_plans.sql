@@ -132,3 +132,16 @@ CREATE TABLE plan_requirements (
     PRIMARY KEY (resolution_id, named_by_org_id, org_id)
 ) WITHOUT ROWID;
 CREATE INDEX plans_org_issued ON plans (org_id, issued_on);
+
+-- Issue 14.5, 14.7: reminders before a due date and after it, sent once per target and stage
+-- (the key), whichever instance sweeps first.
+CREATE TABLE reminders_sent (
+    kind       TEXT NOT NULL,
+    entity_id  INTEGER NOT NULL,
+    org_id     INTEGER NOT NULL,
+    stage      TEXT NOT NULL,
+    sent_on    TEXT NOT NULL,
+    PRIMARY KEY (kind, entity_id, org_id, stage)
+) WITHOUT ROWID;
+CREATE INDEX task_targets_open_due ON task_targets (due_on) WHERE done_on IS NULL;
+CREATE INDEX plan_item_units_open_due ON plan_item_units (due_on) WHERE lead AND NOT done;

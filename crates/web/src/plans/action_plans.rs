@@ -444,7 +444,7 @@ pub struct Timeline {
     pub ticks: Vec<(i64, String)>,
 }
 
-pub const TIMELINE_LABEL_W: i64 = 300;
+pub const TIMELINE_LABEL_W: i64 = 340;
 const TIMELINE_W: i64 = 960;
 const ROW_H: i64 = 26;
 
@@ -463,8 +463,8 @@ impl Timeline {
             .map(|(n, i)| {
                 let x = x_of(i.starts_on);
                 let w = (x_of(i.due_on) - x).max(3);
-                let label: String = i.title.chars().take(40).collect();
-                let label = if i.title.chars().count() > 40 {
+                let label: String = i.title.chars().take(44).collect();
+                let label = if i.title.chars().count() > 44 {
                     format!("{label}…")
                 } else {
                     label
@@ -1079,6 +1079,18 @@ struct PrintPage {
     leader_title: String,
 }
 
+impl PrintPage {
+    /// The kind's word above the title, unless the title already begins with it.
+    fn heading(&self) -> &'static str {
+        let h = self.p.kind().heading();
+        if domain::text::fold(&self.p.title).starts_with(&domain::text::fold(h)) {
+            ""
+        } else {
+            h
+        }
+    }
+}
+
 async fn print(
     State(st): State<AppState>,
     Ctx(_, user): Ctx,
@@ -1101,7 +1113,7 @@ async fn print(
     let mut recipients: Vec<String> = Vec::new();
     for i in &items {
         for n in std::iter::once(i.lead_name.as_str()).chain(i.coordinators.split(", ")) {
-            if !n.is_empty() && !recipients.iter().any(|r| r == n) {
+            if !n.is_empty() && n != p.org_name && !recipients.iter().any(|r| r == n) {
                 recipients.push(n.to_string());
             }
         }

@@ -17,6 +17,7 @@ both_engines! {
     r2_8_plan_scope_and_classification => r2_8_plan_scope_and_classification_sqlite, r2_8_plan_scope_and_classification_postgres;
     r7_3_plan_pages_work_without_script => r7_3_plan_pages_work_without_script_sqlite, r7_3_plan_pages_work_without_script_postgres;
     r7_1_who_has_issued_a_plan_and_when => r7_1_who_has_issued_a_plan_and_when_sqlite, r7_1_who_has_issued_a_plan_and_when_postgres;
+    r8_1_reminders_before_and_after_the_due_date => r8_1_reminders_before_and_after_the_due_date_sqlite, r8_1_reminders_before_and_after_the_due_date_postgres;
 }
 
 fn day(offset: i64) -> String {
@@ -920,4 +921,115 @@ async fn r7_1_who_has_issued_a_plan_and_when(app: TestApp) {
         ))
         .await;
     assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.status);
+}
+
+/// The notifications of the caller whose title contains `needle`.
+async fn notices(api: &Api, needle: &str) -> Vec<String> {
+    let v = api.get_ok("/api/v1/notifications").await;
+    v.as_array()
+        .cloned()
+        .or_else(|| v["items"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| n["title"].as_str())
+        .filter(|t| t.contains(needle))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A task due in two days and a plan item: the sweep reminds the commune before the due date,
+/// once however often it runs, and again once overdue; the plan's leader hears of the overdue
+/// item; done work is not reminded (R8.1, R7.3; issue 14.5, 14.7).
+async fn r8_1_reminders_before_and_after_the_due_date(app: TestApp) {
+    let admin = app.api_login("admin").await;
+    let organizer = app.api_login("organizer").await;
+    let secretary = app.api_login("secretary").await;
+    let (province, _) = province_tree(&admin).await;
+    let (commune, _, leader) = commune_setup(&organizer).await;
+    let my_cell = secretary.login["account"]["grants"][0]["org_id"]
+        .as_i64()
+        .expect("the secretary's cell");
+    let today = store::plans::tasks::today();
+    admin
+        .post_ok(
+            "/api/v1/tasks",
+            &json!({"from_org_id": province, "title": "Báo cáo nhanh kết quả quán triệt", "due_on": day(2),
+                    "target_org_ids": [commune]}),
+            201,
+        )
+        .await;
+    // A commune plan whose item the secretary's cell leads, due in two days.
+    let resolution = organizer.resolution_id("08-CT/TU").await;
+    let plan = draft(
+        &organizer,
+        commune,
+        leader,
+        resolution,
+        "Kế hoạch có hạng mục sắp đến hạn",
+    )
+    .await;
+    let pid = id(&plan);
+    organizer
+        .post_ok(
+            &format!("/api/v1/plans/{pid}/items"),
+            &json!({"kind": "task", "title": "Chi bộ nộp biên bản sinh hoạt", "starts_on": day(0), "due_on": day(2),
+                    "units": [{"org_id": my_cell, "role": "lead"}]}),
+            201,
+        )
+        .await;
+    for s in [
+        json!({"step": "approve", "approval_body": "standing_committee", "number": "51-NQ/ĐU"}),
+        json!({"step": "issue", "number": "23-KH/ĐU"}),
+    ] {
+        organizer
+            .post_ok(&format!("/api/v1/plans/{pid}/steps"), &s, 200)
+            .await;
+    }
+
+    let first = store::plans::reminders::sweep(&app.db, today)
+        .await
+        .expect("sweep");
+    assert!(first.tasks_due >= 1 && first.items_due >= 1, "{first:?}");
+    assert_eq!(
+        notices(&organizer, "Sắp đến hạn: Báo cáo nhanh")
+            .await
+            .len(),
+        1,
+        "the commune's organizer is told"
+    );
+    assert_eq!(
+        notices(&secretary, "Sắp đến hạn: Chi bộ nộp biên bản")
+            .await
+            .len(),
+        1,
+        "the lead cell's secretary is told"
+    );
+    // A second sweep the same day sends nothing again.
+    let again = store::plans::reminders::sweep(&app.db, today)
+        .await
+        .expect("sweep");
+    assert_eq!(again, Default::default());
+    assert_eq!(
+        notices(&organizer, "Sắp đến hạn: Báo cáo nhanh")
+            .await
+            .len(),
+        1
+    );
+
+    // The cell reports its item done; three days later only the task is overdue.
+    let d = organizer.get_ok(&format!("/api/v1/plans/{pid}")).await;
+    let item = id(&d["items"][0]);
+    secretary
+        .post_ok(
+            &format!("/api/v1/plans/{pid}/items/{item}/reports"),
+            &json!({"percent": 100}),
+            200,
+        )
+        .await;
+    let later = store::plans::reminders::sweep(&app.db, today + Duration::days(3))
+        .await
+        .expect("sweep");
+    assert!(later.tasks_overdue >= 1, "{later:?}");
+    assert_eq!(notices(&organizer, "Quá hạn: Báo cáo nhanh").await.len(), 1);
+    assert!(notices(&secretary, "Quá hạn: Chi bộ nộp").await.is_empty());
 }
