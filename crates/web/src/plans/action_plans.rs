@@ -50,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/plans/{id}/reports/{rid}/file", get(evidence))
         .route("/plans/{id}/print", get(print))
+        .route("/plans/{id}/items.xlsx", get(items_xlsx))
+        .route("/plans/{id}/plan.docx", get(docx))
 }
 
 const PER_PAGE: i64 = 50;
@@ -1091,17 +1093,13 @@ impl PrintPage {
     }
 }
 
-async fn print(
-    State(st): State<AppState>,
-    Ctx(_, user): Ctx,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
-    let scope = user.scope();
+/// The printed plan's parts (the owner's side only).
+async fn print_page(st: &AppState, scope: &Scope, id: i64) -> AppResult<PrintPage> {
     let p = plans::get(&st.db, scope, PlanId(id)).await?;
     if !plans::owner_side(&st.db, scope, &p).await? {
         return Err(AppError::NotFound);
     }
-    let items = plans::items(&st.db, scope, &p).await?;
+    let items = store::plans::export::items_in_tree_order(&st.db, scope, &p).await?;
     let mut doc =
         crate::print::doc_head(&st.db, scope, p.org_id, p.kind().number_letters()).await?;
     if let Some(n) = &p.number {
@@ -1123,17 +1121,89 @@ async fn print(
     } else {
         "T/M BAN THƯỜNG VỤ"
     };
-    let page = PrintPage {
+    Ok(PrintPage {
         resolutions: plans::resolutions(&st.db, scope, p.id).await?,
         doc,
         p,
         items,
         recipients,
         leader_title: leader_title.into(),
-    };
+    })
+}
+
+async fn print(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let page = print_page(&st, user.scope(), id).await?;
     Ok(axum::response::Html(
         page.render()
             .map_err(|e| AppError::Internal(e.to_string()))?,
     )
     .into_response())
+}
+
+/// A file download with an ASCII name (the title folded).
+fn download(bytes: Vec<u8>, content_type: &str, title: &str, ext: &str) -> Response {
+    let name: String = domain::text::fold(title)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(60)
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.{ext}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `GET /plans/{id}/items.xlsx`: the items in tree order of their lead units.
+async fn items_xlsx(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let p = plans::get(&st.db, scope, PlanId(id)).await?;
+    let bytes = store::plans::export::items_xlsx(&st.db, scope, &p, today()).await?;
+    Ok(download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &p.title,
+        "xlsx",
+    ))
+}
+
+/// `GET /plans/{id}/plan.docx`: the plan as a Word document in the Party layout.
+async fn docx(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let page = print_page(&st, scope, id).await?;
+    let head = store::plans::export::DocxHead {
+        superior: page.doc.head.superior.clone(),
+        issuer: page.doc.head.issuer.clone(),
+        number: page.doc.number.replace('\u{a0}', " "),
+        place_date: page.doc.place_date.clone(),
+        heading: page.heading().to_string(),
+        resolutions: page.resolutions.iter().map(|(_, r)| r.clone()).collect(),
+        recipients: page.recipients.clone(),
+        signer_title: page.leader_title.clone(),
+    };
+    let bytes = store::plans::export::plan_docx(&st.db, scope, &page.p, &head).await?;
+    Ok(download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &page.p.title,
+        "docx",
+    ))
 }

@@ -18,6 +18,7 @@ both_engines! {
     r7_3_plan_pages_work_without_script => r7_3_plan_pages_work_without_script_sqlite, r7_3_plan_pages_work_without_script_postgres;
     r7_1_who_has_issued_a_plan_and_when => r7_1_who_has_issued_a_plan_and_when_sqlite, r7_1_who_has_issued_a_plan_and_when_postgres;
     r8_1_reminders_before_and_after_the_due_date => r8_1_reminders_before_and_after_the_due_date_sqlite, r8_1_reminders_before_and_after_the_due_date_postgres;
+    r7_3_plan_files_open_in_libreoffice => r7_3_plan_files_open_in_libreoffice_sqlite, r7_3_plan_files_open_in_libreoffice_postgres;
 }
 
 fn day(offset: i64) -> String {
@@ -1032,4 +1033,147 @@ async fn r8_1_reminders_before_and_after_the_due_date(app: TestApp) {
     assert!(later.tasks_overdue >= 1, "{later:?}");
     assert_eq!(notices(&organizer, "Quá hạn: Báo cáo nhanh").await.len(), 1);
     assert!(notices(&secretary, "Quá hạn: Chi bộ nộp").await.is_empty());
+}
+
+/// Converts `bytes` (a file named `name`) with LibreOffice to `to` and returns the result;
+/// `None` (said, not silent) when LibreOffice is missing and skipping it was asked for.
+fn soffice_convert(dir: &std::path::Path, name: &str, bytes: &[u8], to: &str) -> Option<Vec<u8>> {
+    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|c| {
+        std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok()
+    }) else {
+        fixtures::testing::missing(
+            fixtures::testing::Service::LibreOffice,
+            "LibreOffice (soffice) not installed",
+        );
+        return None;
+    };
+    std::fs::create_dir_all(dir).expect("temp dir");
+    let input = dir.join(name);
+    std::fs::write(&input, bytes).expect("write input");
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let ext = to.split(':').next().unwrap_or(to);
+    static SOFFICE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let mut last = String::new();
+    for _ in 0..3 {
+        let _one = SOFFICE.lock().unwrap_or_else(|e| e.into_inner());
+        let out = std::process::Command::new(soffice)
+            .arg(format!(
+                "-env:UserInstallation=file://{}/profile",
+                dir.display()
+            ))
+            .args(["--headless", "--norestore", "--convert-to", to, "--outdir"])
+            .arg(dir)
+            .arg(&input)
+            .env("HOME", dir)
+            .output()
+            .expect("run soffice");
+        match std::fs::read(dir.join(format!("{stem}.{ext}"))) {
+            Ok(b) if !b.is_empty() => return Some(b),
+            Ok(_) => last = "empty".into(),
+            Err(e) => last = format!("{e}: {}", String::from_utf8_lossy(&out.stderr)),
+        }
+    }
+    panic!("LibreOffice did not convert {name} to {to}: {last}");
+}
+
+/// The plan's Word file and its items' Excel file open in LibreOffice with the content in place:
+/// the Party head, the title, the items in tree order (the commune's own item before its
+/// cells'), "Nơi nhận" and the signer (issue 14.6).
+async fn r7_3_plan_files_open_in_libreoffice(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let (commune, cells, leader) = commune_setup(&organizer).await;
+    let resolution = organizer.resolution_id("08-CT/TU").await;
+    let plan = draft(&organizer, commune, leader, resolution, "Kế hoạch xuất tệp").await;
+    let pid = id(&plan);
+    for (title, lead) in [
+        ("Chi bộ thứ hai học tập", cells[1]),
+        ("Hội nghị cấp xã", commune),
+        ("Chi bộ thứ nhất học tập", cells[0]),
+    ] {
+        organizer
+            .post_ok(
+                &format!("/api/v1/plans/{pid}/items"),
+                &json!({"kind": "task", "title": title, "starts_on": day(0), "due_on": day(10),
+                        "units": [{"org_id": lead, "role": "lead"}]}),
+                201,
+            )
+            .await;
+    }
+    let b = app.browser_login("organizer").await;
+    let docx = b
+        .client
+        .get(format!("{}/plans/{pid}/plan.docx", b.base))
+        .send()
+        .await
+        .expect("docx");
+    assert_eq!(docx.status().as_u16(), 200);
+    let docx = docx.bytes().await.expect("bytes").to_vec();
+    assert!(docx.starts_with(b"PK"), "a zip");
+    let xlsx = b
+        .client
+        .get(format!("{}/plans/{pid}/items.xlsx", b.base))
+        .send()
+        .await
+        .expect("xlsx");
+    assert_eq!(xlsx.status().as_u16(), 200);
+    let xlsx = xlsx.bytes().await.expect("bytes").to_vec();
+    let dir = std::env::temp_dir().join(format!(
+        "qt-plan-lo-{}-{:?}",
+        std::process::id(),
+        app.engine
+    ));
+    let Some(text) = soffice_convert(&dir, "ke-hoach.docx", &docx, "txt:Text (encoded):UTF8")
+    else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&text).to_string();
+    for s in [
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "KẾ HOẠCH",
+        "KẾ HOẠCH XUẤT TỆP",
+        "NHIỆM VỤ, GIẢI PHÁP",
+        "Hội nghị cấp xã",
+        "Nơi nhận",
+        "BÍ THƯ",
+    ] {
+        assert!(
+            text.contains(s),
+            "{s} in the Word file as LibreOffice reads it: {text}"
+        );
+    }
+    let csv = soffice_convert(
+        &dir,
+        "hang-muc.xlsx",
+        &xlsx,
+        "csv:Text - txt - csv (StarCalc):44,34,76",
+    )
+    .expect("converted");
+    let csv = String::from_utf8_lossy(&csv).to_string();
+    let at = |s: &str| csv.find(s).unwrap_or_else(|| panic!("{s} in {csv}"));
+    assert!(
+        at("Hội nghị cấp xã") < at("Chi bộ thứ nhất")
+            || at("Hội nghị cấp xã") < at("Chi bộ thứ hai"),
+        "{csv}"
+    );
+    assert!(
+        at("Hội nghị cấp xã") < at("Chi bộ thứ nhất")
+            && at("Hội nghị cấp xã") < at("Chi bộ thứ hai"),
+        "the commune before its cells: {csv}"
+    );
+    assert!(csv.contains("Kế hoạch xuất tệp"), "{csv}");
+    // Dates are date cells: LibreOffice writes them as dates, not as text it was given.
+    assert!(csv.contains(&day(10)), "{} in {csv}", day(10));
+    // A neighbour's organizer cannot download them.
+    let member = app.browser_login("member").await;
+    member
+        .get(&format!("/plans/{pid}/plan.docx"))
+        .await
+        .expect(404);
+    member
+        .get(&format!("/plans/{pid}/items.xlsx"))
+        .await
+        .expect(404);
 }
