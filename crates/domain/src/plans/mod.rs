@@ -3,4 +3,5 @@
 //! with a deadline, each answered by a report of completion or sent further down (R8.1).
 
 pub mod action_plans;
+pub mod calendar;
 pub mod tasks;

@@ -145,3 +145,11 @@ CREATE TABLE reminders_sent (
 );
 CREATE INDEX task_targets_open_due ON task_targets (due_on) WHERE done_on IS NULL;
 CREATE INDEX plan_item_units_open_due ON plan_item_units (due_on) WHERE lead AND NOT done;
+
+-- Issue 14.6: each account's private calendar link (iCal) of the due dates that concern it; only
+-- the token's hash is kept, a new link revokes the old one.
+CREATE TABLE calendar_feeds (
+    account_id  BIGINT PRIMARY KEY REFERENCES accounts(id),
+    token_hash  TEXT NOT NULL UNIQUE,
+    created_at  TIMESTAMPTZ NOT NULL
+);

@@ -2,6 +2,7 @@
 //! and items (R1.2, R7.x), and cascaded tasks (R8.1).
 
 pub mod action_plans;
+pub mod calendar;
 pub mod export;
 pub mod reminders;
 pub mod tasks;

@@ -8,12 +8,14 @@ use store::Scope;
 use crate::app::AppState;
 
 pub mod action_plans;
+pub mod calendar;
 pub mod tasks;
 pub mod timeliness;
 
 pub fn routes() -> Router<AppState> {
     tasks::routes()
         .merge(timeliness::routes())
+        .merge(calendar::routes())
         .merge(action_plans::routes())
 }
 

@@ -19,6 +19,7 @@ both_engines! {
     r7_1_who_has_issued_a_plan_and_when => r7_1_who_has_issued_a_plan_and_when_sqlite, r7_1_who_has_issued_a_plan_and_when_postgres;
     r8_1_reminders_before_and_after_the_due_date => r8_1_reminders_before_and_after_the_due_date_sqlite, r8_1_reminders_before_and_after_the_due_date_postgres;
     r7_3_plan_files_open_in_libreoffice => r7_3_plan_files_open_in_libreoffice_sqlite, r7_3_plan_files_open_in_libreoffice_postgres;
+    r8_1_private_calendar_of_due_dates => r8_1_private_calendar_of_due_dates_sqlite, r8_1_private_calendar_of_due_dates_postgres;
 }
 
 fn day(offset: i64) -> String {
@@ -1174,6 +1175,97 @@ async fn r7_3_plan_files_open_in_libreoffice(app: TestApp) {
         .expect(404);
     member
         .get(&format!("/plans/{pid}/items.xlsx"))
+        .await
+        .expect(404);
+}
+
+/// The organizer makes a private calendar link; calendar apps read it without a login; Python's
+/// icalendar parses it: the commune's open tasks and plan items with their due dates, nothing of
+/// a neighbour; a new link revokes the old one; junk tokens are 404 (issue 14.6).
+async fn r8_1_private_calendar_of_due_dates(app: TestApp) {
+    let admin = app.api_login("admin").await;
+    let (province, communes) = province_tree(&admin).await;
+    let organizer = app.api_login("organizer").await;
+    let (commune, _, _) = commune_setup(&organizer).await;
+    let neighbour = communes
+        .iter()
+        .map(id)
+        .find(|c| *c != commune)
+        .expect("a second commune");
+    for (org, title) in [
+        (commune, "Nộp báo cáo quán triệt, đợt 1; cấp xã"),
+        (neighbour, "Việc của xã bên"),
+    ] {
+        admin
+            .post_ok(
+                "/api/v1/tasks",
+                &json!({"from_org_id": province, "title": title, "due_on": day(12), "target_org_ids": [org]}),
+                201,
+            )
+            .await;
+    }
+    let b = app.browser_login("organizer").await;
+    b.get("/calendar").await.expect(200);
+    let page = b.post_form("/calendar", &[]).await;
+    page.expect(200);
+    let html = page.html();
+    let link = html
+        .split("value=\"")
+        .find(|s| s.contains("/calendar/"))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("a link in {html}"))
+        .to_string();
+    let path = &link[link.find("/calendar/").expect("path")..];
+    let feed = app.anon_get(path).await;
+    feed.expect(200);
+    assert!(feed
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .starts_with("text/calendar"));
+    let ics = feed.text.clone();
+    assert!(ics.contains("Nộp báo cáo quán triệt"), "{ics}");
+    assert!(
+        !ics.contains("Việc của xã bên"),
+        "no neighbour's task: {ics}"
+    );
+    // Python's icalendar reads it back: every event has a date and the task's summary survives.
+    let parsed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, icalendar\ncal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())\nfor e in cal.walk('VEVENT'):\n    print(e.decoded('DTSTART').isoformat(), str(e.get('SUMMARY')))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().expect("stdin").write_all(ics.as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("python3");
+    let err = String::from_utf8_lossy(&parsed.stderr).to_string();
+    if err.contains("No module named") {
+        fixtures::testing::missing(fixtures::testing::Service::ICalendar, &err);
+        return;
+    }
+    assert!(parsed.status.success(), "icalendar: {err}");
+    let out = String::from_utf8_lossy(&parsed.stdout).to_string();
+    let due = (store::plans::tasks::today() + Duration::days(12))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&due) && l.contains("Nộp báo cáo quán triệt, đợt 1; cấp xã")),
+        "{out}"
+    );
+    // A new link revokes the old one; junk is not found.
+    b.post_form("/calendar", &[]).await.expect(200);
+    app.anon_get(path).await.expect(404);
+    app.anon_get("/calendar/0000.ics").await.expect(404);
+    app.anon_get(&format!("/calendar/{}.ics", "a".repeat(64)))
         .await
         .expect(404);
 }
