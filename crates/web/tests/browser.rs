@@ -600,7 +600,14 @@ async fn main_pages_pass_axe_for_every_role() {
         ),
         (
             "secretary",
-            vec!["/".into(), "/people".into(), "/retakes".into()],
+            vec![
+                "/".into(),
+                "/people".into(),
+                "/retakes".into(),
+                "/tasks".into(),
+                "/plans".into(),
+                "/calendar".into(),
+            ],
         ),
         (
             "organizer",
@@ -617,6 +624,14 @@ async fn main_pages_pass_axe_for_every_role() {
                 format!("/sessions/{session}/attendance"),
                 "/owes".into(),
                 "/import".into(),
+                "/tasks".into(),
+                "/plans".into(),
+                // The demo's province program (the commune leads items) and the commune's plan.
+                "/plans/1".into(),
+                "/plans/2".into(),
+                "/plans/new".into(),
+                "/plans/2/items/new".into(),
+                "/plans/timeliness?resolution=1".into(),
             ],
         ),
     ];
@@ -805,4 +820,107 @@ async fn printed_list_keeps_rows_with_its_signature() {
         alone_without_rule > 0,
         "without the rule some length leaves the signature alone (else this check proves nothing)"
     );
+}
+
+/// Issue 14 in the browser: the organizer drafts a plan, adds an item, consults, has it
+/// approved, issues it, reviews it at mid-term and at the end, every step from the pages; then
+/// a task the province sends to two communes is answered by both (one on the page, one by the
+/// province for the other) and the roll-up shows 2/2 (R1.2, R7.3, R8.1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizer_takes_a_plan_from_draft_to_final_review() {
+    let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
+        return;
+    };
+    let Some(b) = Browser::start(1280, 900).await else {
+        return;
+    };
+    b.login(&app.base, "organizer").await;
+    b.wait_for_text("Tổng quan").await;
+    b.go(&format!("{}/plans/new", app.base)).await;
+    b.wait_for_text("Soạn chương trình").await;
+    b.type_into("#title", "Kế hoạch thực hiện Nghị quyết trong trình duyệt")
+        .await;
+    b.click("input[name=resolution_ids]").await;
+    b.click("form.card button.primary").await;
+    b.wait_for_text("Đã lưu dự thảo").await;
+    let plan_url = b.url().await;
+    b.click("a[href$='/items/new']").await;
+    b.wait_for_text("Thêm hạng mục").await;
+    b.type_into("#title", "Hội nghị quán triệt toàn xã").await;
+    let due = (store::plans::tasks::today() + chrono::Duration::days(20))
+        .format("%d/%m/%Y")
+        .to_string();
+    b.type_into("#due_on", &due).await;
+    b.click("form.card button.primary").await;
+    b.wait_for_text("Đã thêm hạng mục").await;
+    assert!(b.source().await.contains("<svg"), "the timeline is drawn");
+    b.type_into("#consulted", "Ủy ban MTTQ Việt Nam xã\nHội Nông dân xã")
+        .await;
+    b.click("form:has(#consulted) button.primary").await;
+    b.wait_for_text("Đang lấy ý kiến").await;
+    b.type_into("#approve_number", "61-NQ/ĐU").await;
+    b.click("form:has(#approve_number) button.primary").await;
+    b.wait_for_text("Đã thông qua").await;
+    b.type_into("#issue_number", "31-KH/ĐU").await;
+    b.click("form:has(#issue_number) button.primary").await;
+    b.wait_for_text("Đã ban hành").await;
+    b.type_into("#note-interim_review", "Đã tổ chức hội nghị ở 8/11 chi bộ.")
+        .await;
+    b.click("form:has(#note-interim_review) button.primary")
+        .await;
+    b.wait_for_text("Đã sơ kết").await;
+    b.type_into("#note-final_review", "Hoàn thành các nhiệm vụ đề ra.")
+        .await;
+    b.click("form:has(#note-final_review) button.primary").await;
+    b.wait_for_text("Đã tổng kết").await;
+    b.go(&plan_url).await;
+    let page = b.source().await;
+    assert!(
+        page.contains("Số") && page.contains("31-KH/ĐU"),
+        "issued number shown"
+    );
+    assert!(page.contains("Hoàn thành các nhiệm vụ đề ra."));
+
+    // A cascade answered by two communes.
+    let admin = app.api_login("admin").await;
+    let organizer = app.api_login("organizer").await;
+    let (province, communes) = harness::province_tree(&admin).await;
+    let commune = harness::id(&harness::items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let other = communes
+        .iter()
+        .map(harness::id)
+        .find(|c| *c != commune)
+        .unwrap();
+    let task = admin
+        .post_ok(
+            "/api/v1/tasks",
+            &json!({"from_org_id": province, "title": "Báo cáo số đảng viên được quán triệt",
+                    "due_on": due, "target_org_ids": [commune, other]}),
+            201,
+        )
+        .await;
+    let task_id = harness::id(&task);
+    b.go(&format!("{}/tasks", app.base)).await;
+    b.wait_for_text("Báo cáo số đảng viên được quán triệt")
+        .await;
+    b.go(&format!(
+        "{}/tasks/{task_id}/report?org={commune}",
+        app.base
+    ))
+    .await;
+    b.type_into("#people_reached", "412").await;
+    b.click("form.card button.primary").await;
+    b.wait_for_text("Đã báo cáo hoàn thành").await;
+    admin
+        .post_ok(
+            &format!("/api/v1/tasks/{task_id}/reports"),
+            &json!({"org_id": other, "people_reached": 380}),
+            200,
+        )
+        .await;
+    let d = admin.get_ok(&format!("/api/v1/tasks/{task_id}")).await;
+    assert_eq!(d["task"]["done_count"], 2, "{d}");
+    b.go(&format!("{}/tasks/{task_id}", app.base)).await;
+    let page = b.wait_for_text("tổ chức của bạn đã hoàn thành").await;
+    assert!(page.contains("412"), "the commune's own report shows");
 }
