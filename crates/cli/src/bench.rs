@@ -71,6 +71,23 @@ pub enum Which {
         #[arg(long, default_value_t = 3)]
         seconds: u64,
     },
+    /// The roll-up of a cascaded task (issue 14) at country size (the centre, 34 provinces,
+    /// 3,321 communes, their cells) or province size: single-client p50/p99 and the rate at many
+    /// clients beside a hello-world route and the same stack doing nothing, in the same run.
+    Plans {
+        /// small, province or country.
+        #[arg(long, default_value = "province")]
+        scale: String,
+        /// sqlite or postgres.
+        #[arg(long, default_value = "sqlite")]
+        engine: String,
+        /// Concurrent clients for the rate.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
     /// Pages and API calls of the study loop vs. a hello-world route, on SQLite and PostgreSQL.
     Http {
         /// Concurrent clients.
@@ -105,6 +122,12 @@ pub async fn run(which: Which, json: bool, config: &Config) -> anyhow::Result<()
             clients,
             seconds,
         } => crate::bench_pages::pages(&scale, &engine, clients, seconds, json).await,
+        Which::Plans {
+            scale,
+            engine,
+            clients,
+            seconds,
+        } => crate::bench_plans::plans(&scale, &engine, clients, seconds, json).await,
         Which::Import { rows, engine } => import(rows, engine.as_deref(), json).await,
         Which::Checkin {
             clients,

@@ -1,0 +1,147 @@
+//! `quantriet bench plans`: the roll-up of a cascaded task (issue 14) at country size (the
+//! centre → 34 provinces → 3,321 communes → their cells, most of them reported) or at province
+//! size, measured in one run beside a hello-world route and the same stack doing nothing
+//! (`POST /api/v1/ping`): the centre's roll-up page and API (34 provinces with their own
+//! progress), a province's (about a hundred communes), and "Việc của đơn vị".
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::bench::{baseline, engines, fresh_db, load, Req};
+
+#[derive(Debug, Serialize)]
+struct Line {
+    page: String,
+    engine: String,
+    scale: String,
+    p50_ms: f64,
+    p99_ms: f64,
+    rps: f64,
+    stack_ratio: f64,
+    ratio: f64,
+    bytes: usize,
+}
+
+pub async fn plans(
+    scale: &str,
+    engine: &str,
+    clients: usize,
+    seconds: u64,
+    json: bool,
+) -> anyhow::Result<()> {
+    // (provinces, communes, cells per commune)
+    let shape = match scale {
+        "country" => (34, 3_321, 20),
+        "province" => (1, 100, 20),
+        "small" => (2, 10, 3),
+        other => anyhow::bail!("unknown scale {other}: small, province or country"),
+    };
+    let dur = Duration::from_secs(seconds);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let (hello_rps, _, _) = baseline(&client, clients, dur).await?;
+    let mut lines = Vec::new();
+    for engine in engines(Some(engine))? {
+        let Some((_t, db)) = fresh_db(engine).await? else {
+            continue;
+        };
+        let t = Instant::now();
+        let c = fixtures::benchdata::cascade(&db, shape.0, shape.1, shape.2).await?;
+        eprintln!(
+            "{}: cascade of {} organizations and {} targets loaded in {:.1} s",
+            db.engine(),
+            c.orgs,
+            c.targets,
+            t.elapsed().as_secs_f64()
+        );
+        let app = web::app::App::build(db.clone(), "127.0.0.1:0", Default::default()).await?;
+        let base = format!("http://{}", app.local_addr()?);
+        let server = tokio::spawn(app.serve(std::future::pending()));
+        let auth = format!("Bearer {}", c.token);
+        let (stack_rps, stack_p50, stack_p99) = load(
+            &client,
+            clients,
+            dur,
+            Req::post(format!("{base}/api/v1/ping"), &auth),
+        )
+        .await?;
+        lines.push(Line {
+            page: "POST /api/v1/ping (same stack, no work)".into(),
+            engine: db.engine().into(),
+            scale: scale.into(),
+            p50_ms: stack_p50,
+            p99_ms: stack_p99,
+            rps: stack_rps,
+            stack_ratio: 1.0,
+            ratio: stack_rps / hello_rps,
+            bytes: 0,
+        });
+        let cases = [
+            (
+                "roll-up page, the centre's task",
+                format!("/tasks/{}", c.top_task),
+            ),
+            (
+                "roll-up API, the centre's task",
+                format!("/api/v1/tasks/{}", c.top_task),
+            ),
+            (
+                "roll-up page, a province's task",
+                format!("/tasks/{}", c.province_task),
+            ),
+            (
+                "roll-up API, a province's task",
+                format!("/api/v1/tasks/{}", c.province_task),
+            ),
+            ("tasks sent (the centre's list)", "/api/v1/tasks".into()),
+        ];
+        for (label, path) in cases {
+            let url = format!("{base}{path}");
+            let body = client
+                .get(&url)
+                .header("authorization", &auth)
+                .send()
+                .await?
+                .error_for_status()?
+                .bytes()
+                .await?;
+            let (_, p50, p99) = load(&client, 1, dur, Req::get(url.clone(), &auth)).await?;
+            let (rps, _, _) = load(&client, clients, dur, Req::get(url, &auth)).await?;
+            lines.push(Line {
+                page: format!("{label} ({path})"),
+                engine: db.engine().into(),
+                scale: scale.into(),
+                p50_ms: p50,
+                p99_ms: p99,
+                rps,
+                stack_ratio: rps / stack_rps,
+                ratio: rps / hello_rps,
+                bytes: body.len(),
+            });
+        }
+        server.abort();
+        db.close().await;
+    }
+    if json {
+        for l in &lines {
+            println!("{}", serde_json::to_string(l)?);
+        }
+    } else {
+        println!(
+            "hello-world: {hello_rps:.0} req/s; {clients} clients for the rate, 1 client for p50/p99; {seconds} s each; same machine, same run; scale {scale}\n"
+        );
+        println!(
+            "{:<62} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7} {:>8}",
+            "page", "engine", "p50 ms", "p99 ms", "req/s", "stack", "hello", "bytes"
+        );
+        for l in &lines {
+            println!(
+                "{:<62} {:>8} {:>8.2} {:>8.2} {:>9.0} {:>7.3} {:>7.3} {:>8}",
+                l.page, l.engine, l.p50_ms, l.p99_ms, l.rps, l.stack_ratio, l.ratio, l.bytes
+            );
+        }
+    }
+    Ok(())
+}
