@@ -44,8 +44,16 @@ pub async fn plans(
     let (hello_rps, _, _) = baseline(&client, clients, dur).await?;
     let mut lines = Vec::new();
     for engine in engines(Some(engine))? {
-        let Some((_t, db)) = fresh_db(engine).await? else {
+        let Some((t, db)) = fresh_db(engine).await? else {
             continue;
+        };
+        // QUANTRIET_BENCH_KEEP=1 keeps the database for a look at the plans (its URL is printed).
+        let _t = if std::env::var("QUANTRIET_BENCH_KEEP").is_ok_and(|v| v == "1") {
+            eprintln!("kept: {}", t.url);
+            std::mem::forget(t);
+            None
+        } else {
+            Some(t)
         };
         let t = Instant::now();
         let c = fixtures::benchdata::cascade(&db, shape.0, shape.1, shape.2).await?;

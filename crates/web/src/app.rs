@@ -79,10 +79,12 @@ impl Default for WebConfig {
     }
 }
 
-/// Sweeps the reminders of due dates every `every`, forever; a failed sweep is logged and
+/// Sweeps the reminders of due dates every `every`, from `every` after the start, forever; a failed sweep is logged and
 /// retried at the next turn (what it did not send is still owed then).
 async fn sweep_reminders(db: Db, every: Duration) {
-    let mut tick = tokio::time::interval(every);
+    // The first sweep one period after the start: a restart does not race the requests (and the
+    // tests) of its first minutes; reminders are a matter of days.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

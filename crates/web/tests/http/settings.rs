@@ -10,6 +10,7 @@ use crate::harness::*;
 both_engines! {
     r8_3_province_settings_on_a_page => r8_3_province_settings_on_a_page_sqlite, r8_3_province_settings_on_a_page_postgres;
     r8_3_level_names_and_tier_names => r8_3_level_names_and_tier_names_sqlite, r8_3_level_names_and_tier_names_postgres;
+    r8_2_plan_template_of_the_province => r8_2_plan_template_of_the_province_sqlite, r8_2_plan_template_of_the_province_postgres;
 }
 
 /// The province names its tree's levels and its audience tiers (issue 13.2): a new organization
@@ -298,4 +299,90 @@ async fn r8_3_province_settings_on_a_page(app: TestApp) {
         .await
         .html()
         .contains("value=\"35\""));
+}
+
+/// R8.2, R8.3: the province's admin sets the plan template's sections; a new plan of a commune
+/// of the province starts with them (page and API); too long a section is refused by field and
+/// changes nothing; emptied, the default text comes back; the change is audited.
+async fn r8_2_plan_template_of_the_province(app: TestApp) {
+    let admin = app.api_login("admin").await;
+    let (province, _) = province_tree(&admin).await;
+    let path = format!("/api/v1/admin/settings/{province}");
+    let set = admin
+        .put(
+            &path,
+            &json!({"retake_threshold_percent": 40, "publication_deadline_days": 2,
+                    "plan_template": {"responsibility": "Bí thư cấp ủy chịu trách nhiệm; Ban Tuyên giáo tỉnh theo dõi.",
+                                      "inspection": "Ủy ban Kiểm tra kiểm tra 6 tháng một lần."}}),
+        )
+        .await;
+    set.expect(200);
+    assert_eq!(
+        set.json()["plan_template"]["inspection"],
+        "Ủy ban Kiểm tra kiểm tra 6 tháng một lần."
+    );
+    let r = admin
+        .put(
+            &path,
+            &json!({"retake_threshold_percent": 40, "publication_deadline_days": 2,
+                    "plan_template": {"responsibility": "x".repeat(10_001), "inspection": ""}}),
+        )
+        .await;
+    let e = r.expect_error(422, "validation_failed");
+    assert!(e.to_string().contains("plan_responsibility"), "{e}");
+
+    // The commune's new plan starts with the province's text, on the form and through the API.
+    let organizer = app.api_login("organizer").await;
+    let commune = id(&items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let form = app
+        .browser_login("organizer")
+        .await
+        .get(&format!("/plans/new?org={commune}"))
+        .await
+        .html();
+    assert!(
+        form.contains("Ủy ban Kiểm tra kiểm tra 6 tháng một lần."),
+        "{form}"
+    );
+    let leader = organizer
+        .all_people(Some(commune))
+        .await
+        .into_iter()
+        .find(|p| p["positions"].as_str().unwrap_or("").contains("Bí thư"))
+        .map(|p| id(&p))
+        .expect("a secretary");
+    let resolution = organizer.resolution_id("08-CT/TU").await;
+    let plan = organizer
+        .post_ok(
+            "/api/v1/plans",
+            &json!({"org_id": commune, "kind": "brief", "title": "Kế hoạch theo mẫu của tỉnh",
+                    "leader_person_id": leader, "resolution_ids": [resolution]}),
+            201,
+        )
+        .await;
+    assert_eq!(
+        plan["responsibility"],
+        "Bí thư cấp ủy chịu trách nhiệm; Ban Tuyên giáo tỉnh theo dõi."
+    );
+
+    // Emptied: the default text again.
+    let set = admin
+        .put(
+            &path,
+            &json!({"retake_threshold_percent": 40, "publication_deadline_days": 2,
+                    "plan_template": {"responsibility": "", "inspection": ""}}),
+        )
+        .await;
+    set.expect(200);
+    assert!(set.json()["plan_template"]["inspection"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("Ủy ban Kiểm tra và các ban tham mưu"));
+    let log = admin
+        .get_ok("/api/v1/admin/audit?entity=settings&per_page=50")
+        .await;
+    assert!(
+        log.to_string().contains("plan_inspection"),
+        "the change is audited: {log}"
+    );
 }
