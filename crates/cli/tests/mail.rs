@@ -24,6 +24,16 @@ async fn notifications_are_mailed_once_through_outages_and_restarts_postgres() {
     run(Engine::Postgres).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r8_1_task_notices_and_reminders_are_mailed_sqlite() {
+    task_mail(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r8_1_task_notices_and_reminders_are_mailed_postgres() {
+    task_mail(Engine::Postgres).await;
+}
+
 fn serve(url: &str, addr: &str, smtp_port: u16) -> Child {
     common::start_with(
         url,
@@ -233,6 +243,127 @@ async fn run(engine: Engine) {
     wait_ready(&client, &base).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(mailbox(&maildir).1, files, "sent again after a restart");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    smtp.kill().unwrap();
+    smtp.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
+    client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Waits until the maildir holds a message whose subject contains `needle`; returns it.
+async fn mail_with(maildir: &std::path::Path, needle: &str) -> (String, String, String) {
+    let began = Instant::now();
+    loop {
+        let (mails, _) = mailbox(maildir);
+        if let Some(m) = mails.values().find(|(_, s, _)| s.contains(needle)) {
+            return m.clone();
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(60),
+            "no mail with {needle:?}: {mails:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Issue 14.7: the notice of a new task and the reminder before its due date reach the cell's
+/// secretary by e-mail through the one outbox, received by a real SMTP server, once each.
+async fn task_mail(engine: Engine) {
+    let Some(t) = fresh(engine).await else {
+        return;
+    };
+    let dir = common::scratch("task-mail", engine);
+    let maildir = dir.join("maildir");
+    let smtp_port = free_addr()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse::<u16>()
+        .unwrap();
+    let Some(mut smtp) = smtp_server(smtp_port, &maildir) else {
+        return;
+    };
+    let addr = free_addr();
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let mut server = serve(&t.url, &addr, smtp_port);
+    wait_ready(&client, &base).await;
+    exec(
+        &t.url,
+        "UPDATE people SET email = 'dv' || CAST(id AS TEXT) || '@example.vn'",
+    )
+    .await;
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "organizer", "password": fixtures::demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_string();
+    let orgs = get_json(&client, &format!("{base}/api/v1/orgs"), &token).await;
+    let list = orgs.get("items").unwrap_or(&orgs);
+    let commune = list[0]["id"].as_i64().unwrap();
+    let detail = get_json(&client, &format!("{base}/api/v1/orgs/{commune}"), &token).await;
+    let cells: Vec<i64> = detail["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    let due = (store::plans::tasks::today() + chrono::Duration::days(2))
+        .format("%d/%m/%Y")
+        .to_string();
+    let r = client
+        .post(format!("{base}/api/v1/tasks"))
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"from_org_id": commune, "title": "Nộp biên bản sinh hoạt chuyên đề",
+                                  "due_on": due, "target_org_ids": cells}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    let (to, subject, body) = mail_with(&maildir, "Việc mới: Nộp biên bản").await;
+    assert!(to.contains("@example.vn"), "{to}");
+    assert!(subject.starts_with("[Quán triệt] "), "{subject}");
+    assert!(body.contains("Hạn hoàn thành"), "{body}");
+
+    // The sweep of the day: the reminder before the due date goes out once.
+    let db = store::Db::connect(&t.url).await.unwrap();
+    let swept = store::plans::reminders::sweep(&db, store::plans::tasks::today())
+        .await
+        .unwrap();
+    assert!(swept.tasks_due >= 1, "{swept:?}");
+    let again = store::plans::reminders::sweep(&db, store::plans::tasks::today())
+        .await
+        .unwrap();
+    assert_eq!(again, Default::default());
+    db.close().await;
+    let (_, subject, _) = mail_with(&maildir, "Sắp đến hạn: Nộp biên bản").await;
+    assert!(subject.starts_with("[Quán triệt] "), "{subject}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (mails, _) = mailbox(&maildir);
+    let reminders = mails
+        .values()
+        .filter(|(_, s, _)| s.contains("Sắp đến hạn: Nộp biên bản"))
+        .count();
+    assert_eq!(reminders, 1, "one reminder, once: {mails:?}");
     server.kill().unwrap();
     server.wait().unwrap();
     smtp.kill().unwrap();

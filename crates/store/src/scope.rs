@@ -111,7 +111,7 @@ impl Scope {
 }
 
 /// The SQL list of the roles at or above `min` (`'secretary', 'organizer', 'admin'`).
-fn roles_sql(min: Role) -> String {
+pub(crate) fn roles_sql(min: Role) -> String {
     min.and_above()
         .map(|r| format!("'{}'", r.code()))
         .collect::<Vec<_>>()

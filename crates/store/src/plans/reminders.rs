@@ -91,9 +91,13 @@ async fn remind(db: &Db, kind: &str, stage: &str, r: &Due, today: NaiveDate) -> 
     if claimed == 0 {
         return Ok(false);
     }
-    let mut people: Vec<i64> = db_run!(db, p => sqlx::query_scalar(
+    // The organization's secretaries and those above them on it (not its members).
+    let holders = format!(
         "SELECT DISTINCT a.person_id FROM role_grants g JOIN accounts a ON a.id = g.account_id \
-         WHERE g.org_id = $1 AND a.person_id IS NOT NULL AND NOT a.disabled")
+         WHERE g.org_id = $1 AND g.role IN ({}) AND a.person_id IS NOT NULL AND NOT a.disabled",
+        crate::scope::roles_sql(crate::scope::ATTEND)
+    );
+    let mut people: Vec<i64> = db_run!(db, p => sqlx::query_scalar(&holders)
         .bind(r.org_id).fetch_all(p).await)?;
     if stage == "overdue" {
         people.extend(r.leader_person_id);

@@ -206,8 +206,9 @@ async fn notify_targets(db: &Db, id: TaskId, t: &NewTask) -> Result<()> {
         .map_err(|e| StoreError::Internal(e.to_string()))?;
     let sql = format!(
         "SELECT DISTINCT a.person_id FROM role_grants g JOIN accounts a ON a.id = g.account_id \
-         WHERE g.org_id IN ({}) AND a.person_id IS NOT NULL AND NOT a.disabled",
-        db.json_ints(1)
+         WHERE g.org_id IN ({}) AND g.role IN ({}) AND a.person_id IS NOT NULL AND NOT a.disabled",
+        db.json_ints(1),
+        crate::scope::roles_sql(ATTEND)
     );
     let people: Vec<i64> =
         db_run!(db, p => sqlx::query_scalar(&sql).bind(&list).fetch_all(p).await)?;

@@ -371,7 +371,22 @@ async fn r1_2_a_plan_from_draft_to_final_review(app: TestApp) {
     let led = organizer
         .get_ok(&format!("/api/v1/plans?lead_org_id={}", my_cell))
         .await;
-    assert_eq!(items(&led).len(), 1);
+    assert!(items(&led).iter().any(|p| id(p) == pid), "{led}");
+    for p in items(&led) {
+        let d = organizer.get_ok(&format!("/api/v1/plans/{}", id(&p))).await;
+        assert!(
+            d["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .any(|i| i["lead_org_id"] == my_cell),
+            "a plan listed without an item the cell leads: {d}"
+        );
+    }
+    let other = organizer
+        .get_ok(&format!("/api/v1/plans?lead_org_id={other_cell}"))
+        .await;
+    assert!(items(&other).iter().any(|p| id(p) == pid), "item c is led by the other cell");
     let none = organizer.get_ok("/api/v1/plans?status=draft").await;
     assert!(items(&none).iter().all(|p| id(p) != pid));
 }
