@@ -386,7 +386,10 @@ async fn r1_2_a_plan_from_draft_to_final_review(app: TestApp) {
     let other = organizer
         .get_ok(&format!("/api/v1/plans?lead_org_id={other_cell}"))
         .await;
-    assert!(items(&other).iter().any(|p| id(p) == pid), "item c is led by the other cell");
+    assert!(
+        items(&other).iter().any(|p| id(p) == pid),
+        "item c is led by the other cell"
+    );
     let none = organizer.get_ok("/api/v1/plans?status=draft").await;
     assert!(items(&none).iter().all(|p| id(p) != pid));
 }
