@@ -153,3 +153,8 @@ CREATE TABLE calendar_feeds (
     token_hash  TEXT NOT NULL UNIQUE,
     created_at  TEXT NOT NULL
 );
+
+-- Issue 14.5: a task's report of completion may carry a file (at most 5 MB, as plan reports).
+ALTER TABLE task_targets ADD COLUMN file_name TEXT;
+ALTER TABLE task_targets ADD COLUMN file_type TEXT;
+ALTER TABLE task_targets ADD COLUMN file_content BLOB;

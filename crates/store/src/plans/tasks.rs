@@ -51,6 +51,8 @@ pub struct Target {
     pub done_on: Option<NaiveDate>,
     pub people_reached: Option<i64>,
     pub note: Option<String>,
+    /// The name of the file attached to the report, if any.
+    pub file_name: Option<String>,
     /// The task it passed down to its own subordinates, with their progress.
     pub passed_task_id: Option<i64>,
     pub passed_targets: Option<i64>,
@@ -248,7 +250,7 @@ pub async fn targets(db: &Db, scope: &Scope, task: &Task) -> Result<Vec<Target>>
         Scope::probe_sql("t.org_id", 1, ATTEND)
     };
     let sql = format!(
-        "SELECT t.org_id, o.name AS org_name, t.due_on, t.done_on, t.people_reached, t.note, \
+        "SELECT t.org_id, o.name AS org_name, t.due_on, t.done_on, t.people_reached, t.note, t.file_name, \
          c.id AS passed_task_id, c.target_count AS passed_targets, c.done_count AS passed_done, \
          {} AS can_report, ({} AND EXISTS (SELECT 1 FROM orgs ch WHERE ch.parent_id = t.org_id)) AS can_pass \
          FROM task_targets t JOIN orgs o ON o.id = t.org_id \
@@ -264,7 +266,14 @@ pub async fn targets(db: &Db, scope: &Scope, task: &Task) -> Result<Vec<Target>>
 
 /// Records that `org` has done `task` (its secretary or above); once. The task's count of done
 /// targets moves in the same transaction; audited.
-pub async fn report(db: &Db, scope: &Scope, task: &Task, org: OrgId, r: &Report) -> Result<()> {
+pub async fn report(
+    db: &Db,
+    scope: &Scope,
+    task: &Task,
+    org: OrgId,
+    r: &Report,
+    file: Option<&crate::plans::action_plans::Evidence>,
+) -> Result<()> {
     scope.require(db, org, ATTEND).await?;
     let detail = format!(
         "{}: xong ngày {}{}",
@@ -277,10 +286,11 @@ pub async fn report(db: &Db, scope: &Scope, task: &Task, org: OrgId, r: &Report)
     db_run!(db, p => {
         let mut tx = p.begin().await?;
         let done = sqlx::query(
-            "UPDATE task_targets SET done_on = $3, people_reached = $4, note = $5, reported_by = $6, reported_at = $7 \
-             WHERE task_id = $1 AND org_id = $2 AND done_on IS NULL")
+            "UPDATE task_targets SET done_on = $3, people_reached = $4, note = $5, reported_by = $6, reported_at = $7, \
+             file_name = $8, file_type = $9, file_content = $10 WHERE task_id = $1 AND org_id = $2 AND done_on IS NULL")
             .bind(task.id.0).bind(org.0).bind(r.done_on).bind(r.people_reached).bind(r.note.as_deref())
             .bind(scope.account_id.0).bind(now())
+            .bind(file.map(|f| f.name.as_str())).bind(file.map(|f| f.content_type.as_str())).bind(file.map(|f| f.bytes.as_slice()))
             .execute(&mut *tx).await?.rows_affected();
         if done == 0 {
             let exists: Option<(i64,)> = sqlx::query_as("SELECT CAST(1 AS BIGINT) FROM task_targets WHERE task_id = $1 AND org_id = $2")
@@ -352,4 +362,36 @@ pub async fn sent(
     let rows = db_run!(db, p => sqlx::query_as::<_, Task>(&sql).bind(scope.account_id.0).bind(before.map_or(0, |b| b.0))
         .bind(per_page + 1).fetch_all(p).await)?;
     Ok(crate::plans::page_of(rows, per_page, |t| t.id))
+}
+
+/// A report's file: name, type and bytes, when it has one.
+type FileRow = (Option<String>, Option<String>, Option<Vec<u8>>);
+
+/// The file attached to `org`'s report on `task`, when the caller sees that target.
+pub async fn evidence(
+    db: &Db,
+    scope: &Scope,
+    task: &Task,
+    org: OrgId,
+) -> Result<crate::plans::action_plans::Evidence> {
+    if !targets(db, scope, task)
+        .await?
+        .iter()
+        .any(|t| t.org_id == org)
+    {
+        return Err(StoreError::NotFound);
+    }
+    let row: Option<FileRow> = db_run!(db, p => sqlx::query_as(
+        "SELECT file_name, file_type, file_content FROM task_targets WHERE task_id = $1 AND org_id = $2")
+        .bind(task.id.0).bind(org.0).fetch_optional(p).await)?;
+    match row {
+        Some((Some(name), Some(content_type), Some(bytes))) => {
+            Ok(crate::plans::action_plans::Evidence {
+                name,
+                content_type,
+                bytes,
+            })
+        }
+        _ => Err(StoreError::NotFound),
+    }
 }

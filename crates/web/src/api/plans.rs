@@ -264,6 +264,6 @@ pub async fn report(
         note: b.note.unwrap_or_default(),
     }
     .validate(tasks::today(), task.sent_on)?;
-    tasks::report(&st.db, user.scope(), &task, OrgId(b.org_id), &r).await?;
+    tasks::report(&st.db, user.scope(), &task, OrgId(b.org_id), &r, None).await?;
     detail(State(st), user, Path(id)).await
 }

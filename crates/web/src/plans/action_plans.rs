@@ -5,7 +5,7 @@
 //! evidence file; the plan printed in the Party document layout.
 
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,13 +20,13 @@ use domain::FieldErrors;
 use serde::Deserialize;
 use store::org::{self, Org};
 use store::plans::action_plans::{
-    self as plans, Amendment, Consultation, Evidence, Item, ItemReport, Leader, Plan, PlanFilter,
+    self as plans, Amendment, Consultation, Item, ItemReport, Leader, Plan, PlanFilter,
 };
 use store::plans::tasks::today;
 use store::{Scope, StoreError};
 
 use crate::app::AppState;
-use crate::auth::{same_secret, CsrfForm};
+use crate::auth::CsrfForm;
 use crate::error::{AppError, AppResult};
 use crate::pages::{Ctx, PageCtx};
 use crate::reads::Reads;
@@ -938,67 +938,16 @@ async fn report_form(
 /// memory up to the body limit (5 MB and the form), never more.
 async fn report(
     State(st): State<AppState>,
-    Ctx(ctx, user): Ctx,
+    Ctx(ctx, _): Ctx,
     Path((id, item)): Path<(i64, i64)>,
-    mut mp: Multipart,
+    up: super::Upload,
 ) -> AppResult<Response> {
-    let mut csrf = String::new();
-    let mut input = ProgressInput::default();
-    let mut file: Option<Evidence> = None;
-    let too_big = || {
-        AppError::BadRequest(format!(
-            "Tệp minh chứng quá lớn (tối đa {} MB) hoặc tải lên bị gián đoạn.",
-            EVIDENCE_MAX_BYTES / (1024 * 1024)
-        ))
+    let input = ProgressInput {
+        percent: up.field("percent"),
+        reported_on: up.field("reported_on"),
+        note: up.field("note"),
     };
-    while let Some(field) = mp.next_field().await.map_err(|_| too_big())? {
-        let name = field.name().unwrap_or("").to_string();
-        match name.as_str() {
-            "file" => {
-                let file_name: String = field
-                    .file_name()
-                    .unwrap_or("")
-                    .chars()
-                    .filter(|c| !c.is_control() && !domain::text::forbidden_char(*c))
-                    .take(120)
-                    .collect();
-                let content_type = field
-                    .content_type()
-                    .unwrap_or("application/octet-stream")
-                    .chars()
-                    .take(100)
-                    .collect::<String>();
-                let bytes = field.bytes().await.map_err(|_| too_big())?;
-                if !bytes.is_empty() {
-                    if bytes.len() > EVIDENCE_MAX_BYTES {
-                        return Err(too_big());
-                    }
-                    file = Some(Evidence {
-                        name: if file_name.trim().is_empty() {
-                            "minh-chung".into()
-                        } else {
-                            file_name
-                        },
-                        content_type,
-                        bytes: bytes.to_vec(),
-                    });
-                }
-            }
-            _ => {
-                let v = field.text().await.map_err(|_| too_big())?;
-                match name.as_str() {
-                    "csrf" => csrf = v,
-                    "percent" => input.percent = v,
-                    "reported_on" => input.reported_on = v,
-                    "note" => input.note = v,
-                    _ => {}
-                }
-            }
-        }
-    }
-    if !same_secret(&csrf, &user.csrf) {
-        return Err(AppError::Csrf);
-    }
+    let (user, file) = (up.user, up.file);
     let scope = user.scope();
     let (p, it) = plan_item(&st, scope, id, item).await?;
     let mut errors = FieldErrors::new();
@@ -1041,30 +990,7 @@ async fn evidence(
     let scope = user.scope();
     let p = plans::get(&st.db, scope, PlanId(id)).await?;
     let f = plans::evidence(&st.db, scope, &p, rid).await?;
-    // Always a download, never shown inline: an uploaded HTML or SVG file runs no script here.
-    let ascii: String = f
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\""),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        f.bytes,
-    )
-        .into_response())
+    Ok(super::attachment(f))
 }
 
 // ---- print ---------------------------------------------------------------------------------

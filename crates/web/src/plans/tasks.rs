@@ -29,7 +29,15 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks", get(list).post(create))
         .route("/tasks/new", get(new))
         .route("/tasks/{id}", get(detail))
-        .route("/tasks/{id}/report", get(report_form).post(report))
+        .route(
+            "/tasks/{id}/report",
+            get(report_form)
+                .post(report)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    domain::plans::action_plans::EVIDENCE_MAX_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/tasks/{id}/file", get(evidence))
 }
 
 /// Rows per page of the two lists.
@@ -355,34 +363,35 @@ async fn report_form(
     })
 }
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-pub struct ReportForm {
-    org_id: i64,
-    #[serde(flatten)]
-    input: ReportInput,
-}
-
+/// `POST /tasks/{id}/report`: multipart with an optional file (the page's form), or urlencoded.
 async fn report(
     State(st): State<AppState>,
     Ctx(ctx, _): Ctx,
     Path(id): Path<i64>,
-    f: CsrfForm<ReportForm>,
+    up: super::Upload,
 ) -> AppResult<Response> {
-    let scope = f.user.scope();
-    let (t, org) = report_target(&st, scope, id, f.form.org_id).await?;
+    let scope = up.user.scope();
+    let org_id = up.field("org_id").trim().parse::<i64>().unwrap_or(0);
+    let input = ReportInput {
+        done_on: up.field("done_on"),
+        people_reached: up.field("people_reached"),
+        note: up.field("note"),
+    };
+    let (t, org) = report_target(&st, scope, id, org_id).await?;
     let mut errors = FieldErrors::new();
-    match f.form.input.validate(tasks::today(), t.sent_on) {
-        Ok(r) => match tasks::report(&st.db, scope, &t, OrgId(org.id), &r).await {
-            Ok(()) => {
-                return Ok(ctx.redirect(
-                    &format!("/tasks/{id}"),
-                    &format!("Đã báo cáo hoàn thành: {}.", org.name),
-                ))
+    match input.validate(tasks::today(), t.sent_on) {
+        Ok(r) => {
+            match tasks::report(&st.db, scope, &t, OrgId(org.id), &r, up.file.as_ref()).await {
+                Ok(()) => {
+                    return Ok(ctx.redirect(
+                        &format!("/tasks/{id}"),
+                        &format!("Đã báo cáo hoàn thành: {}.", org.name),
+                    ))
+                }
+                Err(StoreError::Rule(v)) => errors.add("done_on", v.message),
+                Err(e) => return Err(e.into()),
             }
-            Err(StoreError::Rule(v)) => errors.add("done_on", v.message),
-            Err(e) => return Err(e.into()),
-        },
+        }
         Err(e) => errors = e,
     }
     let ctx = ctx.with_nav("tasks");
@@ -390,7 +399,26 @@ async fn report(
         ctx: ctx.clone(),
         t,
         org,
-        input: f.form.input,
+        input,
         errors,
     })
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct FileQuery {
+    org: i64,
+}
+
+/// `GET /tasks/{id}/file?org=`: the file of a target's report, for those who see the target.
+async fn evidence(
+    State(st): State<AppState>,
+    Ctx(_, user): Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<FileQuery>,
+) -> AppResult<Response> {
+    let scope = user.scope();
+    let t = tasks::get(&st.db, scope, TaskId(id)).await?;
+    let f = tasks::evidence(&st.db, scope, &t, OrgId(q.org)).await?;
+    Ok(super::attachment(f))
 }

@@ -20,6 +20,7 @@ both_engines! {
     r8_1_reminders_before_and_after_the_due_date => r8_1_reminders_before_and_after_the_due_date_sqlite, r8_1_reminders_before_and_after_the_due_date_postgres;
     r7_3_plan_files_open_in_libreoffice => r7_3_plan_files_open_in_libreoffice_sqlite, r7_3_plan_files_open_in_libreoffice_postgres;
     r8_1_private_calendar_of_due_dates => r8_1_private_calendar_of_due_dates_sqlite, r8_1_private_calendar_of_due_dates_postgres;
+    r8_1_a_task_report_carries_a_file => r8_1_a_task_report_carries_a_file_sqlite, r8_1_a_task_report_carries_a_file_postgres;
 }
 
 fn day(offset: i64) -> String {
@@ -1284,6 +1285,87 @@ async fn r8_1_private_calendar_of_due_dates(app: TestApp) {
     app.anon_get(path).await.expect(404);
     app.anon_get("/calendar/0000.ics").await.expect(404);
     app.anon_get(&format!("/calendar/{}.ics", "a".repeat(64)))
+        .await
+        .expect(404);
+}
+
+/// A cell reports a task done on the page with a file attached; the commune that sent it
+/// downloads it (never inline); a member cannot; too big a file is refused with nothing written
+/// (issue 14.5).
+async fn r8_1_a_task_report_carries_a_file(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let secretary = app.api_login("secretary").await;
+    let (commune, _, _) = commune_setup(&organizer).await;
+    let my_cell = secretary.login["account"]["grants"][0]["org_id"]
+        .as_i64()
+        .expect("the secretary's cell");
+    let task = organizer
+        .post_ok(
+            "/api/v1/tasks",
+            &json!({"from_org_id": commune, "title": "Gửi biên bản sinh hoạt chi bộ", "due_on": day(5),
+                    "target_org_ids": [my_cell]}),
+            201,
+        )
+        .await;
+    let tid = id(&task);
+    let b = app.browser_login("secretary").await;
+    let send = |bytes: Vec<u8>| {
+        let b = b.clone();
+        async move {
+            let mp = reqwest::multipart::Form::new()
+                .text("csrf", b.csrf.clone())
+                .text("org_id", my_cell.to_string())
+                .text("people_reached", "23")
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name("bien-ban.pdf"),
+                );
+            b.client
+                .post(format!("{}/tasks/{tid}/report", b.base))
+                .multipart(mp)
+                .send()
+                .await
+        }
+    };
+    // Refused: a 413/400 answer, or the connection closed while the client still writes.
+    match send(vec![b'x'; 5 * 1024 * 1024 + 100 * 1024]).await {
+        Ok(big) => assert!(
+            matches!(big.status().as_u16(), 400 | 413),
+            "{}",
+            big.status()
+        ),
+        Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
+    }
+    let d = organizer.get_ok(&format!("/api/v1/tasks/{tid}")).await;
+    assert_eq!(d["task"]["done_count"], 0, "nothing written");
+    let ok = send(b"%PDF-1.4 bien ban".to_vec()).await.expect("sent");
+    assert_eq!(ok.status().as_u16(), 303);
+    let page = app
+        .browser_login("organizer")
+        .await
+        .get(&format!("/tasks/{tid}"))
+        .await
+        .html();
+    assert!(
+        page.contains(&format!("/tasks/{tid}/file?org={my_cell}")),
+        "{page}"
+    );
+    let file = app
+        .browser_login("organizer")
+        .await
+        .get(&format!("/tasks/{tid}/file?org={my_cell}"))
+        .await;
+    file.expect(200);
+    assert_eq!(file.text, "%PDF-1.4 bien ban");
+    assert!(file
+        .headers
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .starts_with("attachment"));
+    app.browser_login("member")
+        .await
+        .get(&format!("/tasks/{tid}/file?org={my_cell}"))
         .await
         .expect(404);
 }
