@@ -201,7 +201,7 @@ pub struct PlanQuery {
 const PER_PAGE: i64 = 50;
 
 /// Plans owned in the caller's subtree, newest first (classified ones only for the cleared).
-#[utoipa::path(get, path = "/api/v1/plans", tag = "plans", params(PlanQuery),
+#[utoipa::path(get, path = "/api/v1/plans", operation_id = "list_plans", tag = "plans", params(PlanQuery),
     responses((status = 200, body = PlanPage), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
@@ -236,7 +236,7 @@ pub struct AssignedQuery {
 
 /// Unfinished items of running plans led or coordinated by organizations where the caller is
 /// secretary or above, by due date ("Việc của đơn vị").
-#[utoipa::path(get, path = "/api/v1/plans/items/assigned", tag = "plans", params(AssignedQuery),
+#[utoipa::path(get, path = "/api/v1/plans/items/assigned", operation_id = "assigned_plan_items", tag = "plans", params(AssignedQuery),
     responses((status = 200, body = AssignedItemsPage), (status = 401, body = ErrorBody)))]
 pub async fn assigned(
     State(st): State<AppState>,
@@ -309,7 +309,7 @@ impl PlanBody {
 }
 
 /// Writes a draft plan (R7.1); audited.
-#[utoipa::path(post, path = "/api/v1/plans", tag = "plans", request_body = PlanBody,
+#[utoipa::path(post, path = "/api/v1/plans", operation_id = "create_plan", tag = "plans", request_body = PlanBody,
     responses((status = 201, body = PlanView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,
@@ -331,7 +331,7 @@ pub async fn create(
 
 /// A plan with its resolutions, the items the caller may see, its consultations (owner's side)
 /// and amendments.
-#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans", params(("id" = i64, Path, description = "plan id")),
+#[utoipa::path(get, path = "/api/v1/plans/{id}", operation_id = "get_plan", tag = "plans", params(("id" = i64, Path, description = "plan id")),
     responses((status = 200, body = PlanDetail), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn detail(
     State(st): State<AppState>,
@@ -365,7 +365,7 @@ pub async fn detail(
 }
 
 /// Rewrites a plan's heading: freely before approval, afterwards only with `amendment_id`.
-#[utoipa::path(put, path = "/api/v1/plans/{id}", tag = "plans", params(("id" = i64, Path, description = "plan id")), request_body = PlanBody,
+#[utoipa::path(put, path = "/api/v1/plans/{id}", operation_id = "update_plan", tag = "plans", params(("id" = i64, Path, description = "plan id")), request_body = PlanBody,
     responses((status = 200, body = PlanDetail), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn update(
     State(st): State<AppState>,
@@ -398,7 +398,7 @@ pub struct StepBody {
 
 /// Takes a plan one step along its lifecycle; issuing without approval is refused
 /// (`plan_not_approved`). Audited old → new.
-#[utoipa::path(post, path = "/api/v1/plans/{id}/steps", tag = "plans", params(("id" = i64, Path, description = "plan id")), request_body = StepBody,
+#[utoipa::path(post, path = "/api/v1/plans/{id}/steps", operation_id = "plan_step", tag = "plans", params(("id" = i64, Path, description = "plan id")), request_body = StepBody,
     responses((status = 200, body = PlanView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn step(
     State(st): State<AppState>,
@@ -429,7 +429,7 @@ pub struct AnswerBody {
 }
 
 /// Records a consulted organization's answer, once.
-#[utoipa::path(post, path = "/api/v1/plans/{id}/consultations/{cid}/answer", tag = "plans",
+#[utoipa::path(post, path = "/api/v1/plans/{id}/consultations/{cid}/answer", operation_id = "answer_plan_consultation", tag = "plans",
     params(("id" = i64, Path, description = "plan id"), ("cid" = i64, Path, description = "consultation id")), request_body = AnswerBody,
     responses((status = 200, body = PlanDetail), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn answer(
@@ -466,7 +466,7 @@ pub struct AmendmentBody {
 }
 
 /// Records an amendment of a passed plan (needed for any later change); audited.
-#[utoipa::path(post, path = "/api/v1/plans/{id}/amendments", tag = "plans", params(("id" = i64, Path, description = "plan id")), request_body = AmendmentBody,
+#[utoipa::path(post, path = "/api/v1/plans/{id}/amendments", operation_id = "amend_plan", tag = "plans", params(("id" = i64, Path, description = "plan id")), request_body = AmendmentBody,
     responses((status = 201, body = AmendmentView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn amend(
     State(st): State<AppState>,
@@ -516,7 +516,7 @@ pub struct ItemBody {
 
 /// Adds an item; a second lead, a due date before the start or a unit outside the owner's
 /// subtree is refused with nothing written.
-#[utoipa::path(post, path = "/api/v1/plans/{id}/items", tag = "plans", params(("id" = i64, Path, description = "plan id")), request_body = ItemBody,
+#[utoipa::path(post, path = "/api/v1/plans/{id}/items", operation_id = "add_plan_item", tag = "plans", params(("id" = i64, Path, description = "plan id")), request_body = ItemBody,
     responses((status = 201, body = ItemView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn add_item(
     State(st): State<AppState>,
@@ -568,7 +568,7 @@ pub struct ProgressBody {
 
 /// Reports progress on an item: only its lead unit's secretary or above, only while the plan is
 /// issued and not finally reviewed. Audited.
-#[utoipa::path(post, path = "/api/v1/plans/{id}/items/{item}/reports", tag = "plans",
+#[utoipa::path(post, path = "/api/v1/plans/{id}/items/{item}/reports", operation_id = "report_plan_item", tag = "plans",
     params(("id" = i64, Path, description = "plan id"), ("item" = i64, Path, description = "item id")), request_body = ProgressBody,
     responses((status = 200, body = ItemView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn report(
