@@ -75,6 +75,16 @@ pub enum RuleError {
     CheckinInFuture,
     #[error("Thời điểm điểm danh sớm hơn giờ bắt đầu buổi học quá 12 giờ.")]
     CheckinTooEarly,
+    #[error("Tổ công tác gồm 2 hoặc 3 người (đã chọn {count}).")]
+    WorkingGroupSize { count: usize },
+    #[error("Tổ trưởng phải là một thành viên của tổ.")]
+    GroupLeadNotMember,
+    #[error("Chỉ xếp loại cho năm {current} hoặc năm {previous}.")]
+    RatingYear { current: i32, previous: i32 },
+    #[error("Tổng số phiếu theo mức độ hiểu không được vượt quá số phiếu thu về.")]
+    SurveyExceeds,
+    #[error("Chọn ít nhất một người.")]
+    NoPerson,
 }
 
 impl RuleError {
@@ -115,6 +125,11 @@ impl RuleError {
             Self::YearOutOfRange { .. } => "year_out_of_range",
             Self::NameSplitChangesWords => "name_split_changes_words",
             Self::ControlCharacters => "control_characters",
+            Self::WorkingGroupSize { .. } => "working_group_size",
+            Self::GroupLeadNotMember => "group_lead_not_member",
+            Self::RatingYear { .. } => "rating_year",
+            Self::SurveyExceeds => "survey_exceeds",
+            Self::NoPerson => "no_person",
         }
     }
 }

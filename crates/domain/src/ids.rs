@@ -44,4 +44,7 @@ id_type!(
     PlanId,
     /// An item of a plan: a goal, key task or breakthrough solution (R7.3).
     PlanItemId,
+    WorkingGroupId,
+    SupervisionId,
+    ConductRecordId,
 );

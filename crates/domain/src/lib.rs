@@ -4,9 +4,11 @@
 
 pub mod auth;
 mod choice;
+pub mod conduct;
 pub mod error;
 pub mod ids;
 pub mod org;
+pub mod oversight;
 pub mod plans;
 pub mod resolutions;
 pub mod study;

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod backup;
+pub mod conduct;
 pub mod db;
 pub mod error;
 pub mod import;
@@ -12,6 +13,7 @@ pub mod limit;
 pub mod notify;
 pub mod org;
 pub mod outbox;
+pub mod oversight;
 pub mod plans;
 pub mod replica;
 pub mod resolutions;

@@ -1,5 +1,7 @@
 //! Queries of the organization tree and its people.
 
+pub mod positions;
+
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -626,7 +628,8 @@ pub async fn get_person(db: &Db, scope: &Scope, id: PersonId) -> Result<Person> 
 pub async fn leaders(db: &Db, scope: &Scope, org: OrgId) -> Result<Vec<Person>> {
     let sql = format!(
         "SELECT {PERSON_COLUMNS} FROM people p JOIN orgs o ON o.id = p.org_id \
-         WHERE p.positions <> '' AND {} AND (p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2) \
+         WHERE (p.positions <> '' OR EXISTS (SELECT 1 FROM committee_positions cp WHERE cp.person_id = p.id AND cp.ended_on IS NULL)) \
+         AND {} AND (p.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $2) \
             OR p.org_id IN (SELECT ancestor_id FROM org_closure WHERE descendant_id = $2)) \
          ORDER BY o.depth, p.sort_key LIMIT 300",
         Scope::subtree_sql("p.org_id", 1, READ)

@@ -202,6 +202,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::resolutions::routes())
         .merge(crate::study::routes())
         .merge(crate::plans::routes())
+        .merge(crate::conduct::routes())
+        .merge(crate::oversight::routes())
         .merge(crate::notify::routes())
         .merge(crate::admin::routes())
         .nest("/api/v1", api)

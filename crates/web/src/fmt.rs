@@ -82,6 +82,12 @@ const ACTIONS: &[(&str, &str)] = &[
     ("import", "Nhập từ tệp"),
     ("set_status", "Ghi biến động đảng viên"),
     ("set_name_split", "Sửa cách tách họ tên"),
+    ("withdraw", "Rút lại"),
+    ("rate", "Xếp loại"),
+    ("assign", "Phân công giám sát"),
+    ("evaluate", "Đánh giá lớp học"),
+    ("end", "Kết thúc chức vụ"),
+    ("set_presenter", "Ghi người trình bày"),
 ];
 
 /// The Vietnamese name of an audited action.
@@ -126,6 +132,11 @@ const ENTITIES: &[(&str, &str)] = &[
     ("people", "Danh sách đảng viên"),
     ("orgs", "Cây tổ chức"),
     ("settings", "Cấu hình của tỉnh"),
+    ("conduct_record", "Biểu dương, nhắc nhở"),
+    ("rating", "Xếp loại"),
+    ("working_group", "Tổ công tác"),
+    ("supervision", "Giám sát lớp học"),
+    ("position", "Chức vụ"),
 ];
 
 /// The Vietnamese name of an audited record kind.

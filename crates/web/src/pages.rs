@@ -32,6 +32,8 @@ pub struct PageCtx {
     pub nav: &'static str,
     /// Sees organization data (presenter and above).
     pub can_read: bool,
+    /// Takes attendance and records conduct (secretary and above).
+    pub can_attend: bool,
     /// Plans classes and keeps the catalog (organizer and above).
     pub can_plan: bool,
     pub is_admin: bool,
@@ -116,6 +118,7 @@ impl FromRequestParts<AppState> for Ctx {
             flash,
             nav: "",
             can_read: scope.has_role(store::scope::READ),
+            can_attend: scope.has_role(store::scope::ATTEND),
             can_plan: scope.has_role(store::scope::WRITE),
             is_admin: scope.has_role(Role::Admin),
             has_person: scope.person_id.is_some(),
@@ -163,6 +166,9 @@ struct Dashboard {
     upcoming: Vec<classes::Class>,
     open_retakes: usize,
     overdue: Vec<resolutions::Resolution>,
+    /// Planned classes whose chair, speakers or key-content presenters are not standing
+    /// members (R1.3), counted up to the cap.
+    lead_warned: i64,
 }
 
 /// Tổng quan: upcoming classes, retakes owed, overdue publications (R6.1).
@@ -193,12 +199,14 @@ async fn dashboard(Reads(reads): Reads, Ctx(ctx, user): Ctx) -> AppResult<Respon
         .into_iter()
         .filter(|r| r.publication_overdue(deadline))
         .collect();
+    let lead_warned = store::study::presenters::warned_count(&reads, scope).await?;
     let ctx = ctx.with_nav("home");
     ctx.render(&Dashboard {
         ctx: ctx.clone(),
         upcoming,
         open_retakes,
         overdue,
+        lead_warned,
     })
 }
 
@@ -209,6 +217,8 @@ struct MePage {
     classes: Vec<attendance::MyClass>,
     /// The member's own full name and organization.
     me: Option<(String, String)>,
+    /// The member's own conduct records (R3.6): commendations, reminders… of every year.
+    conduct: Vec<store::conduct::Record>,
 }
 
 /// Self-service for members: my classes, my attendance and whether I owe a retake.
@@ -218,11 +228,16 @@ async fn me(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Respon
         None => vec![],
     };
     let me = store::org::own_name(&st.db, user.scope()).await?;
+    let conduct = match user.scope().person_id {
+        Some(p) => store::conduct::of_person(&st.db, user.scope(), p, None).await?,
+        None => vec![],
+    };
     let ctx = ctx.with_nav("me");
     ctx.render(&MePage {
         ctx: ctx.clone(),
         classes,
         me,
+        conduct,
     })
 }
 

@@ -580,14 +580,12 @@ async fn main_pages_pass_axe_for_every_role() {
         return;
     };
     let (session, _) = live_session(&app).await;
-    let organizer = app.api_login("organizer").await;
-    let class_id = harness::id(
-        harness::items(&organizer.get_ok("/api/v1/classes").await)
-            .iter()
-            .find(|c| c["form"] == "in_person")
-            .unwrap(),
-    );
+    let (organizer, class_id) = organizer_class(&app).await;
     let commune = harness::id(&harness::items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let secretary = app.api_login("secretary").await;
+    let cell = secretary.get_ok("/api/v1/auth/me").await["account"]["grants"][0]["org_id"]
+        .as_i64()
+        .unwrap();
     let pages: Vec<(&str, Vec<String>)> = vec![
         (
             "member",
@@ -607,6 +605,9 @@ async fn main_pages_pass_axe_for_every_role() {
                 "/tasks".into(),
                 "/plans".into(),
                 "/calendar".into(),
+                "/oversight".into(),
+                "/conduct/eligibility".into(),
+                format!("/conduct/ratings?org={cell}"),
             ],
         ),
         (
@@ -632,6 +633,12 @@ async fn main_pages_pass_axe_for_every_role() {
                 "/plans/new".into(),
                 "/plans/2/items/new".into(),
                 "/plans/timeliness?resolution=1".into(),
+                // Issue 15: conduct at a class, the working groups, the eligibility report.
+                format!("/classes/{class_id}/conduct"),
+                "/oversight".into(),
+                "/oversight/supervised".into(),
+                "/conduct/eligibility".into(),
+                format!("/conduct/eligibility/print?org={commune}"),
             ],
         ),
     ];
@@ -735,13 +742,7 @@ async fn printed_list_keeps_rows_with_its_signature() {
     let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
         return;
     };
-    let organizer = app.api_login("organizer").await;
-    let class_id = harness::id(
-        harness::items(&organizer.get_ok("/api/v1/classes").await)
-            .iter()
-            .find(|c| c["form"] == "in_person")
-            .unwrap(),
-    );
+    let (_, class_id) = organizer_class(&app).await;
     let Some(b) = Browser::start(1280, 900).await else {
         return;
     };
@@ -923,4 +924,105 @@ async fn organizer_takes_a_plan_from_draft_to_final_review() {
     b.go(&format!("{}/tasks/{task_id}", app.base)).await;
     let page = b.wait_for_text("tổ chức của bạn đã hoàn thành").await;
     assert!(page.contains("412"), "the commune's own report shows");
+}
+
+/// Issue 15 (R3.6, R3.7): at the close of the commune's class the organizer opens the class's
+/// conduct page, proposes an unexcused absentee for review and reminds two participants at
+/// once from the page; the records show on the page and in the person's record, and the
+/// reminded members are no longer eligible for an excellent rating.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizer_records_conduct_at_the_close_of_a_class() {
+    let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
+        return;
+    };
+    let (organizer, class_id) = organizer_class(&app).await;
+    let Some(b) = Browser::start(1280, 900).await else {
+        return;
+    };
+    b.login(&app.base, "organizer").await;
+    b.go(&format!("{}/classes/{class_id}", app.base)).await;
+    b.click(&format!("a[href='/classes/{class_id}/conduct']"))
+        .await;
+    b.wait_for_text("Vắng không có lý do").await;
+    // The absentees' block offers the review proposal.
+    b.click("a[href$='conduct?kind=review_proposal']").await;
+    b.wait_for_text("Người được ghi nhận").await;
+    let kind = b
+        .script("return document.getElementById('kind').value")
+        .await;
+    assert_eq!(kind, json!("review_proposal"));
+    let absentee = b
+        .script("return document.querySelector('input[id^=abs-]').value")
+        .await;
+    let absentee: i64 = absentee.as_str().unwrap().parse().unwrap();
+    b.click("input[id^=abs-]").await;
+    b.type_into("#reason", "Vắng không có lý do buổi sáng.")
+        .await;
+    b.click("form.card button.primary").await;
+    b.wait_for_text("Đã ghi nhận đề nghị kiểm điểm cho 1 người")
+        .await;
+    // Two participants reminded at once; a missing reason first keeps the choice.
+    b.click("#kind option[value=reminder]").await;
+    let two: Vec<i64> = b
+        .script("var x = Array.from(document.querySelectorAll('input[id^=p-]')).slice(0, 2); x.forEach(function(e){e.click()}); return x.map(function(e){return e.value})")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().parse().unwrap())
+        .collect();
+    b.type_into("#reason", "").await;
+    b.click("form.card button.primary").await;
+    b.wait_for_text("reason-error").await;
+    let kept = b
+        .script("return document.querySelectorAll('input[id^=p-]:checked').length")
+        .await;
+    assert_eq!(
+        kept,
+        json!(2),
+        "the chosen people are kept on a refused form"
+    );
+    b.type_into("#reason", "Sử dụng điện thoại trong giờ học.")
+        .await;
+    b.click("form.card button.primary").await;
+    let page = b.wait_for_text("Đã ghi nhận nhắc nhở cho 2 người").await;
+    assert!(page.contains("Vắng không có lý do buổi sáng."));
+    // Recorded on each person, and they are no longer eligible for an excellent rating.
+    for p in two.iter().chain([&absentee]) {
+        let records = organizer
+            .get_ok(&format!("/api/v1/people/{p}/conduct"))
+            .await;
+        assert!(
+            records
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["class_id"] == json!(class_id) && r["withdrawn_at"].is_null()),
+            "{p}: {records}"
+        );
+    }
+    let commune = harness::id(&harness::items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let barred = organizer
+        .get_ok(&format!("/api/v1/orgs/{commune}/eligibility/members"))
+        .await;
+    let ids: Vec<i64> = harness::items(&barred)
+        .iter()
+        .filter(|m| m["eligible"] == json!(false))
+        .map(|m| m["person_id"].as_i64().unwrap())
+        .collect();
+    for p in two.iter().chain([&absentee]) {
+        assert!(ids.contains(p), "{p} not eligible: {ids:?}");
+    }
+}
+
+/// The organizer's API session and the demo commune's in-person class.
+async fn organizer_class(app: &harness::TestApp) -> (harness::Api, i64) {
+    let organizer = app.api_login("organizer").await;
+    let class_id = harness::id(
+        harness::items(&organizer.get_ok("/api/v1/classes").await)
+            .iter()
+            .find(|c| c["form"] == "in_person")
+            .unwrap(),
+    );
+    (organizer, class_id)
 }

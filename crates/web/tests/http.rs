@@ -36,6 +36,8 @@ mod auth;
 mod changes;
 #[path = "http/checkin.rs"]
 mod checkin;
+#[path = "http/conduct.rs"]
+mod conduct;
 #[path = "http/feedback.rs"]
 mod feedback;
 #[path = "http/import.rs"]

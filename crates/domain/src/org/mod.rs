@@ -4,6 +4,7 @@
 pub mod import;
 pub mod letterhead;
 pub mod names;
+pub mod positions;
 pub mod settings;
 
 use crate::{choice, text, RuleError};

@@ -272,6 +272,10 @@ pub struct SessionInput {
     pub topic: String,
     /// "true"/"on" when the session is a discussion (R3.1)
     pub is_discussion: Option<String>,
+    /// Who presents it (R1.3): a person's id, or empty.
+    pub presenter_person_id: String,
+    /// "true"/"on" when it carries the key content (R1.3).
+    pub key_content: Option<String>,
 }
 
 /// A validated session.
@@ -281,6 +285,8 @@ pub struct NewSession {
     pub duration_minutes: u32,
     pub topic: String,
     pub is_discussion: bool,
+    pub presenter: Option<PersonId>,
+    pub key_content: bool,
 }
 
 impl SessionInput {
@@ -298,8 +304,16 @@ impl SessionInput {
         );
         let topic = e.take("topic", text::required_text(&self.topic, 300));
         let is_discussion = matches!(self.is_discussion.as_deref(), Some("true" | "on" | "1"));
+        let key_content = matches!(self.key_content.as_deref(), Some("true" | "on" | "1"));
+        let presenter = e.take(
+            "presenter_person_id",
+            crate::plans::action_plans::ids(std::slice::from_ref(&self.presenter_person_id), 1)
+                .map(|v| v.first().copied().map(PersonId)),
+        );
         match (date, time, minutes, topic) {
             (Some(d), Some(t), Some(m), Some(topic)) if e.is_empty() => Ok(NewSession {
+                presenter: presenter.flatten(),
+                key_content,
                 starts_at: local_to_utc(d.and_time(t)),
                 duration_minutes: u32::try_from(m).unwrap_or(0),
                 topic,
@@ -372,6 +386,7 @@ mod tests {
             duration_minutes: "120".into(),
             topic: "Quán triệt".into(),
             is_discussion: None,
+            ..Default::default()
         }
         .validate()
         .expect("valid");

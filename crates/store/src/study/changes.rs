@@ -316,6 +316,7 @@ async fn apply(
         if let Some(sql) = class_sql {
             sqlx::query(sql).bind(class.id).execute(&mut *tx).await?;
         }
+        sqlx::query(&super::presenters::REFRESH_CLASS).bind(class.id).execute(&mut *tx).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO class_changes (class_id, session_id, action, reason, old_value, new_value, account_id, at, province_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")

@@ -9,6 +9,7 @@ pub mod classes;
 pub mod feedback;
 pub mod owes;
 pub mod participants;
+pub mod presenters;
 pub mod seats;
 
 /// SQL for a person's full name as written, from alias `p`.

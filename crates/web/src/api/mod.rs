@@ -38,10 +38,12 @@ mod admin;
 mod attendance_file;
 mod auth;
 mod checkin;
+mod conduct;
 mod feedback;
 pub mod import;
 mod notify;
 mod org;
+mod oversight;
 mod plans;
 mod resolutions;
 mod study;
@@ -64,6 +66,8 @@ pub fn routes() -> Router<AppState> {
         .merge(attendance_file::routes())
         .merge(auth::routes())
         .merge(checkin::routes())
+        .merge(conduct::routes())
+        .merge(oversight::routes())
         .merge(feedback::routes())
         .merge(org::routes())
         .merge(plans::routes())
@@ -151,6 +155,10 @@ impl Modify for Security {
         plans::sent, plans::assigned, plans::create, plans::detail, plans::report,
         action_plans::list, action_plans::assigned, action_plans::create, action_plans::detail, action_plans::update,
         action_plans::step, action_plans::answer, action_plans::amend, action_plans::add_item, action_plans::report,
+        conduct::create, conduct::detail, conduct::withdraw, conduct::of_person, conduct::of_class,
+        conduct::eligibility, conduct::eligibility_members, conduct::rate,
+        conduct::person_positions, conduct::add_position, conduct::end_position, conduct::set_presenter,
+        oversight::list, oversight::create, oversight::detail, oversight::assign, oversight::evaluate, oversight::of_org,
         attendance_file::import, attendance_file::template,
         import::members, import::orgs, import::export, import::export_orgs,
         admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit, admin::settings, admin::set_settings,
@@ -164,6 +172,8 @@ impl Modify for Security {
         (name = "admin", description = "Accounts, roles, clearance and the audit log (issue 4)"),
         (name = "study", description = "Campaigns, classes, participants, attendance and retakes (R2.x, R3.x)"),
         (name = "plans", description = "Action programs and plans with their lifecycle and items (R1.2, R7.x), and tasks sent down the tree with a deadline (R8.1)"),
+        (name = "conduct", description = "Commendations, reminders, criticisms and proposals (R3.6); year-end rating eligibility and ratings (R3.7)"),
+        (name = "oversight", description = "Working groups supervising the classes of lower levels, and their evaluations (R3.2)"),
         (name = "notify", description = "The caller's own notifications: class changes, absences, retakes (R2.6, R3.3, R3.5)"),
     )
 )]

@@ -199,6 +199,9 @@ view! {
         /// planned or finished
         status: String,
         participant_count: i64,
+        /// R1.3: the chair, the speakers or the key content's presenters are not standing
+        /// members of the organizing committee (the detail's warnings say which).
+        lead_warning: bool,
         session_count: i64,
         discussion_count: i64,
         class_minutes: i64,
@@ -220,6 +223,11 @@ view! {
         is_discussion: bool,
         /// Attendance marks recorded so far.
         recorded_count: i64,
+        /// Who presents it (R1.3).
+        presenter_person_id: Option<i64>,
+        presenter_name: Option<String>,
+        /// It carries the key content (R1.3).
+        key_content: bool,
     }
 }
 
@@ -361,7 +369,7 @@ pub async fn get_class(
     let class = classes::get(&st.db, user.scope(), ClassId(id)).await?;
     let sessions = classes::sessions(&st.db, &class).await?;
     let bridge_points = classes::bridge_points(&st.db, &class).await?;
-    let warnings = crate::study::class_warnings(&class);
+    let warnings = crate::study::class_warnings(&st.db, &class).await?;
     Ok(Json(ClassDetail {
         class: class.into(),
         sessions: views(sessions),
@@ -379,6 +387,13 @@ pub struct SessionBody {
     pub topic: String,
     #[serde(default)]
     pub is_discussion: bool,
+    /// Who presents it (R1.3; on a new session only — a session's presenter changes through
+    /// `PUT /api/v1/sessions/{id}/presenter`).
+    #[serde(default)]
+    pub presenter_person_id: Option<i64>,
+    /// It carries the key content (R1.3; on a new session only).
+    #[serde(default)]
+    pub key_content: bool,
 }
 
 /// Adds a session to a class.
@@ -397,6 +412,11 @@ pub async fn add_session(
         duration_minutes: b.duration_minutes.to_string(),
         topic: b.topic,
         is_discussion: b.is_discussion.then(|| "true".into()),
+        presenter_person_id: b
+            .presenter_person_id
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        key_content: b.key_content.then(|| "true".into()),
     };
     let new = input.validate()?;
     let sid = classes::add_session(&st.db, user.scope(), &class, &new).await?;
@@ -432,6 +452,7 @@ pub async fn update_session(
         duration_minutes: b.session.duration_minutes.to_string(),
         topic: b.session.topic,
         is_discussion: b.session.is_discussion.then(|| "true".into()),
+        ..Default::default()
     };
     let new = input.validate()?;
     store::study::changes::update_session(&st.db, scope, &class, id, &new, &b.reason).await?;

@@ -329,9 +329,18 @@ struct PersonPage {
     statuses: &'static [domain::org::MemberStatus],
     input: domain::org::StatusInput,
     errors: domain::FieldErrors,
+    /// Positions in committees (R1.3), and where the caller may give one (organizer and up).
+    positions: Vec<store::org::positions::Position>,
+    position_orgs: Vec<Org>,
+    roles: &'static [domain::org::positions::CommitteeRole],
+    /// Conduct records, when the caller is the person or secretary and up over them (R3.6).
+    conduct: Option<Vec<store::conduct::Record>>,
 }
 
 impl PersonPage {
+    fn may_end(&self, org: &i64) -> bool {
+        self.position_orgs.iter().any(|o| o.id == *org)
+    }
     fn err(&self, f: &str) -> &str {
         self.errors.get(f).unwrap_or("")
     }
@@ -361,7 +370,28 @@ async fn person_page(
     });
     // The person is visible to the caller (checked above): their own classes, as they see them.
     let history = store::study::attendance::my_classes(&st.db, PersonId(id)).await?;
+    let positions = store::org::positions::of_person(&st.db, scope, PersonId(id)).await?;
+    // The person's organization and those above it that the caller organizes.
+    let mut position_orgs = Vec::new();
+    for c in &crumbs {
+        if c.visible
+            && scope
+                .covers(&st.db, OrgId(c.id), store::scope::WRITE)
+                .await?
+        {
+            position_orgs.push(org::get(&st.db, scope, OrgId(c.id)).await?);
+        }
+    }
+    let conduct = match store::conduct::of_person(&st.db, scope, PersonId(id), None).await {
+        Ok(r) => Some(r),
+        Err(store::StoreError::Forbidden | store::StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
     Ok(PersonPage {
+        positions,
+        position_orgs,
+        roles: domain::org::positions::CommitteeRole::ALL,
+        conduct,
         ctx: ctx.with_nav("people").with_crumbs(crumbs),
         p,
         can_edit,

@@ -1071,7 +1071,7 @@ async fn print(
 }
 
 /// A file download with an ASCII name (the title folded).
-fn download(bytes: Vec<u8>, content_type: &str, title: &str, ext: &str) -> Response {
+pub(crate) fn download(bytes: Vec<u8>, content_type: &str, title: &str, ext: &str) -> Response {
     let name: String = domain::text::fold(title)
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })

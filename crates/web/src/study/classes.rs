@@ -299,6 +299,8 @@ struct SessionForm {
     needs_reason: bool,
     reason: String,
     errors: FieldErrors,
+    /// Who may present (people with positions around the class's organization, R1.3).
+    presenters: Vec<Person>,
 }
 
 impl SessionForm {
@@ -316,7 +318,11 @@ impl SessionForm {
             input,
             reason: String::new(),
             errors: FieldErrors::new(),
+            presenters: vec![],
         }
+    }
+    fn chosen(&self, id: &i64) -> bool {
+        self.input.presenter_person_id.trim() == id.to_string()
     }
 }
 
@@ -329,6 +335,11 @@ fn session_input_of(s: &StudySession) -> SessionInput {
         duration_minutes: s.duration_minutes.to_string(),
         topic: s.topic.clone(),
         is_discussion: s.is_discussion.then(|| "true".into()),
+        presenter_person_id: s
+            .presenter_person_id
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        key_content: s.key_content.then(|| "true".into()),
     }
 }
 
@@ -341,7 +352,9 @@ async fn edit_session_form(
     let (c, s) = classes::session(&st.db, scope, domain::ids::SessionId(id)).await?;
     classes::require_planner(&st.db, scope, &c).await?;
     let input = session_input_of(&s);
-    let page = SessionForm::new(ctx, c, s, input);
+    let presenters = org::leaders(&st.db, scope, OrgId(c.org_id)).await?;
+    let mut page = SessionForm::new(ctx, c, s, input);
+    page.presenters = presenters;
     page.ctx.render(&page)
 }
 
@@ -371,10 +384,34 @@ async fn edit_session(
     let mut errors = FieldErrors::new();
     match input.validate() {
         Ok(new) => {
-            match store::study::changes::update_session(&st.db, scope, &c, id, &new, &reason).await
-            {
+            let saved =
+                match store::study::changes::update_session(&st.db, scope, &c, id, &new, &reason)
+                    .await
+                {
+                    Ok(())
+                        if new.presenter.map(|p| p.0) != s.presenter_person_id
+                            || new.key_content != s.key_content =>
+                    {
+                        store::study::presenters::set_presenter(
+                            &st.db,
+                            scope,
+                            &c,
+                            domain::ids::SessionId(id),
+                            new.presenter,
+                            new.key_content,
+                        )
+                        .await
+                    }
+                    other => other,
+                };
+            match saved {
                 Ok(()) => {
                     return Ok(ctx.redirect(&format!("/classes/{}", c.id), "Đã lưu buổi học."))
+                }
+                Err(StoreError::Rule(domain::Violation { message: m, code }))
+                    if code.starts_with("presenter_") || code == "person_not_found" =>
+                {
+                    errors.add("presenter_person_id", m)
                 }
                 Err(StoreError::Rule(domain::Violation { message: m, code }))
                     if code.starts_with("reason_") =>
@@ -393,9 +430,11 @@ async fn edit_session(
         }
         Err(e) => errors = e,
     }
+    let presenters = org::leaders(&st.db, scope, OrgId(c.org_id)).await?;
     let mut page = SessionForm::new(ctx, c, s, input);
     page.reason = reason;
     page.errors = errors;
+    page.presenters = presenters;
     page.ctx.render_invalid(&page)
 }
 
@@ -429,6 +468,8 @@ struct ClassPage {
     tab: &'static str,
     can_plan: bool,
     warnings: Vec<String>,
+    /// Working groups' evaluations of this class (R3.2).
+    supervisions: Vec<store::oversight::Supervision>,
     sessions: Vec<StudySession>,
     bridge_points: Vec<BridgePoint>,
     participants: Vec<Participant>,
@@ -472,6 +513,9 @@ impl ClassPage {
     fn session_err(&self, f: &str) -> &str {
         self.session_errors.get(f).unwrap_or("")
     }
+    fn presenter_chosen(&self, id: &i64) -> bool {
+        self.session_input.presenter_person_id.trim() == id.to_string()
+    }
     fn bp_err(&self, f: &str) -> &str {
         self.bp_errors.get(f).unwrap_or("")
     }
@@ -492,6 +536,15 @@ impl ClassPage {
             self.before + self.participants.len()
         )
     }
+}
+
+/// Every warning a class shows: [`warnings`], and who leads it and presents its key content
+/// (R1.3, R2.8).
+pub async fn all_warnings(db: &store::Db, c: &Class) -> Result<Vec<String>, StoreError> {
+    let mut w = warnings(c);
+    let lead = store::study::presenters::check(db, c).await?;
+    w.extend(lead.warnings().into_iter().map(String::from));
+    Ok(w)
 }
 
 /// The warnings a class shows: no discussion (R3.1), overflow (R2.1), no session yet.
@@ -646,7 +699,8 @@ async fn class_page(
         find,
         found,
         ctx: ctx.with_nav("campaigns").with_crumbs(crumbs),
-        warnings: warnings(&c),
+        warnings: all_warnings(&st.db, &c).await?,
+        supervisions: store::oversight::of_class(&st.db, c.id).await?,
         c,
         tab: forms.tab,
         can_plan,
@@ -720,6 +774,11 @@ async fn add_session(
     match f.form.validate() {
         Ok(s) => match classes::add_session(&st.db, scope, &c, &s).await {
             Ok(_) => return Ok(ctx.redirect(&format!("/classes/{id}"), "Đã thêm buổi học.")),
+            Err(StoreError::Rule(domain::Violation { message: m, code }))
+                if code.starts_with("presenter_") || code == "person_not_found" =>
+            {
+                forms.session_errors.add("presenter_person_id", m)
+            }
             Err(StoreError::Rule(domain::Violation { message: m, .. })) => {
                 forms.form_error = Some(m)
             }

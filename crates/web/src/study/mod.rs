@@ -11,7 +11,7 @@ pub(crate) mod feedback;
 mod owes;
 mod seats;
 
-pub use classes::warnings as class_warnings;
+pub use classes::all_warnings as class_warnings;
 
 use axum::Router;
 
