@@ -264,14 +264,18 @@ pub struct Absentee {
     pub absences: i64,
 }
 
-/// Unexcused absentees of a class the caller covers, by name (at most 500).
+/// Absentees shown at most on the class's conduct page (one more is read to tell there are more).
+pub const ABSENTEES_SHOWN: usize = 100;
+
+/// Unexcused absentees of a class the caller covers, by name (at most
+/// [`ABSENTEES_SHOWN`] + 1).
 pub async fn unexcused(db: &Db, scope: &Scope, class: &Class) -> Result<Vec<Absentee>> {
     let sql = format!(
         "SELECT p.id AS person_id, p.full_name, o.name AS org_name, COUNT(*) AS absences \
          FROM attendance a JOIN study_sessions s ON s.id = a.session_id JOIN participants pt ON pt.id = a.participant_id \
          JOIN people p ON p.id = pt.person_id JOIN orgs o ON o.id = p.org_id \
          WHERE s.class_id = $2 AND s.status <> 'cancelled' AND a.status = 'absent' AND pt.removed_at IS NULL AND {} \
-         GROUP BY p.id, p.full_name, o.name, p.sort_key ORDER BY p.sort_key, p.id LIMIT 500",
+         GROUP BY p.id, p.full_name, o.name, p.sort_key ORDER BY p.sort_key, p.id LIMIT 101",
         Scope::probe_sql("p.org_id", 1, ATTEND)
     );
     Ok(

@@ -583,7 +583,7 @@ async fn main_pages_pass_axe_for_every_role() {
     let (organizer, class_id) = organizer_class(&app).await;
     let commune = harness::id(&harness::items(&organizer.get_ok("/api/v1/orgs").await)[0]);
     let secretary = app.api_login("secretary").await;
-    let cell = secretary.get_ok("/api/v1/auth/me").await["account"]["grants"][0]["org_id"]
+    let cell = secretary.login["account"]["grants"][0]["org_id"]
         .as_i64()
         .unwrap();
     let pages: Vec<(&str, Vec<String>)> = vec![

@@ -61,6 +61,8 @@ struct ClassPage {
     /// The participant page after this one, if any.
     next_after: Option<i64>,
     absentees: Vec<Absentee>,
+    /// More absentees than shown (the page stays small; the participants' pages list everyone).
+    more_absentees: bool,
     kinds: &'static [ConductKind],
     input: ConductInput,
     errors: FieldErrors,
@@ -105,7 +107,9 @@ async fn build_class_page(
     } else {
         None
     };
-    let absentees = conduct::unexcused(&st.db, scope, &c).await?;
+    let mut absentees = conduct::unexcused(&st.db, scope, &c).await?;
+    let more_absentees = absentees.len() > conduct::ABSENTEES_SHOWN;
+    absentees.truncate(conduct::ABSENTEES_SHOWN);
     let input = input.unwrap_or_else(|| ConductInput {
         kind: q.kind.clone().unwrap_or_else(|| "commendation".into()),
         occurred_on: today_text(),
@@ -120,6 +124,7 @@ async fn build_class_page(
         participants: list,
         next_after,
         absentees,
+        more_absentees,
         kinds: ConductKind::ALL,
         input,
         errors,

@@ -130,12 +130,14 @@ async fn home(
     page.ctx.render(&page)
 }
 
+/// The group form (its fields spelled out: a flattened struct cannot take repeated fields).
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 struct GroupForm {
     org_id: i64,
-    #[serde(flatten)]
-    input: GroupInput,
+    name: String,
+    member_ids: Vec<String>,
+    lead_id: String,
 }
 
 async fn create(
@@ -144,7 +146,17 @@ async fn create(
     f: CsrfForm<GroupForm>,
 ) -> AppResult<Response> {
     let scope = f.user.scope();
-    let GroupForm { org_id, input } = f.form;
+    let GroupForm {
+        org_id,
+        name,
+        member_ids,
+        lead_id,
+    } = f.form;
+    let input = GroupInput {
+        name,
+        member_ids,
+        lead_id,
+    };
     let mut errors = FieldErrors::new();
     match input.validate() {
         Ok(g) => match oversight::create(&st.db, scope, OrgId(org_id), &g).await {

@@ -24,6 +24,7 @@ both_engines! {
     r3_7_ten_percent_boundary_in_both_directions => r3_7_ten_percent_boundary_in_both_directions_sqlite, r3_7_ten_percent_boundary_in_both_directions_postgres;
     r3_7_ratings_follow_eligibility_and_write_nothing_when_refused => r3_7_ratings_follow_eligibility_and_write_nothing_when_refused_sqlite, r3_7_ratings_follow_eligibility_and_write_nothing_when_refused_postgres;
     r3_6_conduct_and_eligibility_stay_private => r3_6_conduct_and_eligibility_stay_private_sqlite, r3_6_conduct_and_eligibility_stay_private_postgres;
+    r3_7_conduct_pages_work_without_script => r3_7_conduct_pages_work_without_script_sqlite, r3_7_conduct_pages_work_without_script_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1612,4 +1613,201 @@ async fn r3_6_conduct_and_eligibility_stay_private(app: TestApp) {
         .get(&format!("/api/v1/orgs/{other_cell}/eligibility"))
         .await;
     assert!(matches!(r.status.as_u16(), 403 | 404), "{r:?}");
+}
+
+/// The pages without script (R3.6, R3.7, R3.2): a refused conduct form comes back with the
+/// field's error and the people still ticked; a good one lands and is listed; a withdrawal from
+/// the page keeps the record; the eligibility report, its print and its xlsx (read back) hold
+/// the reminded member; the ratings form refuses an ineligible "excellent" with the reason and
+/// keeps the choices; a working group of one is refused on the page by field.
+async fn r3_7_conduct_pages_work_without_script(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let class = id(items(&organizer.get_ok("/api/v1/classes").await)
+        .iter()
+        .find(|c| c["form"] == "in_person")
+        .unwrap());
+    let b = app.browser_login("organizer").await;
+    let page = b.get(&format!("/classes/{class}/conduct")).await;
+    page.expect(200);
+    let html = page.html();
+    assert!(html.contains("Vắng không có lý do"), "absentees offered");
+    let ticked: Vec<i64> = html
+        .split("id=\"p-")
+        .skip(1)
+        .filter_map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert!(ticked.len() >= 2, "participants listed");
+    let (p1, p2) = (ticked[0], ticked[1]);
+    let fields = |reason: &str| {
+        vec![
+            ("kind".to_string(), "reminder".to_string()),
+            ("occurred_on".to_string(), day(0)),
+            ("reason".to_string(), reason.to_string()),
+            ("person_ids".to_string(), p1.to_string()),
+            ("person_ids".to_string(), p2.to_string()),
+        ]
+    };
+    let before = count(&app, "SELECT COUNT(*) FROM conduct_records").await;
+    let r = b
+        .post_fields(&format!("/classes/{class}/conduct"), fields(""))
+        .await;
+    r.expect(422);
+    let html = r.html();
+    assert!(html.contains("id=\"reason-error\""), "the reason's error");
+    for p in [p1, p2] {
+        assert!(
+            html.contains(&format!(
+                "id=\"p-{p}\" name=\"person_ids\" value=\"{p}\" checked"
+            )),
+            "{p} still ticked"
+        );
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM conduct_records").await,
+        before
+    );
+    let r = b
+        .post_fields(
+            &format!("/classes/{class}/conduct"),
+            fields("Làm việc riêng trong giờ học."),
+        )
+        .await;
+    r.expect_redirect(&format!("/classes/{class}/conduct"));
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM conduct_records").await,
+        before + 2
+    );
+    let html = b.get(&format!("/classes/{class}/conduct")).await.html();
+    assert!(html.contains("Làm việc riêng trong giờ học."));
+    // Withdraw p2's from the page: kept, marked, with the reason.
+    let records = organizer
+        .get_ok(&format!("/api/v1/people/{p2}/conduct"))
+        .await;
+    let rid = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["reason"] == "Làm việc riêng trong giờ học.")
+        .map(id)
+        .unwrap();
+    b.post_form(
+        &format!("/conduct/{rid}/withdraw"),
+        &[
+            ("reason", "Ghi nhầm người."),
+            ("back", &format!("/classes/{class}/conduct")),
+        ],
+    )
+    .await
+    .expect_redirect(&format!("/classes/{class}/conduct"));
+    let person = b.get(&format!("/people/{p2}")).await.html();
+    assert!(
+        person.contains("Đã rút lại") && person.contains("Ghi nhầm người."),
+        "kept on the person's page"
+    );
+
+    // The report of the commune, its print and its xlsx.
+    let commune = id(&items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let p1_name = organizer.get_ok(&format!("/api/v1/people/{p1}")).await["full_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report = b.get(&format!("/conduct/eligibility?org={commune}")).await;
+    report.expect(200);
+    assert!(
+        report.html().contains(&p1_name),
+        "the reminded member is listed"
+    );
+    let print = b
+        .get(&format!("/conduct/eligibility/print?org={commune}"))
+        .await
+        .html();
+    for s in [
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "BÁO CÁO",
+        "T/M CẤP ỦY",
+        p1_name.as_str(),
+    ] {
+        assert!(print.contains(s), "print holds {s}");
+    }
+    let xlsx = b
+        .client
+        .get(format!("{}/conduct/eligibility.xlsx?org={commune}", b.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status().as_u16(), 200);
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    let sheet = store::import::read_sheet("xep-loai.xlsx", &bytes)
+        .await
+        .expect("the xlsx reads back");
+    let cells = format!("{:?}", sheet.rows);
+    assert!(cells.contains("Chi bộ"), "cells listed");
+
+    // Ratings: the cell's secretary rates p1 (reminded) excellent: refused with the reason.
+    let p1_org = organizer.get_ok(&format!("/api/v1/people/{p1}")).await["org_id"]
+        .as_i64()
+        .unwrap();
+    let r = b
+        .post_fields(
+            "/conduct/ratings",
+            vec![
+                ("org".into(), p1_org.to_string()),
+                ("year".into(), year().to_string()),
+                (format!("level_{p1}"), "excellent".into()),
+            ],
+        )
+        .await;
+    r.expect(422);
+    let html = r.html();
+    assert!(
+        html.contains("không đủ điều kiện") && html.contains(&p1_name),
+        "the reason"
+    );
+    assert!(
+        html.contains(&format!("name=\"level_{p1}\""))
+            && html.contains("value=\"excellent\" selected"),
+        "the choice is kept"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM ratings").await,
+        0,
+        "nothing written"
+    );
+    b.post_fields(
+        "/conduct/ratings",
+        vec![
+            ("org".into(), p1_org.to_string()),
+            ("year".into(), year().to_string()),
+            (format!("level_{p1}"), "good".into()),
+        ],
+    )
+    .await
+    .expect_redirect("/conduct/ratings");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ratings").await, 1);
+
+    // A working group of one, posted to the page: refused by field, nothing written.
+    let groups = count(&app, "SELECT COUNT(*) FROM working_groups").await;
+    let r = b
+        .post_form(
+            "/oversight/groups",
+            &[
+                ("org_id", &commune.to_string()),
+                ("name", "Tổ một người"),
+                ("member_ids", &p1.to_string()),
+                ("lead_id", &p1.to_string()),
+            ],
+        )
+        .await;
+    r.expect(422);
+    assert!(r.html().contains("2 hoặc 3"), "{}", short(&r.html()));
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM working_groups").await,
+        groups
+    );
 }
