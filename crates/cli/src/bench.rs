@@ -88,6 +88,24 @@ pub enum Which {
         #[arg(long, default_value_t = 3)]
         seconds: u64,
     },
+    /// The year-end rating eligibility report (issue 15, R3.7) on a demo of the chosen scale with
+    /// a year of conduct records: the report page and API of the province, its ineligible
+    /// members, a cell's page and a commune's xlsx; single-client p50/p99 and the rate at many
+    /// clients beside a hello-world route and the same stack doing nothing, in the same run.
+    Conduct {
+        /// small, province or national.
+        #[arg(long, default_value = "province")]
+        scale: String,
+        /// sqlite or postgres.
+        #[arg(long, default_value = "sqlite")]
+        engine: String,
+        /// Concurrent clients for the rate.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
     /// Pages and API calls of the study loop vs. a hello-world route, on SQLite and PostgreSQL.
     Http {
         /// Concurrent clients.
@@ -128,6 +146,12 @@ pub async fn run(which: Which, json: bool, config: &Config) -> anyhow::Result<()
             clients,
             seconds,
         } => crate::bench_plans::plans(&scale, &engine, clients, seconds, json).await,
+        Which::Conduct {
+            scale,
+            engine,
+            clients,
+            seconds,
+        } => crate::bench_conduct::conduct(&scale, &engine, clients, seconds, json).await,
         Which::Import { rows, engine } => import(rows, engine.as_deref(), json).await,
         Which::Checkin {
             clients,
@@ -634,7 +658,10 @@ async fn http(clients: usize, seconds: u64, json: bool, _config: &Config) -> any
 #[derive(Clone)]
 pub(crate) struct Req {
     url: String,
+    /// The `authorization` header (or, with `cookie`, the session token).
     auth: String,
+    /// Authenticated by the session cookie, as a browser is, not a bearer token.
+    cookie: bool,
     body: Option<Arc<String>>,
     /// POST without a body (the same-stack baseline), else GET or PUT by the body.
     post: bool,
@@ -645,27 +672,88 @@ impl Req {
         Self {
             url,
             auth: auth.into(),
+            cookie: false,
             body: None,
             post: false,
         }
     }
+    /// A GET with the session cookie of `token` (a page as the browser asks for it).
+    pub(crate) fn page(url: String, token: &str) -> Self {
+        Self {
+            cookie: true,
+            ..Self::get(url, token)
+        }
+    }
     fn put(url: String, auth: &str, body: Arc<String>) -> Self {
         Self {
-            url,
-            auth: auth.into(),
             body: Some(body),
-            post: false,
+            ..Self::get(url, auth)
         }
     }
     /// An empty POST (the authenticated no-op `/api/v1/ping`).
     pub(crate) fn post(url: String, auth: &str) -> Self {
         Self {
-            url,
-            auth: auth.into(),
-            body: None,
             post: true,
+            ..Self::get(url, auth)
         }
     }
+}
+
+/// One measured page of `bench plans` and `bench conduct`: a line of the table or of `--json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct PageLine {
+    pub page: String,
+    pub engine: String,
+    pub scale: String,
+    /// Single client.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Requests per second at `clients` concurrent clients.
+    pub rps: f64,
+    /// rps / the same stack doing nothing (`POST /api/v1/ping`).
+    pub stack_ratio: f64,
+    /// rps / hello-world.
+    pub ratio: f64,
+    /// Bytes of the answer.
+    pub bytes: usize,
+}
+
+/// Prints `lines`: one JSON object a line with `json`, else the table under a line that says
+/// what was measured how.
+pub(crate) fn print_page_lines(
+    lines: &[PageLine],
+    json: bool,
+    hello_rps: f64,
+    clients: usize,
+    seconds: u64,
+    scale: &str,
+) -> anyhow::Result<()> {
+    if json {
+        for l in lines {
+            println!("{}", serde_json::to_string(l)?);
+        }
+        return Ok(());
+    }
+    println!(
+        "hello-world: {hello_rps:.0} req/s; {clients} clients for the rate, 1 client for p50/p99; {seconds} s each; same machine, same run; scale {scale}\n"
+    );
+    let w = lines
+        .iter()
+        .map(|l| l.page.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(62);
+    println!(
+        "{:<w$} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7} {:>8}",
+        "page", "engine", "p50 ms", "p99 ms", "req/s", "stack", "hello", "bytes"
+    );
+    for l in lines {
+        println!(
+            "{:<w$} {:>8} {:>8.2} {:>8.2} {:>9.0} {:>7.3} {:>7.3} {:>8}",
+            l.page, l.engine, l.p50_ms, l.p99_ms, l.rps, l.stack_ratio, l.ratio, l.bytes
+        );
+    }
+    Ok(())
 }
 
 /// A bearer token of the demo admin. Made directly in the store: the admin's password login
@@ -735,6 +823,11 @@ pub(crate) async fn load(
 }
 
 async fn send(client: &reqwest::Client, req: &Req) -> anyhow::Result<()> {
+    fetch(client, req).await.map(|_| ())
+}
+
+/// One request of `req`; answers the body. Any non-2xx is an error.
+pub(crate) async fn fetch(client: &reqwest::Client, req: &Req) -> anyhow::Result<Vec<u8>> {
     let mut b = match &req.body {
         Some(body) => client
             .put(&req.url)
@@ -743,13 +836,17 @@ async fn send(client: &reqwest::Client, req: &Req) -> anyhow::Result<()> {
         None if req.post => client.post(&req.url),
         None => client.get(&req.url),
     };
-    if !req.auth.is_empty() {
+    if req.cookie {
+        b = b.header(
+            "cookie",
+            format!("{}={}", web::auth::SESSION_COOKIE, req.auth),
+        );
+    } else if !req.auth.is_empty() {
         b = b.header("authorization", &req.auth);
     }
     let r = b.send().await?;
     if !r.status().is_success() {
         anyhow::bail!("{} answered {}", req.url, r.status());
     }
-    r.bytes().await?;
-    Ok(())
+    Ok(r.bytes().await?.to_vec())
 }

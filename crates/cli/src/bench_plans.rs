@@ -6,22 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
-use crate::bench::{baseline, engines, fresh_db, load, Req};
-
-#[derive(Debug, Serialize)]
-struct Line {
-    page: String,
-    engine: String,
-    scale: String,
-    p50_ms: f64,
-    p99_ms: f64,
-    rps: f64,
-    stack_ratio: f64,
-    ratio: f64,
-    bytes: usize,
-}
+use crate::bench::{baseline, engines, fresh_db, load, print_page_lines, PageLine as Line, Req};
 
 pub async fn plans(
     scale: &str,
@@ -132,24 +117,5 @@ pub async fn plans(
         server.abort();
         db.close().await;
     }
-    if json {
-        for l in &lines {
-            println!("{}", serde_json::to_string(l)?);
-        }
-    } else {
-        println!(
-            "hello-world: {hello_rps:.0} req/s; {clients} clients for the rate, 1 client for p50/p99; {seconds} s each; same machine, same run; scale {scale}\n"
-        );
-        println!(
-            "{:<62} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7} {:>8}",
-            "page", "engine", "p50 ms", "p99 ms", "req/s", "stack", "hello", "bytes"
-        );
-        for l in &lines {
-            println!(
-                "{:<62} {:>8} {:>8.2} {:>8.2} {:>9.0} {:>7.3} {:>7.3} {:>8}",
-                l.page, l.engine, l.p50_ms, l.p99_ms, l.rps, l.stack_ratio, l.ratio, l.bytes
-            );
-        }
-    }
-    Ok(())
+    print_page_lines(&lines, json, hello_rps, clients, seconds, scale)
 }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_checkin;
+mod bench_conduct;
 mod bench_pages;
 mod bench_plans;
 mod config;

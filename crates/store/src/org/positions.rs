@@ -33,9 +33,12 @@ impl Position {
 const COLUMNS: &str = "SELECT cp.id, cp.person_id, p.full_name AS person_name, cp.org_id, o.name AS org_name, cp.role, cp.ended_on \
      FROM committee_positions cp JOIN people p ON p.id = cp.person_id JOIN orgs o ON o.id = cp.org_id";
 
-/// The positions of a person the caller sees (current first, then ended ones).
+/// The positions of a person the caller sees, or the caller's own (current first, then ended
+/// ones).
 pub async fn of_person(db: &Db, scope: &Scope, person: PersonId) -> Result<Vec<Position>> {
-    super::get_person(db, scope, person).await?;
+    if scope.person_id != Some(person) {
+        super::get_person(db, scope, person).await?;
+    }
     let sql = format!(
         "{COLUMNS} WHERE cp.person_id = $1 ORDER BY cp.ended_on IS NOT NULL, o.depth, cp.id"
     );
