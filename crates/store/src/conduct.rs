@@ -6,9 +6,10 @@
 //! and why, and the audit log has it too.
 //!
 //! The eligibility report never counts a subtree's people: per person and year, the records
-//! that bar an excellent rating are kept on write (`conduct_marks`), and a cell's active members
-//! are its kept `member_count` less the few inactive rows (a partial index) — so a province of
-//! 5,000 cells reads its cells, its inactive members and its flagged members, nothing more.
+//! that bar an excellent rating are kept on write (`conduct_marks`, with the person's
+//! organization, kept by a trigger when they move), and a cell's active members are its kept
+//! `member_count` less the few inactive rows (a partial index) — so a province reads its cells,
+//! its marks and its inactive members, nothing more.
 
 pub mod export;
 
@@ -77,9 +78,12 @@ fn marks(kind: ConductKind, sign: i64) -> (i64, i64) {
     )
 }
 
-const UPSERT_MARKS: &str = "INSERT INTO conduct_marks (person_id, year, barring, flagged) VALUES ($1, $2, $3, $4) \
+/// Adds a record's marks for person `$1` in year `$2` (`$3` barring, `$4` flagged), with the
+/// person's organization and province as they are now.
+const UPSERT_MARKS: &str = "INSERT INTO conduct_marks (person_id, year, org_id, province_id, barring, flagged) \
+     SELECT p.id, $2, p.org_id, p.province_id, $3, $4 FROM people p WHERE p.id = $1 \
      ON CONFLICT (year, person_id) DO UPDATE SET barring = conduct_marks.barring + excluded.barring, \
-     flagged = conduct_marks.flagged + excluded.flagged";
+     flagged = conduct_marks.flagged + excluded.flagged, org_id = excluded.org_id";
 
 #[derive(sqlx::FromRow)]
 struct Subject {
@@ -410,22 +414,34 @@ pub async fn eligibility(db: &Db, scope: &Scope, org_id: OrgId, year: i32) -> Re
          FROM org_closure c JOIN orgs o ON o.id = c.descendant_id LEFT JOIN orgs u ON u.id = o.parent_id \
          WHERE c.ancestor_id = $1 AND o.kind = 'cell' ORDER BY u.sort_key, u.id, o.sort_key, o.id")
         .bind(org_id.0).fetch_all(p).await)?;
-    let inactive: Vec<(i64, i64)> = db_run!(db, p => sqlx::query_as(
-        "SELECT p.org_id, COUNT(*) FROM people p JOIN org_closure c ON c.descendant_id = p.org_id \
+    // Per cell: the marks of the year (from their own index), and the inactive members with
+    // their marks (a partial index: few rows), taken off. `persistent(false)`: a generic plan
+    // of PostgreSQL guesses a subtree of a few organizations and walks every person of it.
+    let marks: Vec<(i64, i64, i64)> = db_run!(db, p => sqlx::query_as(
+        "SELECT m.org_id, SUM(CASE WHEN m.flagged > 0 THEN 1 ELSE 0 END), COUNT(*) FROM conduct_marks m \
+         WHERE m.year = $2 AND m.barring > 0 AND m.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) \
+         GROUP BY m.org_id")
+        .bind(org_id.0).bind(year64).persistent(false).fetch_all(p).await)?;
+    let inactive_rows: Vec<(i64, i64, i64, i64)> = db_run!(db, p => sqlx::query_as(
+        "SELECT p.org_id, COUNT(*), SUM(CASE WHEN m.flagged > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN m.barring > 0 THEN 1 ELSE 0 END) \
+         FROM people p JOIN org_closure c ON c.descendant_id = p.org_id \
+         LEFT JOIN conduct_marks m ON m.person_id = p.id AND m.year = $2 \
          WHERE c.ancestor_id = $1 AND p.status <> 'active' GROUP BY p.org_id")
-        .bind(org_id.0).fetch_all(p).await)?;
-    let flagged: Vec<(i64, i64, i64)> = db_run!(db, p => sqlx::query_as(
-        "SELECT p.org_id, SUM(CASE WHEN m.flagged > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN m.barring > 0 THEN 1 ELSE 0 END) \
-         FROM conduct_marks m JOIN people p ON p.id = m.person_id JOIN org_closure c ON c.descendant_id = p.org_id \
-         WHERE m.year = $2 AND m.barring > 0 AND p.status = 'active' AND c.ancestor_id = $1 GROUP BY p.org_id")
-        .bind(org_id.0).bind(year64).fetch_all(p).await)?;
+        .bind(org_id.0).bind(year64).persistent(false).fetch_all(p).await)?;
     let ratings: Vec<(i64, String)> = db_run!(db, p => sqlx::query_as(
         "SELECT r.org_id, r.level FROM ratings r JOIN org_closure c ON c.descendant_id = r.org_id \
          WHERE c.ancestor_id = $1 AND r.year = $2 AND r.person_id IS NULL")
         .bind(org_id.0).bind(year64).fetch_all(p).await)?;
-    let inactive: HashMap<i64, i64> = inactive.into_iter().collect();
-    let flagged_by: HashMap<i64, (i64, i64)> =
-        flagged.into_iter().map(|(o, f, b)| (o, (f, b))).collect();
+    let mut flagged_by: HashMap<i64, (i64, i64)> =
+        marks.into_iter().map(|(o, f, b)| (o, (f, b))).collect();
+    let mut inactive: HashMap<i64, i64> = HashMap::new();
+    for (o, n, f, b) in inactive_rows {
+        inactive.insert(o, n);
+        if let Some(e) = flagged_by.get_mut(&o) {
+            e.0 -= f;
+            e.1 -= b;
+        }
+    }
     let ratings: HashMap<i64, String> = ratings.into_iter().collect();
     let members_barred = flagged_by.values().map(|(_, b)| b).sum();
     let members_total = org.member_count - inactive.values().sum::<i64>();
@@ -485,12 +501,12 @@ pub async fn members(
     } else {
         format!(
             "{MEMBER_COLUMNS} JOIN conduct_marks m ON m.person_id = p.id AND m.year = $2 AND m.barring > 0 \
-             JOIN org_closure c ON c.descendant_id = p.org_id AND c.ancestor_id = $1 \
              LEFT JOIN ratings r ON r.person_id = p.id AND r.year = $2 \
-             WHERE p.status = 'active' {keyset}"
+             WHERE m.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND p.status = 'active' {keyset}"
         )
     };
-    let rows = db_run!(db, p => sqlx::query_as::<_, MemberRow>(&sql).bind(report.org.id).bind(year).bind(after).bind(limit + 1).fetch_all(p).await)?;
+    let rows = db_run!(db, p => sqlx::query_as::<_, MemberRow>(&sql).bind(report.org.id).bind(year).bind(after).bind(limit + 1)
+        .persistent(false).fetch_all(p).await)?;
     let (mut rows, next) = crate::plans::page_of(rows, limit, |r| r.person_id);
     let barred: Vec<i64> = rows
         .iter()

@@ -141,7 +141,8 @@ pub async fn create(db: &Db, scope: &Scope, org: OrgId, g: &NewGroup) -> Result<
             .bind(org.0).bind(&g.name).bind(scope.account_id.0).bind(now())
             .fetch_one(&mut *tx).await?;
         for m in &g.members {
-            sqlx::query("INSERT INTO working_group_members (group_id, person_id, leads) VALUES ($1, $2, $3)")
+            sqlx::query("INSERT INTO working_group_members (group_id, person_id, province_id, leads) \
+                         SELECT $1, $2, g.province_id, $3 FROM working_groups g WHERE g.id = $1")
                 .bind(id).bind(m.0).bind(*m == g.lead).execute(&mut *tx).await?;
         }
         crate::audit_in!(&mut *tx, scope, "create", "working_group", id, Some(org), &detail)?;

@@ -41,6 +41,7 @@ CREATE INDEX working_groups_org ON working_groups (org_id, id);
 CREATE TABLE working_group_members (
     group_id  BIGINT NOT NULL REFERENCES working_groups(id),
     person_id BIGINT NOT NULL REFERENCES people(id),
+    province_id BIGINT NOT NULL,
     leads     BOOLEAN NOT NULL DEFAULT FALSE,
     PRIMARY KEY (group_id, person_id)
 );
@@ -98,14 +99,28 @@ CREATE INDEX conduct_records_org ON conduct_records (org_id, id);
 
 -- Per person and year, the standing records that bar an excellent rating (R3.7), kept on every
 -- record and withdrawal: `barring` counts reminders, criticisms and review or discipline
--- proposals; `flagged` counts reminders and criticisms (the cell's 10% rule).
+-- proposals; `flagged` counts reminders and criticisms (the cell's 10% rule). `org_id` is the
+-- person's organization, kept when they move (trigger below), so that the eligibility report
+-- counts a subtree's marks per cell from one index without reading its people.
 CREATE TABLE conduct_marks (
     person_id BIGINT NOT NULL REFERENCES people(id),
     year      BIGINT NOT NULL,
+    org_id    BIGINT NOT NULL REFERENCES orgs(id),
+    province_id BIGINT NOT NULL,
     barring   BIGINT NOT NULL DEFAULT 0,
     flagged   BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (year, person_id)
 );
+CREATE INDEX conduct_marks_org ON conduct_marks (year, org_id, flagged, person_id) WHERE barring > 0;
+CREATE INDEX conduct_marks_person ON conduct_marks (person_id);
+CREATE FUNCTION conduct_marks_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE conduct_marks SET org_id = NEW.org_id WHERE person_id = NEW.id;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER conduct_marks_follow AFTER UPDATE OF org_id ON people
+    FOR EACH ROW WHEN (OLD.org_id IS DISTINCT FROM NEW.org_id) EXECUTE FUNCTION conduct_marks_follow();
 
 -- Year-end ratings (four levels) of members and of cells.
 CREATE TABLE ratings (

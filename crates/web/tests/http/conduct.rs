@@ -25,6 +25,7 @@ both_engines! {
     r3_7_ratings_follow_eligibility_and_write_nothing_when_refused => r3_7_ratings_follow_eligibility_and_write_nothing_when_refused_sqlite, r3_7_ratings_follow_eligibility_and_write_nothing_when_refused_postgres;
     r3_6_conduct_and_eligibility_stay_private => r3_6_conduct_and_eligibility_stay_private_sqlite, r3_6_conduct_and_eligibility_stay_private_postgres;
     r3_7_conduct_pages_work_without_script => r3_7_conduct_pages_work_without_script_sqlite, r3_7_conduct_pages_work_without_script_postgres;
+    r3_7_marks_follow_a_member_who_moves => r3_7_marks_follow_a_member_who_moves_sqlite, r3_7_marks_follow_a_member_who_moves_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1810,4 +1811,58 @@ async fn r3_7_conduct_pages_work_without_script(app: TestApp) {
         count(&app, "SELECT COUNT(*) FROM working_groups").await,
         groups
     );
+}
+
+/// R3.7: a reminded member who moves to another cell takes the mark with them (the kept marks
+/// follow `people.org_id` by a trigger): the old cell no longer counts them, the new one does,
+/// and the commune's totals do not change.
+async fn r3_7_marks_follow_a_member_who_moves(app: TestApp) {
+    let organizer = app.api_login("organizer").await;
+    let commune = id(&items(&organizer.get_ok("/api/v1/orgs").await)[0]);
+    let detail = organizer.get_ok(&format!("/api/v1/orgs/{commune}")).await;
+    let cells: Vec<i64> = detail["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    let (from, to) = (cells[1], cells[2]);
+    let people = organizer.all_people(Some(from)).await;
+    let mover = id(people
+        .iter()
+        .find(|p| p["status"] == "active")
+        .expect("an active member"));
+    let before_from = cell_row(&organizer, commune, from).await["flagged"]
+        .as_i64()
+        .unwrap();
+    let before_to = cell_row(&organizer, commune, to).await["flagged"]
+        .as_i64()
+        .unwrap();
+    let totals = report(&organizer, commune).await["members_ineligible"].clone();
+    organizer
+        .post_ok(
+            "/api/v1/conduct",
+            &json!({"kind": "criticism", "occurred_on": day(0), "reason": "Không tham gia học tập.", "person_ids": [mover]}),
+            201,
+        )
+        .await;
+    assert_eq!(
+        cell_row(&organizer, commune, from).await["flagged"],
+        json!(before_from + 1)
+    );
+    let n =
+        store::db_exec!(&app.db, c => sqlx::query("UPDATE people SET org_id = $1 WHERE id = $2")
+        .bind(to).bind(mover).execute(c).await)
+        .expect("move");
+    assert_eq!(n, 1);
+    assert_eq!(
+        cell_row(&organizer, commune, from).await["flagged"],
+        json!(before_from)
+    );
+    assert_eq!(
+        cell_row(&organizer, commune, to).await["flagged"],
+        json!(before_to + 1)
+    );
+    let after = report(&organizer, commune).await["members_ineligible"].clone();
+    assert_eq!(after.as_i64().unwrap(), totals.as_i64().unwrap() + 1);
 }
