@@ -699,7 +699,8 @@ impl Req {
     }
 }
 
-/// One measured page of `bench plans` and `bench conduct`: a line of the table or of `--json`.
+/// One measured page of `bench pages`, `bench plans` and `bench conduct`: a line of the table or
+/// of `--json`.
 #[derive(Debug, Serialize)]
 pub(crate) struct PageLine {
     pub page: String,

@@ -7,27 +7,11 @@
 use std::time::{Duration, Instant};
 
 use fixtures::demo::{self, Scale};
-use serde::Serialize;
 use store::Db;
 
-use crate::bench::{baseline, engines, fresh_db, load, login, Req};
-
-#[derive(Debug, Serialize)]
-struct Line {
-    page: String,
-    engine: String,
-    /// Single client.
-    p50_ms: f64,
-    p99_ms: f64,
-    /// Requests per second at `clients` concurrent clients.
-    rps: f64,
-    /// rps / the same stack doing nothing.
-    stack_ratio: f64,
-    /// rps / hello-world.
-    ratio: f64,
-    /// Bytes of the answer.
-    bytes: usize,
-}
+use crate::bench::{
+    baseline, engines, fresh_db, load, login, print_page_lines, PageLine as Line, Req,
+};
 
 fn scale_of(s: &str) -> anyhow::Result<Scale> {
     Ok(match s {
@@ -57,6 +41,7 @@ pub async fn pages(
     seconds: u64,
     json: bool,
 ) -> anyhow::Result<()> {
+    let scale_name = scale;
     let scale = scale_of(scale)?;
     let dur = Duration::from_secs(seconds);
     let client = reqwest::Client::builder()
@@ -132,6 +117,7 @@ pub async fn pages(
         )
         .await?;
         lines.push(Line {
+            scale: scale_name.into(),
             page: "POST /api/v1/ping (same stack, no work)".into(),
             engine: db.engine().into(),
             p50_ms: stack_p50,
@@ -207,6 +193,7 @@ pub async fn pages(
                 )
             };
             lines.push(Line {
+                scale: scale_name.into(),
                 page: format!("{label} ({path}){note}"),
                 engine: db.engine().into(),
                 p50_ms: p50,
@@ -220,24 +207,6 @@ pub async fn pages(
         server.abort();
         db.close().await;
     }
-    if json {
-        for l in &lines {
-            println!("{}", serde_json::to_string(l)?);
-        }
-    } else {
-        println!(
-            "hello-world: {hello_rps:.0} req/s; {clients} clients for the rate, 1 client for p50/p99; {seconds} s each; same machine, same run\n"
-        );
-        println!(
-            "{:<72} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7} {:>8}",
-            "page", "engine", "p50 ms", "p99 ms", "req/s", "stack", "hello", "bytes"
-        );
-        for l in &lines {
-            println!(
-                "{:<72} {:>8} {:>8.2} {:>8.2} {:>9.0} {:>7.3} {:>7.3} {:>8}",
-                l.page, l.engine, l.p50_ms, l.p99_ms, l.rps, l.stack_ratio, l.ratio, l.bytes
-            );
-        }
-    }
+    print_page_lines(&lines, json, hello_rps, clients, seconds, scale_name)?;
     Ok(())
 }

@@ -789,10 +789,24 @@ pub async fn assigned(
     Ok(crate::plans::page_of(rows, per_page, AssignedItem::key))
 }
 
-/// People of `org`'s subtree who hold a secretary's post (Bí thư, Phó Bí thư), nearest the
-/// organization first: who may answer for its plan (R1.1). At most 100.
+/// Who may answer for `org`'s plan (R1.1), at most 100: the holders of a leading position in
+/// its committee (secretary, deputy, standing member, unit leader — an indexed read of the
+/// committee's positions, issue 15); where the committee has none recorded yet, the people of
+/// its subtree whose register entry names a secretary's post, nearest the organization first (a
+/// scan of the subtree: record the positions of a large committee).
 pub async fn leader_choices(db: &Db, scope: &Scope, org: OrgId) -> Result<Vec<Leader>> {
     scope.require(db, org, READ).await?;
+    let by_position = format!(
+        "SELECT pe.id, pe.full_name, pe.positions FROM people pe WHERE pe.id IN \
+         (SELECT cp.person_id FROM committee_positions cp WHERE cp.org_id = $1 AND cp.ended_on IS NULL AND cp.role IN ({})) \
+         ORDER BY pe.sort_key, pe.id LIMIT 100",
+        domain::org::positions::CommitteeRole::sql_list(domain::org::positions::CommitteeRole::LEADING)
+    );
+    let leaders =
+        db_run!(db, p => sqlx::query_as::<_, Leader>(&by_position).bind(org.0).fetch_all(p).await)?;
+    if !leaders.is_empty() {
+        return Ok(leaders);
+    }
     Ok(db_run!(db, p => sqlx::query_as::<_, Leader>(
         "SELECT pe.id, pe.full_name, pe.positions FROM people pe JOIN org_closure c ON c.descendant_id = pe.org_id \
          WHERE c.ancestor_id = $1 AND pe.positions LIKE '%Bí thư%' ORDER BY c.depth, pe.sort_key, pe.id LIMIT 100")
