@@ -719,6 +719,69 @@ pub(crate) struct PageLine {
     pub bytes: usize,
 }
 
+/// How the page benchmarks measure, the same for each: the hello-world rate of the run, the
+/// rate's clients and the seconds of each measurement.
+pub(crate) struct Pages<'a> {
+    pub client: &'a reqwest::Client,
+    pub clients: usize,
+    pub dur: Duration,
+    pub hello_rps: f64,
+    pub scale: &'a str,
+}
+
+impl Pages<'_> {
+    /// The same stack doing nothing (`req`: an authenticated `POST /api/v1/ping`): its rate, and
+    /// the first line of an engine's table.
+    pub(crate) async fn stack(&self, req: Req, engine: &str) -> anyhow::Result<(f64, PageLine)> {
+        let (rps, p50, p99) = load(self.client, self.clients, self.dur, req).await?;
+        Ok((
+            rps,
+            PageLine {
+                page: "POST /api/v1/ping (same stack, no work)".into(),
+                engine: engine.into(),
+                scale: self.scale.into(),
+                p50_ms: p50,
+                p99_ms: p99,
+                rps,
+                stack_ratio: 1.0,
+                ratio: rps / self.hello_rps,
+                bytes: 0,
+            },
+        ))
+    }
+
+    /// One page (`req`, whose answer `body` was fetched once and checked): p50/p99 with one
+    /// client, the rate with many. A page far over the target is not loaded by many clients:
+    /// they would only queue for the pool (and time out); its rate is the single client's, and
+    /// its label says so.
+    pub(crate) async fn page(
+        &self,
+        req: Req,
+        label: String,
+        engine: &str,
+        stack_rps: f64,
+        body: usize,
+    ) -> anyhow::Result<PageLine> {
+        let (one_rps, p50, p99) = load(self.client, 1, self.dur, req.clone()).await?;
+        let (rps, note) = if p50 > 100.0 {
+            (one_rps, " [1 client]")
+        } else {
+            (load(self.client, self.clients, self.dur, req).await?.0, "")
+        };
+        Ok(PageLine {
+            page: format!("{label}{note}"),
+            engine: engine.into(),
+            scale: self.scale.into(),
+            p50_ms: p50,
+            p99_ms: p99,
+            rps,
+            stack_ratio: rps / stack_rps,
+            ratio: rps / self.hello_rps,
+            bytes: body,
+        })
+    }
+}
+
 /// Prints `lines`: one JSON object a line with `json`, else the table under a line that says
 /// what was measured how.
 pub(crate) fn print_page_lines(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use fixtures::demo::{self, Scale};
 
-use crate::bench::{baseline, engines, fetch, fresh_db, load, print_page_lines, PageLine, Req};
+use crate::bench::{baseline, engines, fetch, fresh_db, print_page_lines, Pages, Req};
 
 /// What the province's report found (from the API's answer), to show that the data is real.
 struct Found {
@@ -118,24 +118,20 @@ pub async fn conduct(
             "the report found nothing to bar: {report}"
         );
 
-        let (stack_rps, stack_p50, stack_p99) = load(
-            &client,
+        let pages = Pages {
+            client: &client,
             clients,
             dur,
-            Req::post(format!("{base}/api/v1/ping"), &bearer),
-        )
-        .await?;
-        lines.push(PageLine {
-            page: "POST /api/v1/ping (same stack, no work)".into(),
-            engine: db.engine().into(),
-            scale: scale.into(),
-            p50_ms: stack_p50,
-            p99_ms: stack_p99,
-            rps: stack_rps,
-            stack_ratio: 1.0,
-            ratio: stack_rps / hello_rps,
-            bytes: 0,
-        });
+            hello_rps,
+            scale,
+        };
+        let (stack_rps, line) = pages
+            .stack(
+                Req::post(format!("{base}/api/v1/ping"), &bearer),
+                db.engine(),
+            )
+            .await?;
+        lines.push(line);
         // (label, path, a page asked with the session cookie rather than the bearer token)
         let cases = [
             (
@@ -176,25 +172,17 @@ pub async fn conduct(
                 !path.contains(".xlsx") || body.starts_with(b"PK"),
                 "{path} is not an xlsx"
             );
-            let (one_rps, p50, p99) = load(&client, 1, dur, req.clone()).await?;
-            // A page far over the target is not loaded by many clients: they would only queue
-            // for the pool (and time out); its rate is the single client's, and says so.
-            let (rps, note) = if p50 > 100.0 {
-                (one_rps, " [1 client]")
-            } else {
-                (load(&client, clients, dur, req).await?.0, "")
-            };
-            lines.push(PageLine {
-                page: format!("{label} ({path}){note}"),
-                engine: db.engine().into(),
-                scale: scale.into(),
-                p50_ms: p50,
-                p99_ms: p99,
-                rps,
-                stack_ratio: rps / stack_rps,
-                ratio: rps / hello_rps,
-                bytes: body.len(),
-            });
+            lines.push(
+                pages
+                    .page(
+                        req,
+                        format!("{label} ({path})"),
+                        db.engine(),
+                        stack_rps,
+                        body.len(),
+                    )
+                    .await?,
+            );
         }
         found.push(f);
         server.abort();

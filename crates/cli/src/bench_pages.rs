@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 use fixtures::demo::{self, Scale};
 use store::Db;
 
-use crate::bench::{
-    baseline, engines, fresh_db, load, login, print_page_lines, PageLine as Line, Req,
-};
+use crate::bench::{baseline, engines, fetch, fresh_db, login, print_page_lines, Pages, Req};
 
 fn scale_of(s: &str) -> anyhow::Result<Scale> {
     Ok(match s {
@@ -109,24 +107,20 @@ pub async fn pages(
         .await
         .unwrap_or(1);
 
-        let (stack_rps, stack_p50, stack_p99) = load(
-            &client,
+        let pages = Pages {
+            client: &client,
             clients,
             dur,
-            Req::post(format!("{base}/api/v1/ping"), &admin),
-        )
-        .await?;
-        lines.push(Line {
-            scale: scale_name.into(),
-            page: "POST /api/v1/ping (same stack, no work)".into(),
-            engine: db.engine().into(),
-            p50_ms: stack_p50,
-            p99_ms: stack_p99,
-            rps: stack_rps,
-            stack_ratio: 1.0,
-            ratio: stack_rps / hello_rps,
-            bytes: 0,
-        });
+            hello_rps,
+            scale: scale_name,
+        };
+        let (stack_rps, line) = pages
+            .stack(
+                Req::post(format!("{base}/api/v1/ping"), &admin),
+                db.engine(),
+            )
+            .await?;
+        lines.push(line);
         let cases: Vec<(&str, String, &str)> = vec![
             ("people list, first page", "/people".into(), &admin),
             (
@@ -172,37 +166,19 @@ pub async fn pages(
             ("member's own page", "/me".into(), &member),
         ];
         for (label, path, auth) in cases {
-            let url = format!("{base}{path}");
-            let body = client
-                .get(&url)
-                .header("authorization", auth)
-                .send()
-                .await?
-                .error_for_status()?
-                .bytes()
-                .await?;
-            let (one_rps, p50, p99) = load(&client, 1, dur, Req::get(url.clone(), auth)).await?;
-            // A page far over the target is not loaded by many clients: they would only queue
-            // for the pool (and time out); its rate is the single client's, and says so.
-            let (rps, note) = if p50 > 100.0 {
-                (one_rps, " [1 client]")
-            } else {
-                (
-                    load(&client, clients, dur, Req::get(url, auth)).await?.0,
-                    "",
-                )
-            };
-            lines.push(Line {
-                scale: scale_name.into(),
-                page: format!("{label} ({path}){note}"),
-                engine: db.engine().into(),
-                p50_ms: p50,
-                p99_ms: p99,
-                rps,
-                stack_ratio: rps / stack_rps,
-                ratio: rps / hello_rps,
-                bytes: body.len(),
-            });
+            let req = Req::get(format!("{base}{path}"), auth);
+            let body = fetch(&client, &req).await?;
+            lines.push(
+                pages
+                    .page(
+                        req,
+                        format!("{label} ({path})"),
+                        db.engine(),
+                        stack_rps,
+                        body.len(),
+                    )
+                    .await?,
+            );
         }
         server.abort();
         db.close().await;

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::bench::{baseline, engines, fresh_db, load, print_page_lines, PageLine as Line, Req};
+use crate::bench::{baseline, engines, fetch, fresh_db, print_page_lines, Pages, Req};
 
 pub async fn plans(
     scale: &str,
@@ -53,24 +53,17 @@ pub async fn plans(
         let base = format!("http://{}", app.local_addr()?);
         let server = tokio::spawn(app.serve(std::future::pending()));
         let auth = format!("Bearer {}", c.token);
-        let (stack_rps, stack_p50, stack_p99) = load(
-            &client,
+        let pages = Pages {
+            client: &client,
             clients,
             dur,
-            Req::post(format!("{base}/api/v1/ping"), &auth),
-        )
-        .await?;
-        lines.push(Line {
-            page: "POST /api/v1/ping (same stack, no work)".into(),
-            engine: db.engine().into(),
-            scale: scale.into(),
-            p50_ms: stack_p50,
-            p99_ms: stack_p99,
-            rps: stack_rps,
-            stack_ratio: 1.0,
-            ratio: stack_rps / hello_rps,
-            bytes: 0,
-        });
+            hello_rps,
+            scale,
+        };
+        let (stack_rps, line) = pages
+            .stack(Req::post(format!("{base}/api/v1/ping"), &auth), db.engine())
+            .await?;
+        lines.push(line);
         let cases = [
             (
                 "roll-up page, the centre's task",
@@ -91,28 +84,19 @@ pub async fn plans(
             ("tasks sent (the centre's list)", "/api/v1/tasks".into()),
         ];
         for (label, path) in cases {
-            let url = format!("{base}{path}");
-            let body = client
-                .get(&url)
-                .header("authorization", &auth)
-                .send()
-                .await?
-                .error_for_status()?
-                .bytes()
-                .await?;
-            let (_, p50, p99) = load(&client, 1, dur, Req::get(url.clone(), &auth)).await?;
-            let (rps, _, _) = load(&client, clients, dur, Req::get(url, &auth)).await?;
-            lines.push(Line {
-                page: format!("{label} ({path})"),
-                engine: db.engine().into(),
-                scale: scale.into(),
-                p50_ms: p50,
-                p99_ms: p99,
-                rps,
-                stack_ratio: rps / stack_rps,
-                ratio: rps / hello_rps,
-                bytes: body.len(),
-            });
+            let req = Req::get(format!("{base}{path}"), &auth);
+            let body = fetch(&client, &req).await?;
+            lines.push(
+                pages
+                    .page(
+                        req,
+                        format!("{label} ({path})"),
+                        db.engine(),
+                        stack_rps,
+                        body.len(),
+                    )
+                    .await?,
+            );
         }
         server.abort();
         db.close().await;

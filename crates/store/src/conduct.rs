@@ -220,6 +220,46 @@ pub async fn withdraw(db: &Db, scope: &Scope, id: ConductRecordId, reason: &str)
     })
 }
 
+/// `Ok` when the caller may read `person`'s records and ratings: the person themself, or
+/// secretary and up over their organization.
+async fn require_personal(db: &Db, scope: &Scope, person: PersonId) -> Result<()> {
+    if scope.person_id == Some(person) {
+        return Ok(());
+    }
+    let p = org::get_person(db, scope, person).await?;
+    scope.require(db, OrgId(p.org_id), ATTEND).await
+}
+
+/// A year's rating of a person as they (and those above them) read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PersonRating {
+    pub year: i64,
+    pub level: String,
+    /// The cell the rating was entered in.
+    pub org_name: String,
+    pub rated_on: NaiveDate,
+}
+
+impl PersonRating {
+    pub fn level_label(&self) -> &'static str {
+        RatingLevel::parse(&self.level).map_or("", RatingLevel::label)
+    }
+}
+
+/// A person's year-end ratings, newest year first, when the caller may see them (personal:
+/// the person, and secretary and up over them).
+pub async fn ratings_of_person(
+    db: &Db,
+    scope: &Scope,
+    person: PersonId,
+) -> Result<Vec<PersonRating>> {
+    require_personal(db, scope, person).await?;
+    Ok(db_run!(db, p => sqlx::query_as::<_, PersonRating>(
+        "SELECT CAST(r.year AS BIGINT) AS year, r.level, o.name AS org_name, r.rated_on FROM ratings r \
+         JOIN orgs o ON o.id = r.org_id WHERE r.person_id = $1 ORDER BY r.year DESC LIMIT 100")
+        .bind(person.0).fetch_all(p).await)?)
+}
+
 /// A person's records (newest first), when the caller may see them; `year` narrows them.
 pub async fn of_person(
     db: &Db,
@@ -227,11 +267,7 @@ pub async fn of_person(
     person: PersonId,
     year: Option<i32>,
 ) -> Result<Vec<Record>> {
-    let own = scope.person_id == Some(person);
-    if !own {
-        let p = org::get_person(db, scope, person).await?;
-        scope.require(db, OrgId(p.org_id), ATTEND).await?;
-    }
+    require_personal(db, scope, person).await?;
     let sql = format!(
         "{COLUMNS} WHERE r.person_id = $1 AND ($2 = 0 OR r.year = $2) ORDER BY r.occurred_on DESC, r.id DESC LIMIT 500"
     );

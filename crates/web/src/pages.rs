@@ -219,6 +219,8 @@ struct MePage {
     me: Option<(String, String)>,
     /// The member's own conduct records (R3.6): commendations, reminders… of every year.
     conduct: Vec<store::conduct::Record>,
+    /// The member's own year-end ratings.
+    ratings: Vec<store::conduct::PersonRating>,
 }
 
 /// Self-service for members: my classes, my attendance and whether I owe a retake.
@@ -228,9 +230,12 @@ async fn me(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Respon
         None => vec![],
     };
     let me = store::org::own_name(&st.db, user.scope()).await?;
-    let conduct = match user.scope().person_id {
-        Some(p) => store::conduct::of_person(&st.db, user.scope(), p, None).await?,
-        None => vec![],
+    let (conduct, ratings) = match user.scope().person_id {
+        Some(p) => (
+            store::conduct::of_person(&st.db, user.scope(), p, None).await?,
+            store::conduct::ratings_of_person(&st.db, user.scope(), p).await?,
+        ),
+        None => (vec![], vec![]),
     };
     let ctx = ctx.with_nav("me");
     ctx.render(&MePage {
@@ -238,6 +243,7 @@ async fn me(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Respon
         classes,
         me,
         conduct,
+        ratings,
     })
 }
 

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/conduct/{id}", get(detail))
         .route("/conduct/{id}/withdraw", post(withdraw))
         .route("/people/{id}/conduct", get(of_person))
+        .route("/people/{id}/ratings", get(person_ratings))
         .route("/classes/{id}/conduct", get(of_class))
         .route("/orgs/{id}/eligibility", get(eligibility))
         .route("/orgs/{id}/eligibility/members", get(eligibility_members))
@@ -183,6 +184,32 @@ pub async fn of_person(
 ) -> AppResult<Json<Vec<ConductRecordView>>> {
     Ok(Json(views(
         conduct::of_person(&st.db, user.scope(), PersonId(id), q.year).await?,
+    )))
+}
+
+view! {
+    /// A year-end rating of a person (personal: the person, and secretaries and up over them).
+    PersonRatingView as PersonRating from store::conduct::PersonRating {
+        year: i64,
+        /// excellent, good, completed, not_completed
+        level: String,
+        /// The cell it was entered in.
+        org_name: String,
+        rated_on: NaiveDate,
+    }
+}
+
+/// A person's year-end ratings, newest first: their own, or a person of the caller's subtree
+/// (secretary and up).
+#[utoipa::path(operation_id = "conduct_person_ratings", get, path = "/api/v1/people/{id}/ratings", tag = "conduct", params(("id" = i64, Path, description = "person id")),
+    responses((status = 200, body = [PersonRatingView]), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn person_ratings(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Vec<PersonRatingView>>> {
+    Ok(Json(views(
+        conduct::ratings_of_person(&st.db, user.scope(), PersonId(id)).await?,
     )))
 }
 

@@ -155,7 +155,7 @@ impl Modify for Security {
         plans::sent, plans::assigned, plans::create, plans::detail, plans::report,
         action_plans::list, action_plans::assigned, action_plans::create, action_plans::detail, action_plans::update,
         action_plans::step, action_plans::answer, action_plans::amend, action_plans::add_item, action_plans::report,
-        conduct::create, conduct::detail, conduct::withdraw, conduct::of_person, conduct::of_class,
+        conduct::create, conduct::detail, conduct::withdraw, conduct::of_person, conduct::person_ratings, conduct::of_class,
         conduct::eligibility, conduct::eligibility_members, conduct::rate,
         conduct::person_positions, conduct::add_position, conduct::end_position, conduct::set_presenter,
         oversight::list, oversight::create, oversight::detail, oversight::assign, oversight::evaluate, oversight::of_org,

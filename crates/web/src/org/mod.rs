@@ -335,6 +335,8 @@ struct PersonPage {
     roles: &'static [domain::org::positions::CommitteeRole],
     /// Conduct records, when the caller is the person or secretary and up over them (R3.6).
     conduct: Option<Vec<store::conduct::Record>>,
+    /// Year-end ratings, with the same visibility as the records.
+    ratings: Vec<store::conduct::PersonRating>,
 }
 
 impl PersonPage {
@@ -387,11 +389,17 @@ async fn person_page(
         Err(store::StoreError::Forbidden | store::StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
+    let ratings = if conduct.is_some() {
+        store::conduct::ratings_of_person(&st.db, scope, PersonId(id)).await?
+    } else {
+        vec![]
+    };
     Ok(PersonPage {
         positions,
         position_orgs,
         roles: domain::org::positions::CommitteeRole::ALL,
         conduct,
+        ratings,
         ctx: ctx.with_nav("people").with_crumbs(crumbs),
         p,
         can_edit,

@@ -26,6 +26,7 @@ both_engines! {
     r3_6_conduct_and_eligibility_stay_private => r3_6_conduct_and_eligibility_stay_private_sqlite, r3_6_conduct_and_eligibility_stay_private_postgres;
     r3_7_conduct_pages_work_without_script => r3_7_conduct_pages_work_without_script_sqlite, r3_7_conduct_pages_work_without_script_postgres;
     r3_7_marks_follow_a_member_who_moves => r3_7_marks_follow_a_member_who_moves_sqlite, r3_7_marks_follow_a_member_who_moves_postgres;
+    r3_7_ratings_are_personal => r3_7_ratings_are_personal_sqlite, r3_7_ratings_are_personal_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1865,4 +1866,59 @@ async fn r3_7_marks_follow_a_member_who_moves(app: TestApp) {
     );
     let after = report(&organizer, commune).await["members_ineligible"].clone();
     assert_eq!(after.as_i64().unwrap(), totals.as_i64().unwrap() + 1);
+}
+
+/// R3.7: a rating is personal — the member reads their own (API and "Của tôi"), the secretary
+/// of the cell and the committee above read it, another member does not, nor a neighbour
+/// commune's organizer.
+async fn r3_7_ratings_are_personal(app: TestApp) {
+    let member = app.api_login("member").await;
+    let me = me_person(&member).await;
+    let secretary = app.api_login("secretary").await;
+    let cell = secretary.login["account"]["grants"][0]["org_id"]
+        .as_i64()
+        .unwrap();
+    secretary
+        .put(
+            &format!("/api/v1/orgs/{cell}/ratings"),
+            &json!({"year": year(), "ratings": [{"person_id": me, "level": "good"}]}),
+        )
+        .await
+        .expect(204);
+    let own = member.get_ok(&format!("/api/v1/people/{me}/ratings")).await;
+    assert_eq!(own[0]["level"], "good", "{own}");
+    assert_eq!(own[0]["year"], json!(year()));
+    let b = app.browser_login("member").await;
+    assert!(b
+        .get("/me")
+        .await
+        .html()
+        .contains("Hoàn thành tốt nhiệm vụ"));
+    let organizer = app.api_login("organizer").await;
+    assert_eq!(
+        organizer
+            .get_ok(&format!("/api/v1/people/{me}/ratings"))
+            .await[0]["level"],
+        "good"
+    );
+    // Another person of the same cell: the member sees nothing of theirs.
+    let other = secretary
+        .all_people(Some(cell))
+        .await
+        .into_iter()
+        .map(|p| id(&p))
+        .find(|p| *p != me)
+        .unwrap();
+    member
+        .get(&format!("/api/v1/people/{other}/ratings"))
+        .await
+        .expect_error(404, "not_found");
+    // A person of another commune: not the first commune's organizer's to read.
+    let admin = app.api_login("admin").await;
+    let (_, communes) = province_tree(&admin).await;
+    let far_person = id(&admin.all_people(Some(id(&communes[3]))).await[0]);
+    organizer
+        .get(&format!("/api/v1/people/{far_person}/ratings"))
+        .await
+        .expect_error(404, "not_found");
 }
