@@ -110,12 +110,8 @@ fn person(scope: &Scope) -> i64 {
     scope.person_id.map_or(0, |p| p.0)
 }
 
-/// Forms a working group of `org` (organizer and up). Each member holds a position in `org`'s
-/// propaganda department or advisory bodies (R3.2); the size rule is the domain's.
-pub async fn create(db: &Db, scope: &Scope, org: OrgId, g: &NewGroup) -> Result<WorkingGroupId> {
-    scope.require(db, org, WRITE).await?;
-    domain::oversight::group_size(g.members.len())
-        .map_err(|e| StoreError::rule("working_group_size", format!("Thành viên: {e}")))?;
+/// Refuses a group whose members do not all hold a propaganda or advisory position in `org`.
+async fn check_staff(db: &Db, org: OrgId, g: &NewGroup) -> Result<()> {
     let list = serde_json::to_string(&g.members.iter().map(|p| p.0).collect::<Vec<_>>())
         .map_err(|e| StoreError::Internal(e.to_string()))?;
     let sql = format!(
@@ -132,6 +128,47 @@ pub async fn create(db: &Db, scope: &Scope, org: OrgId, g: &NewGroup) -> Result<
             "Thành viên: mỗi thành viên tổ công tác phải là cán bộ Ban Tuyên giáo hoặc cơ quan tham mưu của tổ chức lập tổ.".into(),
         ));
     }
+    Ok(())
+}
+
+/// Renames a group and replaces its members (2 or 3, staff of the forming organization, as on
+/// forming it): the forming organization's organizer; audited with the old and new members.
+/// Its assignments and evaluations stay.
+pub async fn update(db: &Db, scope: &Scope, group: &Group, g: &NewGroup) -> Result<()> {
+    let org = OrgId(group.org_id);
+    scope.require(db, org, WRITE).await?;
+    domain::oversight::group_size(g.members.len())
+        .map_err(|e| StoreError::rule("working_group_size", format!("Thành viên: {e}")))?;
+    check_staff(db, org, g).await?;
+    let old = members(db, group)
+        .await?
+        .into_iter()
+        .map(|m| m.full_name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let detail = format!("{}: {old} -> {} thành viên", g.name, g.members.len());
+    db_run!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query("UPDATE working_groups SET name = $2 WHERE id = $1").bind(group.id.0).bind(&g.name).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM working_group_members WHERE group_id = $1").bind(group.id.0).execute(&mut *tx).await?;
+        for m in &g.members {
+            sqlx::query("INSERT INTO working_group_members (group_id, person_id, province_id, leads) \
+                         SELECT $1, $2, g.province_id, $3 FROM working_groups g WHERE g.id = $1")
+                .bind(group.id.0).bind(m.0).bind(*m == g.lead).execute(&mut *tx).await?;
+        }
+        crate::audit_in!(&mut *tx, scope, "update", "working_group", group.id.0, Some(org), &detail)?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })
+}
+
+/// Forms a working group of `org` (organizer and up). Each member holds a position in `org`'s
+/// propaganda department or advisory bodies (R3.2); the size rule is the domain's.
+pub async fn create(db: &Db, scope: &Scope, org: OrgId, g: &NewGroup) -> Result<WorkingGroupId> {
+    scope.require(db, org, WRITE).await?;
+    domain::oversight::group_size(g.members.len())
+        .map_err(|e| StoreError::rule("working_group_size", format!("Thành viên: {e}")))?;
+    check_staff(db, org, g).await?;
     let detail = format!("{} ({} thành viên)", g.name, g.members.len());
     let id = db_run!(db, p => {
         let mut tx = p.begin().await?;

@@ -158,7 +158,7 @@ impl Modify for Security {
         conduct::create, conduct::detail, conduct::withdraw, conduct::of_person, conduct::person_ratings, conduct::of_class,
         conduct::eligibility, conduct::eligibility_members, conduct::rate,
         conduct::person_positions, conduct::add_position, conduct::end_position, conduct::set_presenter,
-        oversight::list, oversight::create, oversight::detail, oversight::assign, oversight::evaluate, oversight::of_org,
+        oversight::list, oversight::create, oversight::detail, oversight::update, oversight::assign, oversight::evaluate, oversight::of_org,
         attendance_file::import, attendance_file::template,
         import::members, import::orgs, import::export, import::export_orgs,
         admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit, admin::settings, admin::set_settings,

@@ -20,7 +20,7 @@ use crate::error::{AppResult, ErrorBody};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/working-groups", get(list).post(create))
-        .route("/working-groups/{id}", get(detail))
+        .route("/working-groups/{id}", get(detail).put(update))
         .route("/working-groups/{id}/assignments", post(assign))
         .route(
             "/working-groups/{id}/classes/{class_id}/evaluation",
@@ -171,6 +171,37 @@ pub async fn detail(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Json<WorkingGroupDetail>> {
+    Ok(Json(detail_of(&st, &user, WorkingGroupId(id)).await?))
+}
+
+/// A group's new name and members.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GroupUpdateBody {
+    pub name: String,
+    /// 2 or 3 people holding a propaganda or advisory position in the forming organization.
+    pub member_ids: Vec<i64>,
+    /// One of the members.
+    pub lead_id: i64,
+}
+
+/// Renames a group and replaces its members (the forming organization's organizer); its
+/// assignments and evaluations stay; audited.
+#[utoipa::path(operation_id = "oversight_update", put, path = "/api/v1/working-groups/{id}", tag = "oversight", params(("id" = i64, Path, description = "group id")), request_body = GroupUpdateBody,
+    responses((status = 200, body = WorkingGroupDetail), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn update(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<GroupUpdateBody>,
+) -> AppResult<Json<WorkingGroupDetail>> {
+    let g = oversight::get(&st.db, user.scope(), WorkingGroupId(id)).await?;
+    let new = GroupInput {
+        name: b.name,
+        member_ids: b.member_ids.iter().map(|p| p.to_string()).collect(),
+        lead_id: b.lead_id.to_string(),
+    }
+    .validate()?;
+    oversight::update(&st.db, user.scope(), &g, &new).await?;
     Ok(Json(detail_of(&st, &user, WorkingGroupId(id)).await?))
 }
 

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/oversight/groups", post(create))
         .route("/oversight/groups/{id}", get(group_page))
         .route("/oversight/groups/{id}/assign", post(assign))
+        .route("/oversight/groups/{id}/edit", post(edit))
         .route(
             "/oversight/supervisions/{id}",
             get(evaluation_page).post(evaluate),
@@ -140,23 +141,27 @@ struct GroupForm {
     lead_id: String,
 }
 
+impl GroupForm {
+    /// The forming organization and the group as typed.
+    fn split(self) -> (i64, GroupInput) {
+        (
+            self.org_id,
+            GroupInput {
+                name: self.name,
+                member_ids: self.member_ids,
+                lead_id: self.lead_id,
+            },
+        )
+    }
+}
+
 async fn create(
     State(st): State<AppState>,
     Ctx(ctx, _): Ctx,
     f: CsrfForm<GroupForm>,
 ) -> AppResult<Response> {
     let scope = f.user.scope();
-    let GroupForm {
-        org_id,
-        name,
-        member_ids,
-        lead_id,
-    } = f.form;
-    let input = GroupInput {
-        name,
-        member_ids,
-        lead_id,
-    };
+    let (org_id, input) = f.form.split();
     let mut errors = FieldErrors::new();
     match input.validate() {
         Ok(g) => match oversight::create(&st.db, scope, OrgId(org_id), &g).await {
@@ -189,9 +194,20 @@ struct GroupPage {
     can_assign: bool,
     input: AssignmentInput,
     errors: FieldErrors,
+    /// Who may sit on the group (organizer only), and the edit form.
+    staff: Vec<Position>,
+    edit: GroupInput,
+    edit_errors: FieldErrors,
 }
 
 impl GroupPage {
+    fn edit_err(&self, f: &str) -> &str {
+        self.edit_errors.get(f).unwrap_or("")
+    }
+    fn member_checked(&self, id: &i64) -> bool {
+        let id = id.to_string();
+        self.edit.member_ids.iter().any(|m| m.trim() == id)
+    }
     fn err(&self, f: &str) -> &str {
         self.errors.get(f).unwrap_or("")
     }
@@ -210,6 +226,7 @@ async fn build_group(
     id: i64,
     input: Option<AssignmentInput>,
     errors: FieldErrors,
+    edit: Option<(GroupInput, FieldErrors)>,
 ) -> AppResult<GroupPage> {
     let g = oversight::get(&st.db, scope, WorkingGroupId(id)).await?;
     let members = oversight::members(&st.db, &g).await?;
@@ -228,9 +245,32 @@ async fn build_group(
         class_id: String::new(),
         due_on: crate::fmt::date(&(today() + chrono::Duration::days(7))),
     });
+    let staff = if can_assign {
+        store::org::positions::holders(&st.db, scope, OrgId(g.org_id), CommitteeRole::SUPERVISING)
+            .await?
+    } else {
+        vec![]
+    };
+    let (edit, edit_errors) = edit.unwrap_or_else(|| {
+        (
+            GroupInput {
+                name: g.name.clone(),
+                member_ids: members.iter().map(|m| m.person_id.to_string()).collect(),
+                lead_id: members
+                    .iter()
+                    .find(|m| m.leads)
+                    .map(|m| m.person_id.to_string())
+                    .unwrap_or_default(),
+            },
+            FieldErrors::new(),
+        )
+    });
     let crumbs = org::breadcrumb(&st.db, scope, OrgId(g.org_id)).await?;
     Ok(GroupPage {
         ctx: ctx.with_nav("oversight").with_crumbs(crumbs),
+        staff,
+        edit,
+        edit_errors,
         g,
         members,
         assignments,
@@ -246,7 +286,7 @@ async fn group_page(
     Ctx(ctx, user): Ctx,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let page = build_group(&st, ctx, user.scope(), id, None, FieldErrors::new()).await?;
+    let page = build_group(&st, ctx, user.scope(), id, None, FieldErrors::new(), None).await?;
     page.ctx.render(&page)
 }
 
@@ -276,7 +316,40 @@ async fn assign(
         },
         Err(e) => errors = e,
     }
-    let page = build_group(&st, ctx, scope, id, Some(f.form), errors).await?;
+    let page = build_group(&st, ctx, scope, id, Some(f.form), errors, None).await?;
+    page.ctx.render_invalid(&page)
+}
+
+async fn edit(
+    State(st): State<AppState>,
+    Ctx(ctx, _): Ctx,
+    Path(id): Path<i64>,
+    f: CsrfForm<GroupForm>,
+) -> AppResult<Response> {
+    let scope = f.user.scope();
+    let g = oversight::get(&st.db, scope, WorkingGroupId(id)).await?;
+    let (_, input) = f.form.split();
+    let mut errors = FieldErrors::new();
+    match input.validate() {
+        Ok(new) => match oversight::update(&st.db, scope, &g, &new).await {
+            Ok(()) => {
+                return Ok(ctx.redirect(&format!("/oversight/groups/{id}"), "Đã lưu tổ công tác."))
+            }
+            Err(StoreError::Rule(v)) => errors.add("member_ids", v.message),
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => errors = e,
+    }
+    let page = build_group(
+        &st,
+        ctx,
+        scope,
+        id,
+        None,
+        FieldErrors::new(),
+        Some((input, errors)),
+    )
+    .await?;
     page.ctx.render_invalid(&page)
 }
 

@@ -27,6 +27,7 @@ both_engines! {
     r3_7_conduct_pages_work_without_script => r3_7_conduct_pages_work_without_script_sqlite, r3_7_conduct_pages_work_without_script_postgres;
     r3_7_marks_follow_a_member_who_moves => r3_7_marks_follow_a_member_who_moves_sqlite, r3_7_marks_follow_a_member_who_moves_postgres;
     r3_7_ratings_are_personal => r3_7_ratings_are_personal_sqlite, r3_7_ratings_are_personal_postgres;
+    r3_2_a_groups_members_change_under_the_same_rules => r3_2_a_groups_members_change_under_the_same_rules_sqlite, r3_2_a_groups_members_change_under_the_same_rules_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1921,4 +1922,135 @@ async fn r3_7_ratings_are_personal(app: TestApp) {
         .get(&format!("/api/v1/people/{far_person}/ratings"))
         .await
         .expect_error(404, "not_found");
+}
+
+/// R3.2: a group's members are replaced under the rules of forming it — 2 or 3, staff of the
+/// forming organization — by its organizer only; refused changes leave the members as they
+/// were; its assignments stay; the change is audited.
+async fn r3_2_a_groups_members_change_under_the_same_rules(app: TestApp) {
+    let admin = app.api_login("admin").await;
+    let (province, _) = province_tree(&admin).await;
+    let gid = id(&items(&admin.get_ok("/api/v1/working-groups").await)[0]);
+    let detail = admin.get_ok(&format!("/api/v1/working-groups/{gid}")).await;
+    let before: Vec<i64> = detail["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["person_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(before.len(), 2, "{detail}");
+    let assignments = detail["assignments"].as_array().unwrap().len();
+    let outsider = admin
+        .all_people(Some(province))
+        .await
+        .into_iter()
+        .map(|p| id(&p))
+        .find(|p| !before.contains(p))
+        .unwrap();
+    let path = format!("/api/v1/working-groups/{gid}");
+    // One member: refused by field.
+    admin
+        .put(
+            &path,
+            &json!({"name": "Tổ một người", "member_ids": [before[0]], "lead_id": before[0]}),
+        )
+        .await
+        .expect_error(422, "validation_failed");
+    // Someone without a propaganda or advisory position: refused.
+    admin
+        .put(
+            &path,
+            &json!({"name": "Tổ mới", "member_ids": [before[0], outsider], "lead_id": outsider}),
+        )
+        .await
+        .expect_error(422, "member_not_staff");
+    let unchanged = admin.get_ok(&path).await;
+    assert_eq!(unchanged["members"].as_array().unwrap().len(), 2);
+    assert_eq!(unchanged["group"]["name"], detail["group"]["name"]);
+    // The commune's organizer cannot change the province's group.
+    let organizer = app.api_login("organizer").await;
+    let r = organizer
+        .put(
+            &path,
+            &json!({"name": "X", "member_ids": before, "lead_id": before[0]}),
+        )
+        .await;
+    assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.text);
+    // Made advisory staff, the outsider joins and leads; the assignments stay.
+    admin
+        .post_ok(
+            &format!("/api/v1/people/{outsider}/positions"),
+            &json!({"org_id": province, "role": "advisory_staff"}),
+            201,
+        )
+        .await;
+    let changed = admin
+        .put(&path, &json!({"name": "Tổ công tác số 1 (kiện toàn)", "member_ids": [before[1], outsider], "lead_id": outsider}))
+        .await;
+    changed.expect(200);
+    let changed = changed.json();
+    let now: Vec<(i64, bool)> = changed["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["person_id"].as_i64().unwrap(),
+                m["leads"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        now.contains(&(outsider, true)) && now.contains(&(before[1], false)),
+        "{changed}"
+    );
+    assert_eq!(now.len(), 2);
+    assert_eq!(changed["group"]["name"], "Tổ công tác số 1 (kiện toàn)");
+    assert_eq!(
+        changed["assignments"].as_array().unwrap().len(),
+        assignments
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'update' AND entity = 'working_group'"
+        )
+        .await,
+        1
+    );
+    // The same from the group's page: a group of one comes back with the field's error.
+    let b = app.browser_login("admin").await;
+    let page = b.get(&format!("/oversight/groups/{gid}")).await.html();
+    assert!(page.contains("Sửa tên, thành viên của tổ"), "the edit form");
+    let r = b
+        .post_form(
+            &format!("/oversight/groups/{gid}/edit"),
+            &[
+                ("name", "Tổ một người"),
+                ("member_ids", &outsider.to_string()),
+                ("lead_id", &outsider.to_string()),
+            ],
+        )
+        .await;
+    r.expect(422);
+    assert!(
+        r.html().contains("id=\"edit-members-error\""),
+        "{}",
+        short(&r.html())
+    );
+    b.post_fields(
+        &format!("/oversight/groups/{gid}/edit"),
+        vec![
+            ("name".into(), "Tổ công tác số 1".into()),
+            ("member_ids".into(), before[1].to_string()),
+            ("member_ids".into(), outsider.to_string()),
+            ("lead_id".into(), before[1].to_string()),
+        ],
+    )
+    .await
+    .expect_redirect(&format!("/oversight/groups/{gid}"));
+    assert_eq!(
+        admin.get_ok(&path).await["group"]["name"],
+        "Tổ công tác số 1"
+    );
 }
