@@ -265,6 +265,18 @@ pub(crate) fn engines(only: Option<&str>) -> anyhow::Result<Vec<Engine>> {
     })
 }
 
+/// `QUANTRIET_BENCH_KEEP=1` keeps a benchmark's database for a look afterwards (its URL is
+/// printed); otherwise it is dropped with the returned guard.
+pub(crate) fn keep_if_asked(t: fixtures::testing::TestDb) -> Option<fixtures::testing::TestDb> {
+    if std::env::var("QUANTRIET_BENCH_KEEP").is_ok_and(|v| v == "1") {
+        eprintln!("kept: {}", t.url);
+        std::mem::forget(t);
+        None
+    } else {
+        Some(t)
+    }
+}
+
 /// A fresh, migrated database of `engine` (`None` when PostgreSQL is unreachable).
 pub(crate) async fn fresh_db(
     engine: Engine,

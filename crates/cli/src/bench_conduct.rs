@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use fixtures::demo::{self, Scale};
 
-use crate::bench::{baseline, engines, fetch, fresh_db, print_page_lines, Pages, Req};
+use crate::bench::{
+    baseline, engines, fetch, fresh_db, keep_if_asked, print_page_lines, Pages, Req,
+};
 
 /// What the province's report found (from the API's answer), to show that the data is real.
 struct Found {
@@ -55,14 +57,7 @@ pub async fn conduct(
         let Some((t, db)) = fresh_db(engine).await? else {
             continue;
         };
-        // QUANTRIET_BENCH_KEEP=1 keeps the database for a look at the plans (its URL is printed).
-        let _t = if std::env::var("QUANTRIET_BENCH_KEEP").is_ok_and(|v| v == "1") {
-            eprintln!("kept: {}", t.url);
-            std::mem::forget(t);
-            None
-        } else {
-            Some(t)
-        };
+        let _t = keep_if_asked(t);
         let t = Instant::now();
         let demo = demo::load(&db, shape, 2026, false).await?;
         let load_s = t.elapsed().as_secs_f64();

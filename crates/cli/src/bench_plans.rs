@@ -6,7 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::bench::{baseline, engines, fetch, fresh_db, print_page_lines, Pages, Req};
+use crate::bench::{
+    baseline, engines, fetch, fresh_db, keep_if_asked, print_page_lines, Pages, Req,
+};
 
 pub async fn plans(
     scale: &str,
@@ -32,14 +34,7 @@ pub async fn plans(
         let Some((t, db)) = fresh_db(engine).await? else {
             continue;
         };
-        // QUANTRIET_BENCH_KEEP=1 keeps the database for a look at the plans (its URL is printed).
-        let _t = if std::env::var("QUANTRIET_BENCH_KEEP").is_ok_and(|v| v == "1") {
-            eprintln!("kept: {}", t.url);
-            std::mem::forget(t);
-            None
-        } else {
-            Some(t)
-        };
+        let _t = keep_if_asked(t);
         let t = Instant::now();
         let c = fixtures::benchdata::cascade(&db, shape.0, shape.1, shape.2).await?;
         eprintln!(
