@@ -85,6 +85,16 @@ pub enum RuleError {
     SurveyExceeds,
     #[error("Chọn ít nhất một người.")]
     NoPerson,
+    #[error("Câu hỏi trắc nghiệm cần từ 2 đến 8 phương án, mỗi phương án một dòng.")]
+    QuestionChoices,
+    #[error("Đáp án không hợp lệ: {hint}")]
+    QuestionKey { hint: &'static str },
+    #[error("Giờ đóng phải sau giờ mở.")]
+    WindowReversed,
+    #[error("Số điện thoại gồm 9–11 chữ số.")]
+    InvalidPhone,
+    #[error("Chọn ít nhất một câu hỏi.")]
+    NoQuestion,
 }
 
 impl RuleError {
@@ -130,6 +140,11 @@ impl RuleError {
             Self::RatingYear { .. } => "rating_year",
             Self::SurveyExceeds => "survey_exceeds",
             Self::NoPerson => "no_person",
+            Self::QuestionChoices => "question_choices",
+            Self::QuestionKey { .. } => "question_key",
+            Self::WindowReversed => "window_reversed",
+            Self::InvalidPhone => "invalid_phone",
+            Self::NoQuestion => "no_question",
         }
     }
 }

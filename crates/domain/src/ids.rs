@@ -47,4 +47,12 @@ id_type!(
     WorkingGroupId,
     SupervisionId,
     ConductRecordId,
+    /// A question of a resolution's bank (R4.1).
+    QuestionId,
+    /// A questionnaire: a class's quiz or survey, a cell's quiz, a contest round.
+    QuizId,
+    /// One person's (or entrant's) attempt at a questionnaire.
+    AttemptId,
+    /// A written reflection after a class.
+    ReflectionId,
 );

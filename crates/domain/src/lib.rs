@@ -2,6 +2,7 @@
 //! retakes, exclusions and Vietnamese name order. Every rule is unit-tested here, named after the
 //! requirement it implements (see `shared/domain/requirements.md`).
 
+pub mod assess;
 pub mod auth;
 mod choice;
 pub mod conduct;

@@ -3,6 +3,7 @@
 //! subtree the caller may see in SQL, in one helper ([`scope::Scope::subtree_sql`]).
 
 pub mod accounts;
+pub mod assess;
 pub mod auth;
 pub mod backup;
 pub mod conduct;
@@ -68,6 +69,13 @@ impl Paging {
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// A moment as Vietnamese messages write it: "07:30 07/02/2026" (Vietnam time).
+pub fn fmt_local(t: chrono::DateTime<chrono::Utc>) -> String {
+    domain::study::utc_to_local(t)
+        .format("%H:%M %d/%m/%Y")
+        .to_string()
 }
 
 /// A keyset page read with one row more than `limit`: the page, and whether more follow.

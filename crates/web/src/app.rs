@@ -204,6 +204,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::plans::routes())
         .merge(crate::conduct::routes())
         .merge(crate::oversight::routes())
+        .merge(crate::assess::routes())
         .merge(crate::notify::routes())
         .merge(crate::admin::routes())
         .nest("/api/v1", api)

@@ -4,6 +4,7 @@
 mod admin;
 pub mod api;
 pub mod app;
+mod assess;
 mod assets;
 pub mod auth;
 mod auth_pages;

@@ -69,7 +69,7 @@ fn parse_optional_id<T: From<i64>>(s: &str) -> Result<Option<T>, RuleError> {
     }
 }
 
-fn parse_int(s: &str, min: i64, max: i64) -> Result<i64, RuleError> {
+pub fn parse_int(s: &str, min: i64, max: i64) -> Result<i64, RuleError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(RuleError::Required);
