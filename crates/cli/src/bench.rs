@@ -106,6 +106,19 @@ pub enum Which {
         #[arg(long, default_value_t = 3)]
         seconds: u64,
     },
+    /// A knowledge contest taken by `people` (issue 16): submissions over HTTP, then the ranking.
+    Contest {
+        #[arg(long, default_value = "province")]
+        scale: String,
+        #[arg(long, default_value = "sqlite")]
+        engine: String,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        #[arg(long, default_value_t = 200_000)]
+        people: i64,
+    },
     /// Pages and API calls of the study loop vs. a hello-world route, on SQLite and PostgreSQL.
     Http {
         /// Concurrent clients.
@@ -152,6 +165,13 @@ pub async fn run(which: Which, json: bool, config: &Config) -> anyhow::Result<()
             clients,
             seconds,
         } => crate::bench_conduct::conduct(&scale, &engine, clients, seconds, json).await,
+        Which::Contest {
+            scale,
+            engine,
+            clients,
+            seconds,
+            people,
+        } => crate::bench_contest::contest(&scale, &engine, clients, seconds, people, json).await,
         Which::Import { rows, engine } => import(rows, engine.as_deref(), json).await,
         Which::Checkin {
             clients,

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_checkin;
 mod bench_conduct;
+mod bench_contest;
 mod bench_pages;
 mod bench_plans;
 mod config;

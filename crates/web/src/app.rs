@@ -106,6 +106,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<WebConfig>,
     pub limiter: Arc<crate::limit::RateLimiter>,
+    /// Registrations of the public for contests, per address (this instance).
+    pub registrations: Arc<crate::limit::RateLimiter>,
     /// The one writer of check-ins (group commit, R3.4).
     pub checkins: store::study::checkin::CheckinWriter,
     /// Signs the check-in QR codes.
@@ -155,6 +157,7 @@ impl App {
             db,
             config: Arc::new(config),
             limiter,
+            registrations: Default::default(),
             metrics: Default::default(),
         };
         Ok(Self {

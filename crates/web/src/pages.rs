@@ -221,6 +221,19 @@ struct MePage {
     conduct: Vec<store::conduct::Record>,
     /// The member's own year-end ratings.
     ratings: Vec<store::conduct::PersonRating>,
+    /// Issue 16: the questionnaires the member may take, their results, their reflections.
+    to_take: Vec<store::assess::Quiz>,
+    my_attempts: Vec<(store::assess::attempts::Attempt, String)>,
+    my_reflections: Vec<store::assess::reflections::Reflection>,
+}
+
+impl MePage {
+    /// The member submitted this questionnaire (issue 16).
+    fn taken(&self, quiz: &domain::ids::QuizId) -> bool {
+        self.my_attempts
+            .iter()
+            .any(|(a, _)| a.quiz_id == quiz.0 && a.submitted())
+    }
 }
 
 /// Self-service for members: my classes, my attendance and whether I owe a retake.
@@ -237,6 +250,15 @@ async fn me(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Respon
         ),
         None => (vec![], vec![]),
     };
+    // Issue 16: questionnaires to take, my results, my reflections.
+    let (to_take, my_attempts, my_reflections) = match user.scope().person_id {
+        Some(p) => (
+            store::assess::for_me(&st.db, user.scope()).await?,
+            store::assess::attempts::of_person(&st.db, user.scope(), p).await?,
+            store::assess::reflections::of_person(&st.db, user.scope(), p).await?,
+        ),
+        None => (vec![], vec![], vec![]),
+    };
     let ctx = ctx.with_nav("me");
     ctx.render(&MePage {
         ctx: ctx.clone(),
@@ -244,6 +266,9 @@ async fn me(State(st): State<AppState>, Ctx(ctx, user): Ctx) -> AppResult<Respon
         me,
         conduct,
         ratings,
+        to_take,
+        my_attempts,
+        my_reflections,
     })
 }
 

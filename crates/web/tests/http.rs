@@ -28,6 +28,8 @@ mod harness;
 
 #[path = "http/action_plans.rs"]
 mod action_plans;
+#[path = "http/assess.rs"]
+mod assess;
 #[path = "http/attendance_file.rs"]
 mod attendance_file;
 #[path = "http/auth.rs"]

@@ -585,7 +585,7 @@ pub async fn correct(
         let mut tx = p.begin().await?;
         sqlx::query("UPDATE attempt_answers SET points = $3 WHERE attempt_id = $1 AND position = $2")
             .bind(a.id.0).bind(position).bind(points).execute(&mut *tx).await?;
-        sqlx::query("UPDATE attempts SET score = score + $2, corrected = $3 WHERE id = $1")
+        sqlx::query("UPDATE attempts SET score = score + $2, corrected = (corrected OR $3) WHERE id = $1")
             .bind(a.id.0).bind(delta).bind(old.is_some()).execute(&mut *tx).await?;
         sqlx::query("UPDATE quizzes SET score_sum = score_sum + $2 WHERE id = $1").bind(z.id.0).bind(delta).execute(&mut *tx).await?;
         sqlx::query("UPDATE quiz_questions SET correct = correct + $3 WHERE quiz_id = $1 AND version_id = $2")
@@ -650,19 +650,17 @@ pub async fn of_person(db: &Db, scope: &Scope, person: PersonId) -> Result<Vec<(
         let p = crate::org::get_person(db, scope, person).await?;
         scope.require(db, OrgId(p.org_id), ATTEND).await?;
     }
-    let sql = format!(
-        "SELECT a.id, a.quiz_id, a.person_id, a.entrant_id, a.org_id, p.full_name AS name, o.name AS org_name, a.bridge_point_id, a.source, \
+    let sql = "SELECT a.id, a.quiz_id, a.person_id, a.entrant_id, a.org_id, p.full_name AS name, o.name AS org_name, a.bridge_point_id, a.source, \
          a.started_at, a.submitted_at, a.score, a.max_score, a.duration_ms, a.guess, a.guess_diff, a.corrected, z.title AS quiz_title \
          FROM attempts a JOIN people p ON p.id = a.person_id LEFT JOIN orgs o ON o.id = a.org_id JOIN quizzes z ON z.id = a.quiz_id \
-         WHERE a.person_id = $1 ORDER BY a.id DESC LIMIT 200"
-    );
+         WHERE a.person_id = $1 ORDER BY a.id DESC LIMIT 200";
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         a: Attempt,
         quiz_title: String,
     }
-    let rows = db_run!(db, p => sqlx::query_as::<_, Row>(&sql).bind(person.0).fetch_all(p).await)?;
+    let rows = db_run!(db, p => sqlx::query_as::<_, Row>(sql).bind(person.0).fetch_all(p).await)?;
     Ok(rows.into_iter().map(|r| (r.a, r.quiz_title)).collect())
 }
 

@@ -212,6 +212,24 @@ pub async fn of_person(db: &Db, scope: &Scope, person: PersonId) -> Result<Vec<R
     Ok(db_run!(db, p => sqlx::query_as::<_, Reflection>(&sql).bind(person.0).fetch_all(p).await)?)
 }
 
+/// The class whose reflections the caller works on, and whether they may see the class itself:
+/// a reader of its organization, or — a cell's secretary at a commune's or province's class —
+/// someone who answers for at least one of its participants (they then see their own people
+/// only, and not the class's other pages).
+pub async fn class_for(db: &Db, scope: &Scope, id: domain::ids::ClassId) -> Result<(Class, bool)> {
+    match crate::study::classes::get(db, scope, id).await {
+        Ok(c) => Ok((c, true)),
+        Err(StoreError::NotFound) => {
+            let c = crate::study::classes::get_unscoped(db, id).await?;
+            if counts(db, scope, &c).await?.0 == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok((c, false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Is `person` a participant of `class` (not removed)?
 async fn participant(db: &Db, class: &Class, person: PersonId) -> Result<bool> {
     let (b,): (bool,) = db_run!(db, p => sqlx::query_as(
@@ -290,6 +308,12 @@ pub async fn record(
             return Err(StoreError::rule(
                 "reflection_graded",
                 "Bài thu hoạch đã được chấm, không sửa được nữa.".into(),
+            ));
+        }
+        if old.state == ReflectionState::Submitted.code() {
+            return Err(StoreError::rule(
+                "reflection_handed_in",
+                "Người này đã nộp bài thu hoạch trực tuyến; bài đã nộp không bị thay bằng bản giấy hay miễn viết.".into(),
             ));
         }
     }

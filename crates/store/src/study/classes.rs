@@ -225,7 +225,7 @@ pub async fn get(db: &Db, scope: &Scope, id: ClassId) -> Result<Class> {
 }
 
 /// A class without scope checks, for a member's own classes (the caller checked they are listed).
-pub(crate) async fn get_unscoped(db: &Db, id: ClassId) -> Result<Class> {
+pub async fn get_unscoped(db: &Db, id: ClassId) -> Result<Class> {
     let sql = format!("{} WHERE k.id = $1", select_sql_with(""));
     db_run!(db, p => sqlx::query_as::<_, Class>(&sql).bind(id.0).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)

@@ -35,6 +35,7 @@ macro_rules! view {
 
 mod action_plans;
 mod admin;
+mod assess;
 mod attendance_file;
 mod auth;
 mod checkin;
@@ -68,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .merge(checkin::routes())
         .merge(conduct::routes())
         .merge(oversight::routes())
+        .merge(assess::routes())
         .merge(feedback::routes())
         .merge(org::routes())
         .merge(plans::routes())
@@ -159,6 +161,10 @@ impl Modify for Security {
         conduct::eligibility, conduct::eligibility_members, conduct::rate,
         conduct::person_positions, conduct::add_position, conduct::end_position, conduct::set_presenter,
         oversight::list, oversight::create, oversight::detail, oversight::update, oversight::assign, oversight::evaluate, oversight::of_org,
+        assess::bank, assess::add_question, assess::question, assess::edit_question, assess::list_quizzes, assess::my_quizzes, assess::create_quiz,
+        assess::quiz, assess::publish, assess::publish_results, assess::ranking, assess::quiz_by_org, assess::start, assess::save, assess::submit,
+        assess::attempt, assess::correct, assess::paper, assess::oral, assess::respond, assess::survey_results, assess::person_attempts, assess::rollup,
+        assess::ask, assess::class_reflections, assess::record_reflection, assess::remind, assess::hand_in, assess::reflection, assess::grade, assess::person_reflections,
         attendance_file::import, attendance_file::template,
         import::members, import::orgs, import::export, import::export_orgs,
         admin::list, admin::create, admin::detail, admin::add_grant, admin::remove_grant, admin::set_clearance, admin::unlock, admin::bulk, admin::audit, admin::settings, admin::set_settings,
@@ -173,6 +179,7 @@ impl Modify for Security {
         (name = "study", description = "Campaigns, classes, participants, attendance and retakes (R2.x, R3.x)"),
         (name = "plans", description = "Action programs and plans with their lifecycle and items (R1.2, R7.x), and tasks sent down the tree with a deadline (R8.1)"),
         (name = "conduct", description = "Commendations, reminders, criticisms and proposals (R3.6); year-end rating eligibility and ratings (R3.7)"),
+        (name = "assess", description = "Question banks, class questionnaires and anonymous surveys, cell quizzes, knowledge contests, written reflections and their roll-ups (R3.4, R4.1, R4.2, R6.3)"),
         (name = "oversight", description = "Working groups supervising the classes of lower levels, and their evaluations (R3.2)"),
         (name = "notify", description = "The caller's own notifications: class changes, absences, retakes (R2.6, R3.3, R3.5)"),
     )

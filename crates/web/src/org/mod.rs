@@ -337,6 +337,10 @@ struct PersonPage {
     conduct: Option<Vec<store::conduct::Record>>,
     /// Year-end ratings, with the same visibility as the records.
     ratings: Vec<store::conduct::PersonRating>,
+    /// Issue 16: quiz results and reflections, when the caller may read them (the person;
+    /// secretary and up over them).
+    assess_attempts: Option<Vec<(store::assess::attempts::Attempt, String)>>,
+    assess_reflections: Option<Vec<store::assess::reflections::Reflection>>,
 }
 
 impl PersonPage {
@@ -394,7 +398,16 @@ async fn person_page(
     } else {
         vec![]
     };
+    // Issue 16: results and reflections are personal; a refusal shows nothing.
+    let assess_attempts = store::assess::attempts::of_person(&st.db, scope, PersonId(id))
+        .await
+        .ok();
+    let assess_reflections = store::assess::reflections::of_person(&st.db, scope, PersonId(id))
+        .await
+        .ok();
     Ok(PersonPage {
+        assess_attempts,
+        assess_reflections,
         positions,
         position_orgs,
         roles: domain::org::positions::CommitteeRole::ALL,

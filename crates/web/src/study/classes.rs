@@ -498,6 +498,12 @@ struct ClassPage {
     before: usize,
     more: bool,
     listed_count: i64,
+    /// Issue 16 (info tab): the class's questionnaires, what it asks for reflections, and the
+    /// reflections' counts among those the caller answers for (participants, handed in,
+    /// exempt, graded).
+    quizzes: Vec<store::assess::Quiz>,
+    reflection_ask: Option<store::assess::reflections::Ask>,
+    reflection_counts: (i64, i64, i64, i64),
 }
 
 impl ClassPage {
@@ -693,7 +699,20 @@ async fn class_page(
         .tier_labels
         .of_code(&c.audience_tier)
         .to_string();
+    // Issue 16: questionnaires and reflections of the class (info tab only).
+    let (quizzes, reflection_ask, reflection_counts) = if forms.tab == "info" {
+        (
+            store::assess::of_class(&st.db, c.id).await?,
+            Some(store::assess::reflections::ask_of(&st.db, c.id).await?),
+            store::assess::reflections::counts(&st.db, scope, &c).await?,
+        )
+    } else {
+        (vec![], None, (0, 0, 0, 0))
+    };
     Ok(ClassPage {
+        quizzes,
+        reflection_ask,
+        reflection_counts,
         tier_label,
         operators,
         find,

@@ -1055,50 +1055,6 @@ async fn r8_1_reminders_before_and_after_the_due_date(app: TestApp) {
     assert!(notices(&secretary, "Quá hạn: Chi bộ nộp").await.is_empty());
 }
 
-/// Converts `bytes` (a file named `name`) with LibreOffice to `to` and returns the result;
-/// `None` (said, not silent) when LibreOffice is missing and skipping it was asked for.
-fn soffice_convert(dir: &std::path::Path, name: &str, bytes: &[u8], to: &str) -> Option<Vec<u8>> {
-    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|c| {
-        std::process::Command::new(c)
-            .arg("--version")
-            .output()
-            .is_ok()
-    }) else {
-        fixtures::testing::missing(
-            fixtures::testing::Service::LibreOffice,
-            "LibreOffice (soffice) not installed",
-        );
-        return None;
-    };
-    std::fs::create_dir_all(dir).expect("temp dir");
-    let input = dir.join(name);
-    std::fs::write(&input, bytes).expect("write input");
-    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
-    let ext = to.split(':').next().unwrap_or(to);
-    static SOFFICE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let mut last = String::new();
-    for _ in 0..3 {
-        let _one = SOFFICE.lock().unwrap_or_else(|e| e.into_inner());
-        let out = std::process::Command::new(soffice)
-            .arg(format!(
-                "-env:UserInstallation=file://{}/profile",
-                dir.display()
-            ))
-            .args(["--headless", "--norestore", "--convert-to", to, "--outdir"])
-            .arg(dir)
-            .arg(&input)
-            .env("HOME", dir)
-            .output()
-            .expect("run soffice");
-        match std::fs::read(dir.join(format!("{stem}.{ext}"))) {
-            Ok(b) if !b.is_empty() => return Some(b),
-            Ok(_) => last = "empty".into(),
-            Err(e) => last = format!("{e}: {}", String::from_utf8_lossy(&out.stderr)),
-        }
-    }
-    panic!("LibreOffice did not convert {name} to {to}: {last}");
-}
-
 /// The plan's Word file and its items' Excel file open in LibreOffice with the content in place:
 /// the Party head, the title, the items in tree order (the commune's own item before its
 /// cells'), "Nơi nhận" and the signer (issue 14.6).
