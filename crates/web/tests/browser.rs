@@ -594,6 +594,11 @@ async fn main_pages_pass_axe_for_every_role() {
                 "/resolutions".into(),
                 "/notifications".into(),
                 "/account".into(),
+                // Issue 16: the questionnaires, taking the class's quiz, its survey, the contest.
+                "/assess".into(),
+                "/assess/quizzes/1/take".into(),
+                "/assess/quizzes/2/take".into(),
+                "/contests/4".into(),
             ],
         ),
         (
@@ -608,6 +613,8 @@ async fn main_pages_pass_axe_for_every_role() {
                 "/oversight".into(),
                 "/conduct/eligibility".into(),
                 format!("/conduct/ratings?org={cell}"),
+                "/assess".into(),
+                "/assess/quizzes/3".into(),
             ],
         ),
         (
@@ -639,6 +646,16 @@ async fn main_pages_pass_axe_for_every_role() {
                 "/oversight/supervised".into(),
                 "/conduct/eligibility".into(),
                 format!("/conduct/eligibility/print?org={commune}"),
+                // Issue 16: banks, questionnaires and their results, reflections, roll-ups.
+                "/assess".into(),
+                "/assess/banks".into(),
+                "/assess/banks/3".into(),
+                "/assess/quizzes/new".into(),
+                "/assess/quizzes/1".into(),
+                "/assess/quizzes/2".into(),
+                "/assess/quizzes/1/print".into(),
+                format!("/classes/{class_id}/reflections"),
+                format!("/assess/rollup?org={commune}&resolution=3"),
             ],
         ),
     ];
@@ -1025,4 +1042,136 @@ async fn organizer_class(app: &harness::TestApp) -> (harness::Api, i64) {
             .unwrap(),
     );
     (organizer, class_id)
+}
+
+/// Issue 16 (R3.4, R4.1): a member takes the class's quiz on a phone-sized window without
+/// script: finds it on "Của tôi", answers two questions and saves, comes back to find them kept
+/// (a dropped connection loses nothing saved), answers the rest and submits; the score is the
+/// keys' and stored once — a second press of the same form (the back button) changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_takes_a_quiz_on_a_phone() {
+    let Some(app) = harness::spawn(fixtures::testing::Engine::Sqlite).await else {
+        return;
+    };
+    let member = app.api_login("member").await;
+    let person = member.get_ok("/api/v1/me").await["person_id"]
+        .as_i64()
+        .unwrap();
+    let quiz = member
+        .get_ok("/api/v1/me/quizzes")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["kind"] == "quiz")
+        .map(harness::id)
+        .expect("the demo member has the class's quiz to take");
+    let Some(b) = Browser::start(390, 844).await else {
+        return;
+    };
+    b.login(&app.base, "member").await;
+    b.go(&format!("{}/me", app.base)).await;
+    b.click(&format!("a[href='/assess/quizzes/{quiz}/take']"))
+        .await;
+    b.wait_for_text("Nộp bài").await;
+    // The questions drawn for this member, with their keys (read from the database).
+    let keys: Vec<(i64, String, String)> = store::db_run!(&app.db, p => sqlx::query_as(
+        "SELECT aa.position, q.kind, v.answer FROM attempt_answers aa JOIN attempts a ON a.id = aa.attempt_id \
+         JOIN question_versions v ON v.id = aa.version_id JOIN questions q ON q.id = v.question_id \
+         WHERE a.quiz_id = $1 AND a.person_id = $2 ORDER BY aa.position")
+        .bind(quiz).bind(person).fetch_all(p).await)
+    .unwrap();
+    assert!(keys.len() >= 4, "{keys:?}");
+    let answer = |pos: i64, kind: &str, key: &str| -> Vec<String> {
+        match kind {
+            "single" | "multiple" => key
+                .split(',')
+                .map(|l| format!("input[name='a{pos}'][value='{l}']"))
+                .collect(),
+            "true_false" => vec![format!("input[name='a{pos}'][value='{key}']")],
+            _ => vec![],
+        }
+    };
+    async fn give(b: &Browser, pos: i64, key: &str, clicks: Vec<String>) {
+        if clicks.is_empty() {
+            let first = key.split('|').next().unwrap_or("").trim().to_string();
+            b.type_into(&format!("[name='a{pos}']"), &first).await;
+        } else {
+            for c in clicks {
+                b.click(&c).await;
+            }
+        }
+    }
+    for (pos, kind, key) in keys.iter().take(2) {
+        give(&b, *pos, key, answer(*pos, kind, key)).await;
+    }
+    b.click("button[name='action'][value='save']").await;
+    b.wait_for_text("Đã lưu tạm").await;
+    // Back later (a new page load): the two answers are there.
+    b.go(&format!("{}/assess/quizzes/{quiz}/take", app.base))
+        .await;
+    for (pos, kind, key) in keys.iter().take(2) {
+        let kept = match kind.as_str() {
+            "single" | "multiple" | "true_false" => b
+                .script(&format!(
+                    "return Array.from(document.querySelectorAll(\"input[name='a{pos}']:checked\")).map(function(e){{return e.value}}).join(',')"
+                ))
+                .await,
+            _ => b
+                .script(&format!(
+                    "return document.querySelector(\"[name='a{pos}']\").value"
+                ))
+                .await,
+        };
+        let want = if kind == "short_answer" {
+            key.split('|').next().unwrap_or("").trim().to_string()
+        } else {
+            key.clone()
+        };
+        assert_eq!(kept, json!(want), "question {pos} kept after saving");
+    }
+    for (pos, kind, key) in keys.iter().skip(2) {
+        give(&b, *pos, key, answer(*pos, kind, key)).await;
+    }
+    // Nothing wider than the phone's screen.
+    let overflow = b
+        .script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+        .await;
+    assert_eq!(
+        overflow,
+        Value::Bool(false),
+        "the quiz scrolls sideways on a phone"
+    );
+    b.click("button[name='action'][value='submit']").await;
+    b.wait_for_text("Đã nộp bài").await;
+    let stored = || async {
+        let (score, max, submitted): (Option<i64>, i64, i64) = store::db_run!(&app.db, p => sqlx::query_as(
+            "SELECT a.score, a.max_score, (SELECT submitted_count FROM quizzes WHERE id = $1) FROM attempts a WHERE a.quiz_id = $1 AND a.person_id = $2")
+            .bind(quiz).bind(person).fetch_one(p).await)
+        .unwrap();
+        (score, max, submitted)
+    };
+    let (score, max, submitted) = stored().await;
+    assert_eq!(score, Some(max), "every answer was the key");
+    // The back button shows the result, not the form; the same form sent again (a double
+    // press on a slow link) changes nothing.
+    b.script("history.back(); return true;").await;
+    let back = b.wait_for_text("Kết quả bài làm").await;
+    assert!(
+        !back.contains("value=\"submit\""),
+        "no form after submission"
+    );
+    let status = b
+        .script(&format!(
+            "var c = document.querySelector(\"input[name='csrf']\").value; var x = new XMLHttpRequest(); \
+             x.open('POST', '/assess/quizzes/{quiz}/take', false); x.setRequestHeader('Content-Type', 'application/x-www-form-urlencoded'); \
+             x.send('csrf=' + encodeURIComponent(c) + '&action=submit&a1=A'); return x.status;"
+        ))
+        .await;
+    assert_eq!(status, json!(200), "answered with the result page");
+    assert_eq!(
+        stored().await,
+        (score, max, submitted),
+        "a second submission changes nothing"
+    );
 }

@@ -30,6 +30,8 @@ mod harness;
 mod action_plans;
 #[path = "http/assess.rs"]
 mod assess;
+#[path = "http/assess_files.rs"]
+mod assess_files;
 #[path = "http/attendance_file.rs"]
 mod attendance_file;
 #[path = "http/auth.rs"]

@@ -452,6 +452,16 @@ pub async fn record_paper(
             "Phiếu rút câu hỏi ngẫu nhiên cho từng người không nhập được từ phiếu giấy; hãy nhập kết quả hỏi – đáp (điểm).".into(),
         ));
     }
+    // The answers are checked before the attempt is made: a refused sheet leaves no attempt
+    // behind (which would block the person's entry and their online attempt). The attempt
+    // holds the questionnaire's questions at the same positions.
+    let held = super::quiz_questions(db, z, false).await?;
+    for (pos, raw) in given {
+        if let Some(q) = held.iter().find(|q| q.position == *pos) {
+            normalize_answer(q.kind(), q.choice_list().len(), raw)
+                .map_err(|e| StoreError::rule("invalid_answer", format!("Câu {pos}: {e}")))?;
+        }
+    }
     let a = new_offline(db, scope, z, person, AttemptSource::Paper).await?;
     let qs = answers(db, &a).await?;
     let list = checked(&qs, given)?;

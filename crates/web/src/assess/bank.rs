@@ -222,6 +222,10 @@ async fn build_bank(
     after: Option<i64>,
     forms: BankForms,
 ) -> AppResult<BankPage> {
+    // The bank holds the keys: organizers only.
+    if !scope.has_role(store::scope::WRITE) {
+        return Err(AppError::NotFound);
+    }
     let r = resolutions::get(db, scope, ResolutionId(rid)).await?;
     let (list, next_after) = questions::list(db, scope, ResolutionId(rid), after).await?;
     let classified = questions::refuse_classified(&r).err().map(|e| match e {
@@ -422,7 +426,7 @@ async fn import(
                     }
                     Err(StoreError::Rule(v)) => errs.push(v.message),
                     Err(StoreError::Forbidden | StoreError::NotFound) => errs.push(
-                        "Bạn không giữ được câu hỏi cho tổ chức này (cần vai trò cán bộ tổ chức)."
+                        "Không nhập được: bạn không giữ câu hỏi cho tổ chức đã chọn, hoặc tệp sửa câu hỏi của tổ chức cấp trên (chỉ cán bộ tổ chức của tổ chức đó sửa được; giữ nguyên các dòng ấy)."
                             .into(),
                     ),
                     Err(e) => return Err(e.into()),

@@ -57,7 +57,7 @@ const EXPORT_MAX: usize = 200_000;
 /// Rows a printed ranking holds at most (the exports hold them all).
 const PRINT_MAX: usize = 2_000;
 /// People offered in a select for entry (beyond: the number field).
-const TAKERS_MAX: usize = 500;
+const TAKERS_MAX: usize = 300;
 /// Classes and bank questions offered on the new questionnaire's form.
 const CLASSES_OFFERED: usize = 200;
 const QUESTIONS_OFFERED: usize = 300;
@@ -298,6 +298,19 @@ async fn build_form(
         vec![]
     };
     offered.retain(|c| !c.is_finished() || Some(c.id) == chosen_class);
+    // Only the classes the caller may run a questionnaire of (organizer of the class's
+    // organization): a bridge point's operator sees a class they cannot attach one to.
+    let mut runs_org: BTreeMap<i64, bool> = BTreeMap::new();
+    for c in &offered {
+        if let std::collections::btree_map::Entry::Vacant(e) = runs_org.entry(c.org_id) {
+            e.insert(
+                scope
+                    .covers(db, OrgId(c.org_id), store::scope::WRITE)
+                    .await?,
+            );
+        }
+    }
+    offered.retain(|c| runs_org.get(&c.org_id).copied().unwrap_or(false));
     offered.truncate(CLASSES_OFFERED);
     if let Some(c) = &class {
         if !offered.iter().any(|o| o.id == c.id) {
@@ -1030,7 +1043,8 @@ async fn results_xlsx(
     } else {
         vec![]
     };
-    let qs = if reader {
+    // A survey's questions have no right answer: its results are on its page and its print.
+    let qs = if reader && z.scored() {
         assess::quiz_questions(&reads, &z, true).await?
     } else {
         vec![]
