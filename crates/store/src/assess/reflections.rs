@@ -292,32 +292,58 @@ pub async fn record(
     state: ReflectionState,
     reason: Option<&str>,
 ) -> Result<()> {
-    let p = crate::org::get_person(db, scope, person).await?;
-    scope.require(db, OrgId(p.org_id), ATTEND).await?;
-    if !participant(db, class, person).await? {
-        return Err(StoreError::rule(
-            "not_a_participant",
-            "Người này không có trong danh sách học viên của lớp.".into(),
-        ));
-    }
+    record_many(db, scope, class, &[person], state, reason)
+        .await
+        .map(|_| ())
+}
+
+/// [`record`] for several people of one list: every one is checked first, and one refused
+/// refuses them all (nothing written). Returns how many were recorded.
+pub async fn record_many(
+    db: &Db,
+    scope: &Scope,
+    class: &Class,
+    people: &[PersonId],
+    state: ReflectionState,
+    reason: Option<&str>,
+) -> Result<usize> {
     if !ask_of(db, class.id).await?.asked() {
         return Err(not_asked());
     }
-    if let Some(old) = find(db, class.id, person).await? {
-        if old.grade.is_some() {
+    for person in people {
+        let p = crate::org::get_person(db, scope, *person).await?;
+        scope.require(db, OrgId(p.org_id), ATTEND).await?;
+        if !participant(db, class, *person).await? {
             return Err(StoreError::rule(
-                "reflection_graded",
-                "Bài thu hoạch đã được chấm, không sửa được nữa.".into(),
+                "not_a_participant",
+                format!(
+                    "{}: không có trong danh sách học viên của lớp.",
+                    p.full_name
+                ),
             ));
         }
-        if old.state == ReflectionState::Submitted.code() {
-            return Err(StoreError::rule(
-                "reflection_handed_in",
-                "Người này đã nộp bài thu hoạch trực tuyến; bài đã nộp không bị thay bằng bản giấy hay miễn viết.".into(),
-            ));
+        if let Some(old) = find(db, class.id, *person).await? {
+            if old.grade.is_some() {
+                return Err(StoreError::rule(
+                    "reflection_graded",
+                    format!(
+                        "{}: bài thu hoạch đã được chấm, không sửa được nữa.",
+                        p.full_name
+                    ),
+                ));
+            }
+            if old.state == ReflectionState::Submitted.code() {
+                return Err(StoreError::rule(
+                    "reflection_handed_in",
+                    format!("{}: đã nộp bài thu hoạch trực tuyến; bài đã nộp không bị thay bằng bản giấy hay miễn viết.", p.full_name),
+                ));
+            }
         }
     }
-    write(db, scope, class, person, state, None, None, reason).await
+    for person in people {
+        write(db, scope, class, *person, state, None, None, reason).await?;
+    }
+    Ok(people.len())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -545,6 +545,8 @@ struct QuizPage {
     /// The people who may take it, for the entry forms (empty: the number field).
     takers: Vec<(i64, String)>,
     forms: QuizForms,
+    /// The caller is one of those who take it (a participant, a cell member, a member below).
+    can_take: bool,
 }
 
 impl QuizPage {
@@ -747,8 +749,13 @@ async fn build_quiz(
     if forms.oral.out_of.is_empty() {
         forms.oral.out_of = z.max_points_each().to_string();
     }
+    let can_take = match scope.person_id {
+        Some(p) if !z.is_draft() => store::assess::attempts::place(db, &z, p).await?.is_some(),
+        _ => false,
+    };
     let crumbs = org::breadcrumb(db, scope, OrgId(z.org_id)).await?;
     Ok(QuizPage {
+        can_take,
         ctx: ctx.with_nav("assess").with_crumbs(crumbs),
         z,
         runs,

@@ -38,7 +38,7 @@ fn today() -> chrono::NaiveDate {
 /// A refused record of one row: whom, what was chosen and typed, why.
 #[derive(Debug, Clone, Default)]
 struct RecordFail {
-    person_id: i64,
+    person_ids: Vec<i64>,
     state: String,
     reason: String,
     error: String,
@@ -77,22 +77,22 @@ impl ListPage {
     fn missing_label(&self) -> String {
         crate::fmt::count(&self.missing_count())
     }
-    fn record_err(&self, person: &i64) -> &str {
-        self.record
-            .as_ref()
-            .filter(|r| r.person_id == *person)
-            .map_or("", |r| r.error.as_str())
+    fn record_err(&self) -> &str {
+        self.record.as_ref().map_or("", |r| r.error.as_str())
     }
-    fn record_reason(&self, person: &i64) -> &str {
-        self.record
-            .as_ref()
-            .filter(|r| r.person_id == *person)
-            .map_or("", |r| r.reason.as_str())
+    fn record_reason(&self) -> &str {
+        self.record.as_ref().map_or("", |r| r.reason.as_str())
     }
-    fn record_exempt(&self, person: &i64) -> bool {
+    fn record_exempt(&self) -> bool {
+        self.record.as_ref().is_some_and(|r| r.state == "exempt")
+    }
+    fn record_picked(&self, person: &i64) -> bool {
         self.record
             .as_ref()
-            .is_some_and(|r| r.person_id == *person && r.state == "exempt")
+            .is_some_and(|r| r.person_ids.contains(person))
+    }
+    fn any_missing(&self) -> bool {
+        self.rows.iter().any(|r| r.reflection_id.is_none())
     }
     fn next_link(&self) -> String {
         format!(
@@ -234,7 +234,8 @@ async fn set_ask(
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 struct RecordForm {
-    person_id: String,
+    /// The people ticked on the list (one form for the page, a checkbox a row).
+    person_ids: Vec<String>,
     /// paper or exempt
     state: String,
     reason: String,
@@ -250,12 +251,16 @@ async fn record(
 ) -> AppResult<Response> {
     let scope = f.user.scope();
     let class = class_for_staff(&st, scope, id).await?;
-    let person: i64 = f
+    let people: Vec<i64> = f
         .form
-        .person_id
-        .trim()
-        .parse()
-        .map_err(|_| AppError::BadRequest("Thiếu người được ghi nhận.".into()))?;
+        .person_ids
+        .iter()
+        .filter_map(|p| p.trim().parse().ok())
+        .collect();
+    if people.is_empty() || people.len() > usize::try_from(reflections::PAGE).unwrap_or(100) {
+        let msg = "Chọn ít nhất một người trong danh sách (tối đa một trang).".to_string();
+        return record_refused(&st, ctx, scope, class, f.form, people, msg).await;
+    }
     let state = match ReflectionState::parse(&f.form.state) {
         Ok(s @ (ReflectionState::Paper | ReflectionState::Exempt)) => s,
         _ => {
@@ -269,37 +274,29 @@ async fn record(
         match domain::assess::reason(&f.form.reason) {
             Ok(r) => Some(r),
             Err(e) => {
-                return record_refused(&st, ctx, scope, class, f.form, person, e.to_string()).await
+                return record_refused(&st, ctx, scope, class, f.form, people, e.to_string()).await
             }
         }
     } else {
         None
     };
-    match reflections::record(
-        &st.db,
-        scope,
-        &class.0,
-        PersonId(person),
-        state,
-        reason.as_deref(),
-    )
-    .await
-    {
-        Ok(()) => {
+    let list: Vec<PersonId> = people.iter().copied().map(PersonId).collect();
+    match reflections::record_many(&st.db, scope, &class.0, &list, state, reason.as_deref()).await {
+        Ok(n) => {
             let back = if f.form.missing == "true" {
                 format!("/classes/{id}/reflections?missing=true")
             } else {
                 format!("/classes/{id}/reflections")
             };
             let message = if state == ReflectionState::Exempt {
-                "Đã ghi nhận miễn viết bài thu hoạch."
+                format!("Đã ghi nhận miễn viết bài thu hoạch cho {n} người.")
             } else {
-                "Đã ghi nhận bài thu hoạch nộp bản giấy."
+                format!("Đã ghi nhận bài thu hoạch nộp bản giấy của {n} người.")
             };
-            Ok(ctx.redirect(&back, message))
+            Ok(ctx.redirect(&back, &message))
         }
         Err(StoreError::Rule(v)) => {
-            record_refused(&st, ctx, scope, class, f.form, person, v.message).await
+            record_refused(&st, ctx, scope, class, f.form, people, v.message).await
         }
         Err(e) => Err(e.into()),
     }
@@ -312,7 +309,7 @@ async fn record_refused(
     scope: &Scope,
     class: (Class, bool),
     form: RecordForm,
-    person: i64,
+    people: Vec<i64>,
     error: String,
 ) -> AppResult<Response> {
     let q = ListQuery {
@@ -321,7 +318,7 @@ async fn record_refused(
     };
     let forms = ListForms {
         record: Some(RecordFail {
-            person_id: person,
+            person_ids: people,
             state: form.state,
             reason: form.reason,
             error,

@@ -303,6 +303,61 @@ async fn r4_1_assessment_pages_work_without_script(app: TestApp) {
         .await
         .html();
     assert!(again.contains("Đồng chí đã gửi phiếu này"), "{again}");
+    // Reflections: two ticked on the page's one form are recorded as received on paper; an
+    // exemption without its reason is refused, nothing written.
+    let class = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["kind"] == "quiz")
+        .and_then(|z| z["class_id"].as_i64())
+        .unwrap();
+    let organizer_api = app.api_login("organizer").await;
+    let missing = organizer_api
+        .get_ok(&format!("/api/v1/classes/{class}/reflections?missing=true"))
+        .await;
+    let two: Vec<String> = missing["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(2)
+        .map(|r| r["person_id"].as_i64().unwrap().to_string())
+        .collect();
+    assert_eq!(two.len(), 2);
+    let page = organizer
+        .get(&format!("/classes/{class}/reflections?missing=true"))
+        .await;
+    page.expect(200);
+    assert!(page.text.len() < 60_000, "{} bytes", page.text.len());
+    let before = count(&app, "SELECT COUNT(*) FROM reflections").await;
+    let mut fields: Vec<(String, String)> = two
+        .iter()
+        .map(|p| ("person_ids".to_string(), p.clone()))
+        .collect();
+    fields.push(("state".into(), "exempt".into()));
+    fields.push(("reason".into(), "".into()));
+    let r = organizer
+        .post_fields(
+            &format!("/classes/{class}/reflections/record"),
+            fields.clone(),
+        )
+        .await;
+    r.expect(422);
+    assert!(r.html().contains("reason-error"), "{}", r.text);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM reflections").await,
+        before
+    );
+    fields.retain(|(k, _)| k == "person_ids");
+    fields.push(("state".into(), "paper".into()));
+    let r = organizer
+        .post_fields(&format!("/classes/{class}/reflections/record"), fields)
+        .await;
+    r.expect(303);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM reflections").await,
+        before + 2
+    );
     // The bank is not the member's to read.
     let rid = member_api.resolution_id("08-CT/TU").await;
     let refused = member.get(&format!("/assess/banks/{rid}")).await;
