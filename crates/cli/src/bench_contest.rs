@@ -269,7 +269,7 @@ pub async fn contest(
         // The ranking of everyone.
         let (middle,): (i64,) = store::db_run!(&db, p => sqlx::query_as(
             "SELECT id FROM attempts WHERE quiz_id = $1 AND submitted_at IS NOT NULL \
-             ORDER BY score DESC, duration_ms, guess_diff, id LIMIT 1 OFFSET $2")
+             ORDER BY neg_score, duration_ms, guess_diff, id LIMIT 1 OFFSET $2")
             .bind(q).bind(total / 2).fetch_one(p).await)?;
         let pages = Pages {
             client: &client,

@@ -111,6 +111,9 @@ CREATE TABLE attempts (
     started_at   TIMESTAMPTZ NOT NULL,
     submitted_at TIMESTAMPTZ,
     score        BIGINT,
+    -- The score negated: the ranking's index runs ascending on every column, so a keyset
+    -- page or a place in the ranking is one range of it.
+    neg_score    BIGINT,
     max_score    BIGINT NOT NULL,
     duration_ms  BIGINT,
     guess        BIGINT,
@@ -121,7 +124,7 @@ CREATE TABLE attempts (
 CREATE UNIQUE INDEX attempts_person ON attempts (quiz_id, person_id) WHERE person_id IS NOT NULL;
 CREATE UNIQUE INDEX attempts_entrant ON attempts (quiz_id, entrant_id) WHERE entrant_id IS NOT NULL;
 CREATE INDEX attempts_of_person ON attempts (person_id, id) WHERE person_id IS NOT NULL;
-CREATE INDEX attempts_rank ON attempts (quiz_id, score DESC, duration_ms, guess_diff, id) WHERE submitted_at IS NOT NULL;
+CREATE INDEX attempts_rank ON attempts (quiz_id, neg_score, duration_ms, guess_diff, id) WHERE submitted_at IS NOT NULL;
 CREATE INDEX attempts_org ON attempts (quiz_id, org_id) WHERE submitted_at IS NOT NULL;
 
 CREATE TABLE attempt_answers (

@@ -404,7 +404,7 @@ async fn finish(
     let guess = if z.kind().has_guess() { guess } else { None };
     db_run!(db, p => {
         let mut tx = p.begin().await?;
-        let done = sqlx::query("UPDATE attempts SET submitted_at = $2, score = $3, duration_ms = $4, guess = $5, guess_diff = 0 \
+        let done = sqlx::query("UPDATE attempts SET submitted_at = $2, score = $3, neg_score = -$3, duration_ms = $4, guess = $5, guess_diff = 0 \
                                 WHERE id = $1 AND submitted_at IS NULL")
             .bind(a.id.0).bind(at).bind(total).bind(duration.unwrap_or(0)).bind(guess)
             .execute(&mut *tx).await?.rows_affected();
@@ -496,8 +496,8 @@ pub async fn record_oral(
     let id = db_run!(db, p => {
         let mut tx = p.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO attempts (quiz_id, province_id, person_id, org_id, bridge_point_id, source, started_at, submitted_at, score, max_score, duration_ms, guess_diff, recorded_by) \
-             SELECT z.id, z.province_id, $2, $3, $4, 'oral', $5, $5, $6, $7, 0, 0, $8 FROM quizzes z WHERE z.id = $1 RETURNING id")
+            "INSERT INTO attempts (quiz_id, province_id, person_id, org_id, bridge_point_id, source, started_at, submitted_at, score, neg_score, max_score, duration_ms, guess_diff, recorded_by) \
+             SELECT z.id, z.province_id, $2, $3, $4, 'oral', $5, $5, $6, -$6, $7, 0, 0, $8 FROM quizzes z WHERE z.id = $1 RETURNING id")
             .bind(z.id.0).bind(person.0).bind(org).bind(bridge).bind(at).bind(points).bind(out_of).bind(scope.account_id.0)
             .fetch_one(&mut *tx).await.map_err(StoreError::unique("person_id"))?;
         sqlx::query("UPDATE quizzes SET submitted_count = submitted_count + 1, score_sum = score_sum + $2 WHERE id = $1")
@@ -595,7 +595,7 @@ pub async fn correct(
         let mut tx = p.begin().await?;
         sqlx::query("UPDATE attempt_answers SET points = $3 WHERE attempt_id = $1 AND position = $2")
             .bind(a.id.0).bind(position).bind(points).execute(&mut *tx).await?;
-        sqlx::query("UPDATE attempts SET score = score + $2, corrected = (corrected OR $3) WHERE id = $1")
+        sqlx::query("UPDATE attempts SET score = score + $2, neg_score = neg_score - $2, corrected = (corrected OR $3) WHERE id = $1")
             .bind(a.id.0).bind(delta).bind(old.is_some()).execute(&mut *tx).await?;
         sqlx::query("UPDATE quizzes SET score_sum = score_sum + $2 WHERE id = $1").bind(z.id.0).bind(delta).execute(&mut *tx).await?;
         sqlx::query("UPDATE quiz_questions SET correct = correct + $3 WHERE quiz_id = $1 AND version_id = $2")
@@ -611,7 +611,13 @@ pub async fn correct(
 }
 
 /// The order of a ranking: more points, less time, the nearer guess, the earlier attempt.
-const RANK_ORDER: &str = "a.score DESC, a.duration_ms, a.guess_diff, a.id";
+const RANK_ORDER: &str = "a.neg_score, a.duration_ms, a.guess_diff, a.id";
+
+/// The ranking key of attempts `a` and `k`: ascending on every column, as the index runs.
+const KEY_A: &str = "(a.neg_score, a.duration_ms, a.guess_diff, a.id)";
+/// The ranking key of the attempt whose id follows (`({KEY_OF} = $n)`).
+const KEY_OF: &str =
+    "SELECT k.neg_score, k.duration_ms, k.guess_diff, k.id FROM attempts k WHERE k.id";
 
 /// SQL true when the caller (account `$1`) may read the attempt `a` of questionnaire `z`
 /// among results: secretary and up over the person's organization; a public entrant's by the
@@ -633,24 +639,51 @@ pub async fn ranking(
     per_page: i64,
 ) -> Result<(Vec<Attempt>, Option<i64>)> {
     let runs = super::runs(db, scope, z).await?;
-    let keyset = "($3 = 0 OR (a.score, -a.duration_ms, -a.guess_diff, -a.id) < \
-                  (SELECT k.score, -k.duration_ms, -k.guess_diff, -k.id FROM attempts k WHERE k.id = $3))";
-    let sql = format!(
-        "{COLUMNS} WHERE a.quiz_id = $2 AND a.submitted_at IS NOT NULL AND {keyset} AND {} ORDER BY {RANK_ORDER} LIMIT $5",
-        reads_attempt(4)
-    );
-    let rows = db_run!(db, p => sqlx::query_as::<_, Attempt>(&sql).bind(scope.account_id.0).bind(z.id.0).bind(after.unwrap_or(0))
-        .bind(runs).bind(per_page + 1).fetch_all(p).await)?;
+    // One statement per shape: the first page, and a page after an attempt (its key read from
+    // its row), each one range of the ranking's index.
+    let rows = match after {
+        None => {
+            let sql = format!(
+                "{COLUMNS} WHERE a.quiz_id = $2 AND a.submitted_at IS NOT NULL AND {} ORDER BY {RANK_ORDER} LIMIT $4",
+                reads_attempt(3)
+            );
+            db_run!(db, p => sqlx::query_as::<_, Attempt>(&sql).bind(scope.account_id.0).bind(z.id.0)
+                .bind(runs).bind(per_page + 1).fetch_all(p).await)?
+        }
+        Some(after) => {
+            let sql = format!(
+                "{COLUMNS} WHERE a.quiz_id = $2 AND a.submitted_at IS NOT NULL AND {KEY_A} > ({KEY_OF} = $3) AND {} \
+                 ORDER BY {RANK_ORDER} LIMIT $5",
+                reads_attempt(4)
+            );
+            db_run!(db, p => sqlx::query_as::<_, Attempt>(&sql).bind(scope.account_id.0).bind(z.id.0).bind(after)
+                .bind(runs).bind(per_page + 1).fetch_all(p).await)?
+        }
+    };
     Ok(crate::plans::page_of(rows, per_page, |a| a.id.0))
 }
 
-/// The place of an attempt in its questionnaire's ranking (1 is first).
+/// The place of an attempt in its questionnaire's ranking (1 is first): the attempts before
+/// it, one range of the ranking's index.
 pub async fn rank_of(db: &Db, a: &Attempt) -> Result<i64> {
-    let (better,): (i64,) = db_run!(db, p => sqlx::query_as(
-        "SELECT COUNT(*) FROM attempts a, attempts k WHERE k.id = $1 AND a.quiz_id = k.quiz_id AND a.submitted_at IS NOT NULL \
-         AND (a.score, -a.duration_ms, -a.guess_diff, -a.id) > (k.score, -k.duration_ms, -k.guess_diff, -k.id)")
-        .bind(a.id.0).fetch_one(p).await)?;
+    let sql = format!(
+        "SELECT COUNT(*) FROM attempts a WHERE a.quiz_id = $1 AND a.submitted_at IS NOT NULL AND {KEY_A} < ({KEY_OF} = $2)"
+    );
+    let (better,): (i64,) =
+        db_run!(db, p => sqlx::query_as(&sql).bind(a.quiz_id).bind(a.id.0).fetch_one(p).await)?;
     Ok(better + 1)
+}
+
+/// How many attempts rank strictly between `better` and `worse` (of one questionnaire): with
+/// [`rank_of`] of a page's first row, the places of a page whose rows are not neighbours (a
+/// secretary reads only their own people) from the gaps between them.
+pub async fn ranked_between(db: &Db, better: &Attempt, worse: &Attempt) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM attempts a WHERE a.quiz_id = $1 AND a.submitted_at IS NOT NULL \
+         AND {KEY_A} > ({KEY_OF} = $2) AND {KEY_A} < ({KEY_OF} = $3)"
+    );
+    let (n,): (i64,) = db_run!(db, p => sqlx::query_as(&sql).bind(better.quiz_id).bind(better.id.0).bind(worse.id.0).fetch_one(p).await)?;
+    Ok(n)
 }
 
 /// A person's attempts, newest first (their page; results over time), when the caller may

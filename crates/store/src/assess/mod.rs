@@ -311,10 +311,15 @@ pub async fn publish_results(db: &Db, scope: &Scope, z: &Quiz) -> Result<()> {
 
 /// SQL true when the caller (account `$1`, person `$n`) may read the questionnaire `z`: a
 /// reader of its organization's subtree, a participant of its class, a member of its cell, or
-/// (a contest) a member below its organization.
+/// (a published contest) a member or a reader of an organization below its organization — a
+/// commune's committee follows its members in the province's contest (the results it reads are
+/// still only its own people's).
 fn sees(person_param: usize) -> String {
+    let roles = crate::scope::roles_sql(READ);
     format!(
-        "({} OR (z.state <> 'draft' AND ( \
+        "({} OR (z.state <> 'draft' AND z.kind = 'contest' AND EXISTS (SELECT 1 FROM role_grants g JOIN org_closure c ON c.descendant_id = g.org_id \
+            WHERE g.account_id = $1 AND c.ancestor_id = z.org_id AND g.role IN ({roles}))) \
+         OR (z.state <> 'draft' AND ( \
             (z.class_id IS NOT NULL AND EXISTS (SELECT 1 FROM participants pt WHERE pt.class_id = z.class_id AND pt.person_id = ${person_param} AND pt.removed_at IS NULL)) \
          OR (z.kind = 'cell_quiz' AND EXISTS (SELECT 1 FROM people pp WHERE pp.id = ${person_param} AND pp.org_id = z.org_id)) \
          OR (z.kind = 'contest' AND EXISTS (SELECT 1 FROM people pp JOIN org_closure c ON c.descendant_id = pp.org_id WHERE pp.id = ${person_param} AND c.ancestor_id = z.org_id)))))",

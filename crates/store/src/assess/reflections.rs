@@ -230,6 +230,34 @@ pub async fn class_for(db: &Db, scope: &Scope, id: domain::ids::ClassId) -> Resu
     }
 }
 
+/// A class that asks for reflections, as the secretaries who follow them find it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Followed {
+    pub class_id: i64,
+    pub title: String,
+    pub org_name: String,
+    pub reflection_due: Option<NaiveDate>,
+    pub reflection_count: i64,
+}
+
+/// The classes asking for reflections in which the caller answers for at least one participant
+/// (secretary and up over their organization), latest deadline first (at most 50): how a cell's
+/// secretary reaches the list of a class held above his cell.
+pub async fn followed(db: &Db, scope: &Scope) -> Result<Vec<Followed>> {
+    if !scope.has_role(ATTEND) {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT k.id AS class_id, k.title, o.name AS org_name, k.reflection_due, k.reflection_count FROM classes k JOIN orgs o ON o.id = k.org_id \
+         WHERE k.reflection_prompt IS NOT NULL AND EXISTS (SELECT 1 FROM participants pt JOIN people p ON p.id = pt.person_id \
+         WHERE pt.class_id = k.id AND pt.removed_at IS NULL AND {}) ORDER BY k.reflection_due DESC, k.id DESC LIMIT 50",
+        Scope::subtree_sql("p.org_id", 1, ATTEND)
+    );
+    Ok(
+        db_run!(db, p => sqlx::query_as::<_, Followed>(&sql).bind(scope.account_id.0).fetch_all(p).await)?,
+    )
+}
+
 /// Is `person` a participant of `class` (not removed)?
 async fn participant(db: &Db, class: &Class, person: PersonId) -> Result<bool> {
     let (b,): (bool,) = db_run!(db, p => sqlx::query_as(

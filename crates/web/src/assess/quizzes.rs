@@ -116,6 +116,8 @@ struct HomePage {
     quizzes: Vec<Quiz>,
     before: Option<i64>,
     next_before: Option<i64>,
+    /// Classes asking for reflections of people the caller answers for.
+    followed: Vec<store::assess::reflections::Followed>,
 }
 
 impl HomePage {
@@ -143,7 +145,9 @@ async fn home(
         (vec![], None)
     };
     let ctx = ctx.with_nav("assess");
+    let followed = store::assess::reflections::followed(&reads, user.scope()).await?;
     ctx.render(&HomePage {
+        followed,
         ctx: ctx.clone(),
         mine,
         quizzes,
@@ -641,15 +645,11 @@ async fn ranked(
     let (rows, next) = attempts::ranking(db, scope, z, after, per_page).await?;
     let sees_all = runs || (!z.public_entry && scope.covers(db, OrgId(z.org_id), ATTEND).await?);
     let mut out: Vec<(i64, Attempt)> = Vec::with_capacity(rows.len());
-    let mut first: Option<i64> = None;
     for a in rows {
-        let rank = match first {
-            Some(f) if sees_all => f + i64::try_from(out.len()).unwrap_or(0),
-            _ => {
-                let r = attempts::rank_of(db, &a).await?;
-                first.get_or_insert(r);
-                r
-            }
+        let rank = match out.last() {
+            None => attempts::rank_of(db, &a).await?,
+            Some((r, _)) if sees_all => r + 1,
+            Some((r, prev)) => r + 1 + attempts::ranked_between(db, prev, &a).await?,
         };
         out.push((rank, a));
     }
@@ -728,7 +728,14 @@ async fn build_quiz(
         vec![]
     };
     let org_shown = if z.scored() {
-        q.org.or(reader.then_some(z.org_id))
+        q.org.or(reader.then_some(z.org_id)).or_else(|| {
+            // A committee below a contest's organization: its own organization.
+            scope
+                .grants
+                .iter()
+                .find(|g| g.role >= READ)
+                .map(|g| g.org_id.0)
+        })
     } else {
         None
     };
