@@ -619,12 +619,11 @@ const KEY_A: &str = "(a.neg_score, a.duration_ms, a.guess_diff, a.id)";
 const KEY_OF: &str =
     "SELECT k.neg_score, k.duration_ms, k.guess_diff, k.id FROM attempts k WHERE k.id";
 
-/// SQL true when the caller (account `$1`) may read the attempt `a` of questionnaire `z`
-/// among results: secretary and up over the person's organization; a public entrant's by the
-/// contest's runners (`$runs`).
-fn reads_attempt(runs_param: usize) -> String {
+/// SQL true when the caller (account `$1`) may read the attempt `a` among results: secretary
+/// and up over the person's organization (a public entrant's attempt is the runners' only).
+fn reads_attempt_sql() -> String {
     format!(
-        "((a.org_id IS NOT NULL AND {}) OR (a.org_id IS NULL AND ${runs_param}))",
+        "(a.org_id IS NOT NULL AND {})",
         Scope::probe_sql("a.org_id", 1, ATTEND)
     )
 }
@@ -639,25 +638,38 @@ pub async fn ranking(
     per_page: i64,
 ) -> Result<(Vec<Attempt>, Option<i64>)> {
     let runs = super::runs(db, scope, z).await?;
+    // Who reads what: the runner every attempt (no filter); a reader of the questionnaire's
+    // organization each row probed up its tree (nearly all pass); a committee below it only
+    // its own organizations' attempts, read from them (the index of attempts per
+    // organization), not filtered out of the whole ranking.
+    let filter = if runs {
+        // (The account is bound in every shape.)
+        "$1 = $1".to_string()
+    } else if scope.covers(db, OrgId(z.org_id), ATTEND).await? {
+        reads_attempt_sql()
+    } else {
+        match db {
+            Db::Postgres(_) => Scope::subtree_array_sql("a.org_id", 1, ATTEND),
+            Db::Sqlite(_) => Scope::subtree_sql("a.org_id", 1, ATTEND),
+        }
+    };
     // One statement per shape: the first page, and a page after an attempt (its key read from
-    // its row), each one range of the ranking's index.
+    // its row).
     let rows = match after {
         None => {
             let sql = format!(
-                "{COLUMNS} WHERE a.quiz_id = $2 AND a.submitted_at IS NOT NULL AND {} ORDER BY {RANK_ORDER} LIMIT $4",
-                reads_attempt(3)
+                "{COLUMNS} WHERE a.quiz_id = $2 AND a.submitted_at IS NOT NULL AND {filter} ORDER BY {RANK_ORDER} LIMIT $3"
             );
             db_run!(db, p => sqlx::query_as::<_, Attempt>(&sql).bind(scope.account_id.0).bind(z.id.0)
-                .bind(runs).bind(per_page + 1).fetch_all(p).await)?
+                .bind(per_page + 1).fetch_all(p).await)?
         }
         Some(after) => {
             let sql = format!(
-                "{COLUMNS} WHERE a.quiz_id = $2 AND a.submitted_at IS NOT NULL AND {KEY_A} > ({KEY_OF} = $3) AND {} \
-                 ORDER BY {RANK_ORDER} LIMIT $5",
-                reads_attempt(4)
+                "{COLUMNS} WHERE a.quiz_id = $2 AND a.submitted_at IS NOT NULL AND {KEY_A} > ({KEY_OF} = $3) AND {filter} \
+                 ORDER BY {RANK_ORDER} LIMIT $4"
             );
             db_run!(db, p => sqlx::query_as::<_, Attempt>(&sql).bind(scope.account_id.0).bind(z.id.0).bind(after)
-                .bind(runs).bind(per_page + 1).fetch_all(p).await)?
+                .bind(per_page + 1).fetch_all(p).await)?
         }
     };
     Ok(crate::plans::page_of(rows, per_page, |a| a.id.0))
