@@ -412,15 +412,22 @@ async fn finish(
             tx.rollback().await?;
             return Ok::<_, StoreError>(false);
         }
-        for (pos, v, ans, pts) in &rows {
-            sqlx::query("UPDATE attempt_answers SET answer = $3, points = $4 WHERE attempt_id = $1 AND position = $2")
-                .bind(a.id.0).bind(pos).bind(if ans.is_empty() { None } else { Some(ans) }).bind(*pts).execute(&mut *tx).await?;
+        // The kept counts in one order for every submission — the questionnaire's row first
+        // (every submission of it waits there), then its questions by version — so that two
+        // submissions never hold each other's rows (PostgreSQL found deadlocks otherwise).
+        sqlx::query("UPDATE quizzes SET submitted_count = submitted_count + 1, score_sum = score_sum + $2 WHERE id = $1")
+            .bind(z.id.0).bind(total).execute(&mut *tx).await?;
+        let mut by_version: Vec<&(i64, i64, String, Option<i64>)> = rows.iter().collect();
+        by_version.sort_by_key(|r| r.1);
+        for (_, v, ans, pts) in by_version {
             sqlx::query("UPDATE quiz_questions SET answered = answered + $3, correct = correct + $4 WHERE quiz_id = $1 AND version_id = $2")
                 .bind(z.id.0).bind(v).bind(i64::from(!ans.is_empty())).bind(i64::from(pts.is_some_and(|x| x > 0)))
                 .execute(&mut *tx).await?;
         }
-        sqlx::query("UPDATE quizzes SET submitted_count = submitted_count + 1, score_sum = score_sum + $2 WHERE id = $1")
-            .bind(z.id.0).bind(total).execute(&mut *tx).await?;
+        for (pos, _, ans, pts) in &rows {
+            sqlx::query("UPDATE attempt_answers SET answer = $3, points = $4 WHERE attempt_id = $1 AND position = $2")
+                .bind(a.id.0).bind(pos).bind(if ans.is_empty() { None } else { Some(ans) }).bind(*pts).execute(&mut *tx).await?;
+        }
         if let Some(org) = a.org_id {
             sqlx::query("INSERT INTO quiz_org_totals (quiz_id, org_id, province_id, submitted, score_sum, max_sum) \
                          SELECT $1, $2, z.province_id, 1, $3, $4 FROM quizzes z WHERE z.id = $1 \

@@ -81,13 +81,17 @@ pub async fn respond(
         }
         sqlx::query("INSERT INTO survey_responses (id, quiz_id, province_id, bridge_point_id) SELECT $1, z.id, z.province_id, $3 FROM quizzes z WHERE z.id = $2")
             .bind(&id).bind(z.id.0).bind(bridge).execute(&mut *tx).await?;
-        for (pos, v) in &list {
+        // The questionnaire's row first, then its questions by position: one order for every
+        // response, so two never hold each other's rows.
+        sqlx::query("UPDATE quizzes SET submitted_count = submitted_count + 1 WHERE id = $1").bind(z.id.0).execute(&mut *tx).await?;
+        let mut sorted: Vec<&(i64, String)> = list.iter().collect();
+        sorted.sort_by_key(|(pos, _)| *pos);
+        for (pos, v) in sorted {
             sqlx::query("INSERT INTO survey_answers (response_id, position, province_id, value) SELECT $1, $2, r.province_id, $3 FROM survey_responses r WHERE r.id = $1")
                 .bind(&id).bind(pos).bind(v).execute(&mut *tx).await?;
             sqlx::query("UPDATE quiz_questions SET answered = answered + 1 WHERE quiz_id = $1 AND position = $2")
                 .bind(z.id.0).bind(pos).execute(&mut *tx).await?;
         }
-        sqlx::query("UPDATE quizzes SET submitted_count = submitted_count + 1 WHERE id = $1").bind(z.id.0).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })
