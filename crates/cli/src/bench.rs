@@ -275,6 +275,23 @@ struct ImportFigure {
     file_mb: f64,
 }
 
+/// The demo's scale by name (`--scale`).
+pub(crate) fn scale_of(s: &str) -> anyhow::Result<Scale> {
+    Ok(match s {
+        "small" => Scale::Small,
+        "province" => Scale::Province,
+        "national" => Scale::National,
+        other => anyhow::bail!("unknown scale {other}: small, province or national"),
+    })
+}
+
+/// The `p` quantile of `sorted` latencies, in milliseconds.
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
 /// The engines asked for: `sqlite`, `postgres`, or both when none is named.
 pub(crate) fn engines(only: Option<&str>) -> anyhow::Result<Vec<Engine>> {
     Ok(match only {

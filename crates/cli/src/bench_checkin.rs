@@ -47,12 +47,6 @@ async fn start(db: &Db) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)>
     Ok((base, server))
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    sorted
-        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-}
-
 pub async fn checkin(
     clients: usize,
     seconds: u64,
@@ -152,8 +146,8 @@ pub async fn checkin(
             checkin_rps: rps,
             ratio: rps / base_rps,
             stack_ratio: rps / stack_rps,
-            p50_ms: percentile(&lat, 0.50),
-            p99_ms: percentile(&lat, 0.99),
+            p50_ms: crate::bench::percentile(&lat, 0.50),
+            p99_ms: crate::bench::percentile(&lat, 0.99),
             clients,
             checkins: n,
         });

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use fixtures::demo::{self, Scale};
+use fixtures::demo;
 
 use crate::bench::{
     baseline, engines, fetch, fresh_db, keep_if_asked, print_page_lines, Pages, Req,
@@ -27,15 +27,6 @@ struct Found {
     members_ineligible: i64,
 }
 
-fn scale_of(s: &str) -> anyhow::Result<Scale> {
-    Ok(match s {
-        "small" => Scale::Small,
-        "province" => Scale::Province,
-        "national" => Scale::National,
-        other => anyhow::bail!("unknown scale {other}: small, province or national"),
-    })
-}
-
 pub async fn conduct(
     scale: &str,
     engine: &str,
@@ -43,7 +34,7 @@ pub async fn conduct(
     seconds: u64,
     json: bool,
 ) -> anyhow::Result<()> {
-    let shape = scale_of(scale)?;
+    let shape = crate::bench::scale_of(scale)?;
     let dur = Duration::from_secs(seconds);
     // No redirects: a page that sends to the login form is a failure, not a measurement.
     let client = reqwest::Client::builder()

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fixtures::demo::{self, Scale};
+use fixtures::demo;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -52,21 +52,6 @@ struct Submissions {
     publish_ms: f64,
 }
 
-fn scale_of(s: &str) -> anyhow::Result<Scale> {
-    Ok(match s {
-        "small" => Scale::Small,
-        "province" => Scale::Province,
-        "national" => Scale::National,
-        other => anyhow::bail!("unknown scale {other}: small, province or national"),
-    })
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    sorted
-        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-}
-
 /// POSTs `body` (JSON) with the bearer `auth`; the answer's JSON. Any non-2xx is an error.
 async fn post(
     client: &reqwest::Client,
@@ -99,7 +84,7 @@ pub async fn contest(
     people: i64,
     json: bool,
 ) -> anyhow::Result<()> {
-    let shape = scale_of(scale)?;
+    let shape = crate::bench::scale_of(scale)?;
     let dur = Duration::from_secs(seconds);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
@@ -258,10 +243,10 @@ pub async fn contest(
             per_s,
             ratio: per_s * 2.0 / hello_rps,
             stack_ratio: per_s * 2.0 / stack_rps,
-            submit_p50_ms: pct(&submits, 0.50),
-            submit_p99_ms: pct(&submits, 0.99),
-            start_p50_ms: pct(&starts, 0.50),
-            start_p99_ms: pct(&starts, 0.99),
+            submit_p50_ms: crate::bench::percentile(&submits, 0.50),
+            submit_p99_ms: crate::bench::percentile(&submits, 0.99),
+            start_p50_ms: crate::bench::percentile(&starts, 0.50),
+            start_p99_ms: crate::bench::percentile(&starts, 0.99),
             needed_per_s: 200_000.0 / 3600.0,
             publish_ms,
         });

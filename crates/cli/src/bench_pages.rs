@@ -6,19 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use fixtures::demo::{self, Scale};
+use fixtures::demo;
 use store::Db;
 
 use crate::bench::{baseline, engines, fetch, fresh_db, login, print_page_lines, Pages, Req};
-
-fn scale_of(s: &str) -> anyhow::Result<Scale> {
-    Ok(match s {
-        "small" => Scale::Small,
-        "province" => Scale::Province,
-        "national" => Scale::National,
-        other => anyhow::bail!("unknown scale {other}: small, province or national"),
-    })
-}
 
 /// One value of a one-row query.
 async fn one(db: &Db, sql: &str) -> anyhow::Result<i64> {
@@ -40,7 +31,7 @@ pub async fn pages(
     json: bool,
 ) -> anyhow::Result<()> {
     let scale_name = scale;
-    let scale = scale_of(scale)?;
+    let scale = crate::bench::scale_of(scale)?;
     let dur = Duration::from_secs(seconds);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
