@@ -184,9 +184,9 @@ pub async fn create(db: &Db, scope: &Scope, z: &NewQuiz) -> Result<QuizId> {
         }
     }
     if z.kind == QuizKind::CellQuiz {
-        let (children,): (i64,) = db_run!(db, p => sqlx::query_as(
-            "SELECT COUNT(*) FROM orgs WHERE parent_id = $1").bind(org.0).fetch_one(p).await)?;
-        if children > 0 {
+        let (has_children,): (bool,) = db_run!(db, p => sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM orgs WHERE parent_id = $1)").bind(org.0).fetch_one(p).await)?;
+        if has_children {
             return Err(StoreError::rule(
                 "not_a_cell",
                 "Tổ chức: kiểm tra ở sinh hoạt định kỳ do chi bộ tổ chức; hãy chọn một chi bộ."
